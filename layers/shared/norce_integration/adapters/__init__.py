@@ -1,0 +1,1 @@
+"""Implementations of the ports: ``aws`` (boto3), ``memory`` (tests, benchmarks)."""

@@ -1,0 +1,17 @@
+"""Turning AWS failures into the domain's ``DependencyUnavailable``."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from norce_integration.intake.ports import DependencyUnavailable
+
+
+@contextmanager
+def unavailable_on_aws_error(what: str) -> Iterator[None]:
+    """Any AWS error inside becomes ``DependencyUnavailable(what)``; the cause is chained for logs."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as error:
+        raise DependencyUnavailable(f"{what} failed ({type(error).__name__})") from error

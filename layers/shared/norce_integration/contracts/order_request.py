@@ -1,0 +1,205 @@
+"""The Norce ``OrderRequest`` (Enferno.Services.StormConnect.Contracts.Order.OrderRequest).
+
+Field order follows Norce's DataContract order, which is also the XML element order.
+Every field is optional here; what an order must carry is decided in ``intake.validation``.
+"""
+
+from datetime import datetime
+
+from pydantic import Field
+
+from norce_integration.contracts.base import IntOrCode, Money, NorceModel
+
+
+class CodeValue(NorceModel):
+    """One ``AdditionalInfo`` entry: a configurable info type and its value."""
+
+    Id: int | None = None
+    Code: str | None = None
+    Value: str | None = None
+
+
+class Address(NorceModel):
+    Type: str | None = None
+    Line1: str | None = None
+    Line2: str | None = None
+    Box: str | None = None
+    ZipCode: str | None = None
+    City: str | None = None
+    Region: str | None = None
+    Country: str | None = None
+    CareOf: str | None = None
+    ShippingPhoneNumber: str | None = None
+    Gln: str | None = None
+    ExtensionData: object | None = None
+
+
+_Address = Address  # aliases: a field named like its type would shadow the type
+
+
+class Person(NorceModel):
+    CustomerCode: str | None = None
+    CompanyCode: str | None = None
+    FirstName: str | None = None
+    LastName: str | None = None
+    JobTitle: str | None = None
+    PrivatePhone: str | None = None
+    CellPhone: str | None = None
+    WorkPhone: str | None = None
+    Email: str | None = None
+    SSN: str | None = None
+    Address: _Address | None = None
+    AdditionalInfo: list[CodeValue] | None = None
+    IsActive: bool | None = None
+
+
+class Company(NorceModel):
+    """The buying company. The guide's example has none, so only the common fields are named;
+    whatever else Norce sends is kept as extra fields."""
+
+    Code: str | None = None
+    Name: str | None = None
+    OrganizationNo: str | None = None
+    VatNo: str | None = None
+    Phone: str | None = None
+    Email: str | None = None
+    Address: _Address | None = None
+    AdditionalInfo: list[CodeValue] | None = None
+    IsActive: bool | None = None
+
+
+_Company = Company
+_Person = Person
+
+
+class ClientCustomer(NorceModel):
+    """SellTo / BillTo / ShipTo: a company, a person, or both (a company contact)."""
+
+    Company: _Company | None = None
+    Person: _Person | None = None
+
+
+class Payment(NorceModel):
+    PaymentCode: IntOrCode | None = None
+    PaymentMethodCode: str | None = None
+    PaymentRef: str | None = None
+    Amount: Money | None = None
+    CurrencyCode: str | None = None
+    AdditionalInfo: list[CodeValue] | None = None
+    PaymentName: str | None = None
+
+
+class Discount(NorceModel):
+    Code: str | None = None
+    Description: str | None = None
+    Amount: Money | None = None
+    PercentageOff: Money | None = None
+
+
+class PickupStore(NorceModel):
+    Code: str | None = None
+    Name: str | None = None
+    IsDropPoint: bool | None = None
+
+
+_PickupStore = PickupStore
+
+
+class ShippingAdvice(NorceModel):
+    DeliveryMethodCode: str | None = None
+    DoSMSNotify: bool | None = None
+    PickupStore: _PickupStore | None = None
+    IsFeeChargedOnce: bool | None = None
+    IsComplete: bool | None = None
+    ShipAdvisorOrderCode: str | None = None
+    TmsReference: str | None = None
+
+
+class PriceListItem(NorceModel):
+    PriceListName: str | None = None
+    QtyBreak: Money | None = None
+    UnitPrice: Money | None = None
+    IsStandardPriceList: bool | None = None
+    IsActive: bool | None = None
+
+
+class Promotion(NorceModel):
+    Code: str | None = None
+    Name: str | None = None
+    Description: str | None = None
+    DiscountAmount: Money | None = None
+
+
+class OrderItem(NorceModel):
+    LineNo: int | None = None
+    ParentLineNo: int | None = None
+    Type: str | None = None
+    TypeGroup: str | None = None
+    PartNo: str | None = None
+    ErpPartNo: str | None = None
+    InternalProductId: int | str | None = None
+    Description: str | None = None
+    Quantity: Money | None = None
+    UnitOfMeasure: str | None = None
+    UnitPrice: Money | None = None
+    UnitPriceOriginal: Money | None = None
+    Discount: Money | None = None
+    UnitVat: Money | None = None
+    PriceListNo: int | None = None
+    VatRate: Money | None = None
+    Comment: str | None = None
+    AdditionalInfo: list[CodeValue] | None = None
+    PriceLists: list[PriceListItem] | None = None
+    Promotions: list[Promotion] | None = None
+    ManufacturerCode: str | None = None
+    Quantity2: Money | None = None
+
+
+class Fee(NorceModel):
+    Code: str | None = None
+    Description: str | None = None
+    Amount: Money | None = None
+    UnitVat: Money | None = None
+    VatRate: Money | None = None
+
+
+class Header(NorceModel):
+    ApplicationKey: str | None = None
+
+
+_ShippingAdvice = ShippingAdvice
+_Header = Header
+
+
+class OrderRequest(NorceModel):
+    """A finished checkout, as Norce pushes it to the order receiver."""
+
+    SellTo: ClientCustomer | None = None
+    BillTo: ClientCustomer | None = None
+    ShipTo: ClientCustomer | None = None
+    SalesContactCode: str | None = None
+    SalesContactDivision: str | None = None
+    DoHold: bool | None = None
+    ClientOrderRef: str | None = Field(default=None, coerce_numbers_to_str=True)
+    ErpOrderNo: str | None = None
+    CustomerOrderRef: str | None = None
+    CustomerOrderComment: str | None = None
+    SubmitDate: datetime | None = None
+    CurrencyCode: str | None = None
+    ReferId: int | None = None
+    Payments: list[Payment] | None = None
+    Discounts: list[Discount] | None = None
+    ShippingAdvice: _ShippingAdvice | None = None
+    Items: list[OrderItem] | None = None
+    Fees: list[Fee] | None = None
+    AdditionalInfo: list[CodeValue] | None = None
+    Header: _Header | None = None
+    OrderType: IntOrCode | None = None
+    Source: str | None = None
+    CustomerInvoiceRef: str | None = None
+    DiscountCode: str | None = None
+    ExtensionData: object | None = None
+
+    @property
+    def application_key(self) -> str | None:
+        return self.Header.ApplicationKey if self.Header else None

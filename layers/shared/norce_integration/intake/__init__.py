@@ -1,0 +1,1 @@
+"""Order intake: read, validate and durably accept Norce OrderRequests exactly once."""

@@ -1,0 +1,186 @@
+"""The order intake service: from raw request body to a durable, de-duplicated queue message.
+
+The guarantee: Norce gets ``OK`` only after the order is archived *and* queued; a repeated
+ClientOrderRef gets the first answer and is never queued again; a crash at any point either lets
+Norce's retry finish the job or leaves a queued message that the ledger recognises as the one
+to process (see ``IntakeLedger.admit``). The algorithm is documented in docs/architecture.md.
+"""
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import quote
+
+from norce_integration.codec import ForbiddenXml, MalformedBody, WireFormat
+from norce_integration.codec.json_codec import parse_json
+from norce_integration.codec.xml_codec import parse_xml
+from norce_integration.contracts import OrderRequest, OrderResponse
+from norce_integration.intake.ports import (
+    DependencyUnavailable,
+    IntakeLedger,
+    LedgerEntry,
+    LedgerState,
+    OrderArchive,
+    OrderQueue,
+    QueuedOrder,
+)
+from norce_integration.intake.validation import business_problems, failure_description
+
+NO_APPLICATION = "-"
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"  # new order, archived and queued
+    DUPLICATE = "duplicate"  # same ClientOrderRef and content as an accepted order
+    REJECTED = "rejected"  # business error: Failed OrderResponse
+    CONFLICT = "conflict"  # same ClientOrderRef, different content: Failed OrderResponse
+    FORBIDDEN = "forbidden"  # unsafe XML: HTTP 400
+    BUSY = "busy"  # another copy is being received right now: HTTP 503, Norce retries
+    UNAVAILABLE = "unavailable"  # a dependency failed: HTTP 503, Norce retries
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    outcome: Outcome
+    http_status: int
+    response: OrderResponse | None = None
+    message: str | None = None  # for non-200 answers
+    client_order_ref: str | None = None
+    namespace: str | None = None  # XML namespace to answer in
+
+
+@dataclass(slots=True)
+class IntakeSettings:
+    lease_seconds: float = 60.0  # must exceed the receiver's timeout: a live attempt is never taken over
+    busy_wait_seconds: float = 5.0  # how long a concurrent copy waits for the first one to finish
+    busy_poll_seconds: float = 0.1
+    record_ttl_days: int = 90
+    allowed_currencies: frozenset[str] | None = None
+
+
+@dataclass(slots=True)
+class Clock:
+    now: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(slots=True)
+class OrderIntake:
+    ledger: IntakeLedger
+    archive: OrderArchive
+    queue: OrderQueue
+    settings: IntakeSettings = field(default_factory=IntakeSettings)
+    clock: Clock = field(default_factory=Clock)
+    new_token: Callable[[], str] = lambda: uuid.uuid4().hex
+
+    def receive(self, body: bytes, wire_format: WireFormat) -> IntakeResult:
+        """Read, validate and accept one OrderRequest body; never raises for bad input."""
+        namespace: str | None = None
+        try:
+            if wire_format is WireFormat.XML:
+                order, type_problems, namespace = parse_xml(body, OrderRequest)
+            else:
+                order, type_problems = parse_json(body, OrderRequest)
+        except ForbiddenXml as error:
+            return IntakeResult(Outcome.FORBIDDEN, 400, message=str(error))
+        except MalformedBody as error:
+            return self._rejected([str(error)], None, namespace)
+
+        reported = frozenset(problem.split(":", 1)[0] for problem in type_problems)
+        problems = type_problems + business_problems(order, self.settings.allowed_currencies, reported)
+        if problems:
+            return self._rejected(problems, order.ClientOrderRef, namespace)
+        ref = order.ClientOrderRef or ""
+        try:
+            result = self._accept_once(order, ref, body, wire_format)
+        except DependencyUnavailable as error:
+            return IntakeResult(Outcome.UNAVAILABLE, 503, message=str(error), client_order_ref=ref)
+        return IntakeResult(
+            result[0], result[1], response=result[2], client_order_ref=ref, namespace=namespace,
+            message=None if result[1] == 200 else "The order is being received by another request; retry later",
+        )
+
+    def _rejected(self, problems: list[str], ref: str | None, namespace: str | None) -> IntakeResult:
+        response = OrderResponse.failed(failure_description(problems))
+        return IntakeResult(Outcome.REJECTED, 200, response=response, client_order_ref=ref, namespace=namespace)
+
+    def _accept_once(
+        self, order: OrderRequest, ref: str, body: bytes, wire_format: WireFormat
+    ) -> tuple[Outcome, int, OrderResponse | None]:
+        key = ledger_key(order.application_key, ref)
+        fingerprint = order_fingerprint(order)
+        token = self.new_token()
+        now = self.clock.now()
+        claim = LedgerEntry(key, LedgerState.IN_PROGRESS, fingerprint, token, now + self.settings.lease_seconds)
+        existing = self.ledger.claim(claim, expires_at=int(now + self.settings.record_ttl_days * 86400))
+        deadline = now + self.settings.busy_wait_seconds
+        while existing is not None:
+            if existing.fingerprint != fingerprint:
+                return Outcome.CONFLICT, 200, OrderResponse.failed(
+                    f"Order rejected: ClientOrderRef {ref} was already received with different content; "
+                    "a changed order needs a new ClientOrderRef."
+                )
+            if existing.state is LedgerState.ACCEPTED and existing.response is not None:
+                return Outcome.DUPLICATE, 200, OrderResponse.model_validate(existing.response)
+            now = self.clock.now()
+            if existing.lease_until <= now:  # the attempt that claimed it died: finish its job
+                lease_until = now + self.settings.lease_seconds
+                if self.ledger.take_over(key, existing.token, token, now, lease_until):
+                    break
+            elif now >= deadline:
+                return Outcome.BUSY, 503, None
+            else:
+                self.clock.sleep(self.settings.busy_poll_seconds)
+            existing = self.ledger.get(key)
+            if existing is None:  # released after a failure: claim afresh
+                lease_until = self.clock.now() + self.settings.lease_seconds
+                existing = self.ledger.claim(
+                    LedgerEntry(key, LedgerState.IN_PROGRESS, fingerprint, token, lease_until),
+                    expires_at=int(now + self.settings.record_ttl_days * 86400),
+                )
+        return self._archive_and_queue(order, ref, key, token, fingerprint, body, wire_format)
+
+    def _archive_and_queue(
+        self, order: OrderRequest, ref: str, key: str, token: str, fingerprint: str,
+        body: bytes, wire_format: WireFormat,
+    ) -> tuple[Outcome, int, OrderResponse | None]:
+        response = OrderResponse.allocated()
+        archive_key = f"orders/{quote(order.application_key or NO_APPLICATION, safe='')}/" \
+                      f"{quote(ref, safe='')}/{fingerprint[:32]}.{wire_format.value}"
+        try:
+            self.archive.put(archive_key, body, wire_format.media_type)
+            self.queue.send(QueuedOrder(
+                key=key, client_order_ref=ref, application_key=order.application_key, token=token,
+                archive_key=archive_key, wire_format=wire_format.value, fingerprint=fingerprint,
+                received_at=self.clock.now(),
+            ))
+        except DependencyUnavailable:
+            self._release_quietly(key, token)
+            raise
+        if self.ledger.complete(key, token, response.model_dump(mode="json")):
+            return Outcome.ACCEPTED, 200, response
+        # Our claim was taken over (this attempt outlived its lease): the other attempt's outcome wins.
+        current = self.ledger.get(key)
+        if current is not None and current.state is LedgerState.ACCEPTED and current.response is not None:
+            return Outcome.DUPLICATE, 200, OrderResponse.model_validate(current.response)
+        return Outcome.BUSY, 503, None
+
+    def _release_quietly(self, key: str, token: str) -> None:
+        try:
+            self.ledger.release(key, token)
+        except DependencyUnavailable:
+            pass  # the lease expires on its own; a retry takes over then
+
+
+def ledger_key(application_key: str | None, client_order_ref: str) -> str:
+    """Duplicates are detected per application: two applications may use the same ref."""
+    return f"ORDER#{application_key or NO_APPLICATION}#{client_order_ref}"
+
+
+def order_fingerprint(order: OrderRequest) -> str:
+    """Content identity of an order, independent of wire format, whitespace and field order."""
+    canonical = order.model_dump_json(exclude_none=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()

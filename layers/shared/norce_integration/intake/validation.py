@@ -1,0 +1,81 @@
+"""Business validation of an OrderRequest: what a retry from Norce cannot fix.
+
+Every problem is collected (not just the first) and worded so that a person reading Norce's
+order log knows exactly which field of which line to correct. Messages never quote personal data.
+"""
+
+import re
+from norce_integration.contracts import OrderRequest
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_DESCRIPTION_CHARS = 2000
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def business_problems(
+    order: OrderRequest,
+    allowed_currencies: frozenset[str] | None = None,
+    already_reported: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Every rule the order breaks; an empty list means the order may be accepted.
+
+    ``already_reported``: paths (``Items[1].Quantity``) already named as wrong-typed, which are
+    not reported a second time as missing.
+    """
+    problems: list[str] = []
+    if _blank(order.ClientOrderRef) and "ClientOrderRef" not in already_reported:
+        problems.append("ClientOrderRef is missing")
+    if "CurrencyCode" in already_reported:
+        pass
+    elif _blank(order.CurrencyCode):
+        problems.append("CurrencyCode is missing")
+    elif not _CURRENCY.match(order.CurrencyCode or ""):
+        problems.append("CurrencyCode must be a three-letter ISO 4217 code")
+    elif allowed_currencies and order.CurrencyCode not in allowed_currencies:
+        problems.append(f"CurrencyCode {order.CurrencyCode} is not one of {', '.join(sorted(allowed_currencies))}")
+    if order.SellTo is None or (order.SellTo.Person is None and order.SellTo.Company is None):
+        problems.append("SellTo must name a Person or a Company")
+    if not order.Items:
+        problems.append("Items is empty: an order needs at least one item")
+    else:
+        problems.extend(_item_problems(order, already_reported))
+    return problems
+
+
+def _item_problems(order: OrderRequest, already_reported: frozenset[str]) -> list[str]:
+    problems: list[str] = []
+    seen_line_numbers: set[int] = set()
+    for index, item in enumerate(order.Items or []):
+        where = f"Items[{index}]" + (f" (LineNo {item.LineNo})" if item.LineNo is not None else "")
+        if _blank(item.PartNo) and f"Items[{index}].PartNo" not in already_reported:
+            problems.append(f"{where}.PartNo is missing")
+        if f"Items[{index}].Quantity" in already_reported:
+            pass
+        elif item.Quantity is None:
+            problems.append(f"{where}.Quantity is missing")
+        elif item.Quantity <= 0:
+            problems.append(f"{where}.Quantity must be greater than 0 (got {item.Quantity})")
+        if item.UnitPrice is not None and item.UnitPrice < 0:
+            problems.append(f"{where}.UnitPrice must not be negative (got {item.UnitPrice})")
+        if item.LineNo is not None:
+            if item.LineNo in seen_line_numbers:
+                problems.append(f"{where}.LineNo {item.LineNo} is used by more than one item")
+            seen_line_numbers.add(item.LineNo)
+    return problems
+
+
+def failure_description(problems: list[str]) -> str:
+    """One line for Norce's log, bounded in length so a pathological order cannot blow it up."""
+    description = f"Order rejected: {'; '.join(problems)}."
+    if len(description) <= MAX_DESCRIPTION_CHARS:
+        return description
+    shown: list[str] = []
+    for problem in problems:
+        candidate = f"Order rejected: {'; '.join([*shown, problem])}"
+        if len(candidate) > MAX_DESCRIPTION_CHARS - 40:
+            break
+        shown.append(problem)
+    return f"Order rejected: {'; '.join(shown)}; and {len(problems) - len(shown)} more problems."

@@ -1,0 +1,93 @@
+"""Regenerate the sample API Gateway events in events/order_receiver/ from events/payloads/.
+
+Run ``uv run python scripts/make_events.py`` after changing a payload; a test checks they agree.
+"""
+
+import base64
+import copy
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYLOADS = ROOT / "events" / "payloads"
+OUT = ROOT / "events" / "order_receiver"
+LOCAL_AUTH = "Basic " + base64.b64encode(b"norce:norce-local").decode()
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE OrderRequest [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<OrderRequest><ClientOrderRef>&xxe;</ClientOrderRef></OrderRequest>
+"""
+
+INVALID = {
+    "ClientOrderRef": "REF-INVALID-1",
+    "CurrencyCode": None,
+    "SellTo": {"Person": {"CustomerCode": "CUST0001"}},
+    "Items": [{"LineNo": 1, "PartNo": "ITEM001", "Quantity": 0}, {"LineNo": 2, "Quantity": "two"}],
+    "Header": {"ApplicationKey": "123e4567-e89b-12d3-a456-426614174000"},
+}
+
+
+def api_event(body: str, content_type: str | None, authorization: str | None = LOCAL_AUTH) -> dict:
+    headers = {"Host": "abc123.execute-api.eu-north-1.amazonaws.com", "User-Agent": "Norce-Commerce"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if authorization:
+        headers["Authorization"] = authorization
+    return {
+        "resource": "/orders",
+        "path": "/orders",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/orders",
+            "httpMethod": "POST",
+            "path": "/dev/orders",
+            "stage": "dev",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "identity": {"sourceIp": "192.0.2.10", "userAgent": "Norce-Commerce"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def events() -> dict[str, dict]:
+    order_json = (PAYLOADS / "order-request.json").read_text()
+    order_xml = (PAYLOADS / "order-request.xml").read_text()
+    order_xml_ns = (PAYLOADS / "order-request-namespaced.xml").read_text()
+    conflicting = json.loads(order_json)
+    conflicting["CustomerOrderComment"] = "Changed after checkout"
+    xml_event_b64 = api_event(base64.b64encode(order_xml.encode()).decode(), "application/xml")
+    xml_event_b64["isBase64Encoded"] = True
+    wrong_password = "Basic " + base64.b64encode(b"norce:wrong").decode()
+    return {
+        "post-order-json.json": api_event(order_json, "application/json"),
+        "post-order-xml.json": api_event(order_xml, "application/xml"),
+        "post-order-xml-namespaced.json": api_event(order_xml_ns, "text/xml; charset=utf-8"),
+        "post-order-xml-base64.json": xml_event_b64,
+        "post-order-conflicting.json": api_event(json.dumps(conflicting, indent=2), "application/json"),
+        "post-order-invalid.json": api_event(json.dumps(INVALID, indent=2), "application/json"),
+        "post-order-malformed.json": api_event('{"ClientOrderRef": "REF-BROKEN", "Items": [', "application/json"),
+        "post-order-xml-dtd.json": api_event(XXE, "application/xml"),
+        "post-order-unauthenticated.json": api_event(order_json, "application/json", authorization=None),
+        "post-order-wrong-password.json": api_event(order_json, "application/json", authorization=wrong_password),
+        "post-order-wrong-content-type.json": api_event(order_json, "text/plain"),
+    }
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, event in events().items():
+        (OUT / name).write_text(json.dumps(copy.deepcopy(event), indent=2) + "\n")
+        print(f"wrote events/order_receiver/{name}")
+
+
+if __name__ == "__main__":
+    main()

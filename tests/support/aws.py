@@ -1,0 +1,65 @@
+"""The receiver's AWS resources, created in moto the way template.yaml declares them."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+USERNAME = "norce"
+PASSWORD = "norce-local"
+
+
+@dataclass
+class ReceiverResources:
+    queue_url: str
+    dlq_url: str
+    table: str
+    bucket: str
+    secret_arn: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "ORDERS_QUEUE_URL": self.queue_url,
+            "ORDERS_TABLE": self.table,
+            "ARCHIVE_BUCKET": self.bucket,
+            "CREDENTIALS_SECRET_ARN": self.secret_arn,
+            "MAX_ORDER_BYTES": str(512 * 1024),
+            "BUSY_WAIT_SECONDS": "1",
+        }
+
+
+def create_receiver_resources(secret: dict[str, Any] | None = None) -> ReceiverResources:
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName="orders",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+    )["QueueUrl"]
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    boto3.client("s3").create_bucket(
+        Bucket="order-archive", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
+    )
+    secret_arn = boto3.client("secretsmanager").create_secret(
+        Name="receiver-credentials",
+        SecretString=json.dumps(secret or {"username": USERNAME, "password": PASSWORD}),
+    )["ARN"]
+    return ReceiverResources(queue_url, dlq_url, "orders", "order-archive", secret_arn)
+
+
+def queued_messages(queue_url: str) -> list[dict[str, Any]]:
+    """Every message on the queue (received and left invisible, so each is counted once)."""
+    sqs = boto3.client("sqs")
+    messages: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300)
+        if not batch.get("Messages"):
+            return messages
+        messages.extend(json.loads(m["Body"]) for m in batch["Messages"])
