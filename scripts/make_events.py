@@ -74,10 +74,14 @@ def events() -> dict[str, dict]:
         "post-order-xml-base64.json": xml_event_b64,
         "post-order-conflicting.json": api_event(json.dumps(conflicting, indent=2), "application/json"),
         "post-order-invalid.json": api_event(json.dumps(INVALID, indent=2), "application/json"),
-        "post-order-malformed.json": api_event('{"ClientOrderRef": "REF-BROKEN", "Items": [', "application/json"),
+        "post-order-malformed.json": api_event(
+            '{"ClientOrderRef": "REF-BROKEN", "Items": [', "application/json"
+        ),
         "post-order-xml-dtd.json": api_event(XXE, "application/xml"),
         "post-order-unauthenticated.json": api_event(order_json, "application/json", authorization=None),
-        "post-order-wrong-password.json": api_event(order_json, "application/json", authorization=wrong_password),
+        "post-order-wrong-password.json": api_event(
+            order_json, "application/json", authorization=wrong_password
+        ),
         "post-order-wrong-content-type.json": api_event(order_json, "text/plain"),
     }
 

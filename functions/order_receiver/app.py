@@ -13,7 +13,6 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from norce_integration.codec import WireFormat, format_for_content_type
 from norce_integration.codec.responses import render_error, render_order_response
 from norce_integration.intake.auth import CHALLENGE, BasicAuthenticator
@@ -46,7 +45,9 @@ def authenticator() -> BasicAuthenticator:
     return build_authenticator(settings())
 
 
-def _error(status: int, message: str, wire_format: WireFormat | None, headers: dict[str, str] | None = None) -> Response:
+def _error(
+    status: int, message: str, wire_format: WireFormat | None, headers: dict[str, str] | None = None
+) -> Response:
     body, media_type = render_error(message, wire_format)
     return Response(status_code=status, content_type=media_type, body=body.decode(), headers=headers)
 
@@ -61,16 +62,20 @@ def _request_body() -> bytes:
 @tracer.capture_method(capture_response=False)
 def receive_order() -> Response:
     event = app.current_event
-    wire_format = format_for_content_type(event.headers.get("content-type") or event.headers.get("Content-Type"))
+    wire_format = format_for_content_type(
+        event.headers.get("content-type") or event.headers.get("Content-Type")
+    )
     authorization = event.headers.get("authorization") or event.headers.get("Authorization")
     if not authenticator().is_authorized(authorization):
         metrics.add_metric(name="AuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("Order request refused: missing or wrong credentials")
         return _error(401, "Authentication required", wire_format, {"WWW-Authenticate": CHALLENGE})
     if wire_format is None:
+        metrics.add_metric(name="OrdersUnsupportedMediaType", unit=MetricUnit.Count, value=1)
         return _error(415, "Content-Type must be application/json, application/xml or text/xml", None)
     body = _request_body()
     if len(body) > settings().max_order_bytes:
+        metrics.add_metric(name="OrdersTooLarge", unit=MetricUnit.Count, value=1)
         return _error(413, f"The order is larger than {settings().max_order_bytes} bytes", wire_format)
 
     result = intake().receive(body, wire_format)
@@ -81,7 +86,11 @@ def _answer(result: IntakeResult, wire_format: WireFormat, size: int) -> Respons
     if result.client_order_ref:
         logger.set_correlation_id(result.client_order_ref)
     metrics.add_metric(name=f"Orders{result.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
-    log = logger.warning if result.http_status != 200 or result.outcome.value in ("rejected", "conflict") else logger.info
+    log = (
+        logger.warning
+        if result.http_status != 200 or result.outcome.value in ("rejected", "conflict")
+        else logger.info
+    )
     log(
         "Order request answered",
         extra={

@@ -170,10 +170,14 @@ def test_body_over_the_configured_limit_gets_413(receiver, aws, monkeypatch):
 def test_second_credential_pair_is_accepted_during_rotation(aws, monkeypatch):
     boto3.client("secretsmanager").put_secret_value(
         SecretId=aws.secret_arn,
-        SecretString=json.dumps({"credentials": [
-            {"username": "norce", "password": "old-password"},
-            {"username": "norce", "password": "new-password"},
-        ]}),
+        SecretString=json.dumps(
+            {
+                "credentials": [
+                    {"username": "norce", "password": "old-password"},
+                    {"username": "norce", "password": "new-password"},
+                ]
+            }
+        ),
     )
     receiver = load_function("order_receiver")
     for password in ("old-password", "new-password"):

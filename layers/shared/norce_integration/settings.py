@@ -31,9 +31,9 @@ class ReceiverSettings:
             orders_table=_env("ORDERS_TABLE"),
             archive_bucket=_env("ARCHIVE_BUCKET"),
             credentials_secret_arn=_env("CREDENTIALS_SECRET_ARN"),
-            max_order_bytes=int(os.environ.get("MAX_ORDER_BYTES", 5 * 1024 * 1024)),
-            credentials_cache_seconds=int(os.environ.get("CREDENTIALS_CACHE_SECONDS", 300)),
-            record_ttl_days=int(os.environ.get("ORDER_RECORD_TTL_DAYS", 90)),
-            busy_wait_seconds=float(os.environ.get("BUSY_WAIT_SECONDS", 5)),
+            max_order_bytes=int(os.environ.get("MAX_ORDER_BYTES", "5242880")),
+            credentials_cache_seconds=int(os.environ.get("CREDENTIALS_CACHE_SECONDS", "300")),
+            record_ttl_days=int(os.environ.get("ORDER_RECORD_TTL_DAYS", "90")),
+            busy_wait_seconds=float(os.environ.get("BUSY_WAIT_SECONDS", "5")),
             allowed_currencies=frozenset(c.upper() for c in currencies) or None,
         )

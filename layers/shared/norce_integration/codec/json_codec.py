@@ -37,4 +37,6 @@ def to_json_dict(model: BaseModel, *, only_set: bool = True) -> dict[str, Any]:
 
 
 def to_json_bytes(model: BaseModel, *, only_set: bool = True) -> bytes:
-    return json.dumps(to_json_dict(model, only_set=only_set), ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(
+        to_json_dict(model, only_set=only_set), ensure_ascii=False, separators=(",", ":")
+    ).encode()

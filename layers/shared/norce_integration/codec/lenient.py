@@ -12,17 +12,17 @@ _MAX_PASSES = 5
 
 
 def _valid_prefix(data: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """The part of an error location that addresses real data (pydantic appends union member
-    names such as ``int`` or ``function-before[...]`` that are not keys)."""
+    """The part of an error location that addresses real data.
+
+    Pydantic appends union member names such as ``int`` or ``function-before[...]``: not keys.
+    """
     prefix: list[int | str] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_list or (isinstance(node, dict) and part in node)):
             break
+        node = node[part]
         prefix.append(part)
     return tuple(prefix)
 

@@ -9,7 +9,9 @@ from norce_integration.codec.xml_codec import to_xml_bytes
 from norce_integration.contracts import OrderResponse
 
 
-def render_order_response(response: OrderResponse, wire_format: WireFormat, namespace: str | None = None) -> bytes:
+def render_order_response(
+    response: OrderResponse, wire_format: WireFormat, namespace: str | None = None
+) -> bytes:
     if wire_format is WireFormat.XML:
         return to_xml_bytes(response, namespace)
     return to_json_bytes(response, only_set=False)  # every field, nulls included, like Norce's examples

@@ -122,12 +122,16 @@ def parse_xml[M: BaseModel](body: bytes, model: type[M]) -> tuple[M, list[str], 
     try:
         root = safe_fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
-        raise ForbiddenXml(f"XML with a DTD, entities or external references is refused ({error!r})") from None
+        raise ForbiddenXml(
+            f"XML with a DTD, entities or external references is refused ({error!r})"
+        ) from None
     except ParseError as error:
         raise MalformedBody(f"Malformed XML body: {error}") from None
     root_name = _local_name(root.tag)
     if root_name != model.__name__:
-        raise MalformedBody(f"Malformed XML body: the root element must be <{model.__name__}>, not <{root_name}>")
+        raise MalformedBody(
+            f"Malformed XML body: the root element must be <{model.__name__}>, not <{root_name}>"
+        )
     parsed, problems = validate_collecting(model, _element_to_dict(root, model))
     return parsed, problems, _namespace(root.tag)
 

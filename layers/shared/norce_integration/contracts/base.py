@@ -8,7 +8,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 def _decimal_to_json_number(value: Decimal) -> int | float:
     """Money travels as a JSON number, like Norce sends it (never as a quoted string)."""
-    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
+    return (
+        int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
+    )
 
 
 def _int_if_numeric(value: object) -> object:

@@ -8,7 +8,8 @@ ALLOCATED_DESCRIPTION = "No error, order status is set to allocated."
 
 
 class OrderResponse(NorceModel):
-    """``OK`` without ErpOrderNo -> Allocated; ``OK`` with ErpOrderNo -> Confirmed; ``Failed`` -> logged, no retry."""
+    """Norce's reading: ``OK`` without ErpOrderNo -> Allocated; ``OK`` with ErpOrderNo -> Confirmed;
+    ``Failed`` -> logged in Norce, no retry."""
 
     StatusCode: Literal["OK", "Failed"]
     Description: str | None = None
@@ -31,4 +32,3 @@ class OrderResponse(NorceModel):
             HasErpOrderNo=True,
             ErpOrderNo=erp_order_no,
         )
-

@@ -10,6 +10,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from norce_integration.intake.ports import (
 from norce_integration.intake.validation import business_problems, failure_description
 
 NO_APPLICATION = "-"
+BUSY_MESSAGE = "The order is being received by another request; retry later"
 
 
 class Outcome(StrEnum):
@@ -95,84 +97,113 @@ class OrderIntake:
             return self._rejected(problems, order.ClientOrderRef, namespace)
         ref = order.ClientOrderRef or ""
         try:
-            result = self._accept_once(order, ref, body, wire_format)
+            outcome, response = self._accept_once(
+                _Attempt.of(order, ref, self.new_token()), body, wire_format
+            )
         except DependencyUnavailable as error:
             return IntakeResult(Outcome.UNAVAILABLE, 503, message=str(error), client_order_ref=ref)
-        return IntakeResult(
-            result[0], result[1], response=result[2], client_order_ref=ref, namespace=namespace,
-            message=None if result[1] == 200 else "The order is being received by another request; retry later",
-        )
+        if response is None:
+            return IntakeResult(outcome, 503, message=BUSY_MESSAGE, client_order_ref=ref)
+        return IntakeResult(outcome, 200, response=response, client_order_ref=ref, namespace=namespace)
 
     def _rejected(self, problems: list[str], ref: str | None, namespace: str | None) -> IntakeResult:
         response = OrderResponse.failed(failure_description(problems))
-        return IntakeResult(Outcome.REJECTED, 200, response=response, client_order_ref=ref, namespace=namespace)
+        return IntakeResult(
+            Outcome.REJECTED, 200, response=response, client_order_ref=ref, namespace=namespace
+        )
+
+    def _claim(self, attempt: "_Attempt") -> LedgerEntry | None:
+        """Claim the ref for this attempt; the existing entry when someone else has it."""
+        now = self.clock.now()
+        entry = LedgerEntry(
+            attempt.key,
+            LedgerState.IN_PROGRESS,
+            attempt.fingerprint,
+            attempt.token,
+            now + self.settings.lease_seconds,
+        )
+        return self.ledger.claim(entry, expires_at=int(now + self.settings.record_ttl_days * 86400))
 
     def _accept_once(
-        self, order: OrderRequest, ref: str, body: bytes, wire_format: WireFormat
-    ) -> tuple[Outcome, int, OrderResponse | None]:
-        key = ledger_key(order.application_key, ref)
-        fingerprint = order_fingerprint(order)
-        token = self.new_token()
-        now = self.clock.now()
-        claim = LedgerEntry(key, LedgerState.IN_PROGRESS, fingerprint, token, now + self.settings.lease_seconds)
-        existing = self.ledger.claim(claim, expires_at=int(now + self.settings.record_ttl_days * 86400))
-        deadline = now + self.settings.busy_wait_seconds
+        self, attempt: "_Attempt", body: bytes, wire_format: WireFormat
+    ) -> tuple[Outcome, OrderResponse | None]:
+        """Claim, then archive and queue; or answer as the existing entry says. ``None``: busy."""
+        existing = self._claim(attempt)
+        deadline = self.clock.now() + self.settings.busy_wait_seconds
         while existing is not None:
-            if existing.fingerprint != fingerprint:
-                return Outcome.CONFLICT, 200, OrderResponse.failed(
-                    f"Order rejected: ClientOrderRef {ref} was already received with different content; "
-                    "a changed order needs a new ClientOrderRef."
+            if existing.fingerprint != attempt.fingerprint:
+                return Outcome.CONFLICT, OrderResponse.failed(
+                    f"Order rejected: ClientOrderRef {attempt.ref} was already received with different "
+                    "content; a changed order needs a new ClientOrderRef."
                 )
             if existing.state is LedgerState.ACCEPTED and existing.response is not None:
-                return Outcome.DUPLICATE, 200, OrderResponse.model_validate(existing.response)
+                return Outcome.DUPLICATE, OrderResponse.model_validate(existing.response)
             now = self.clock.now()
             if existing.lease_until <= now:  # the attempt that claimed it died: finish its job
                 lease_until = now + self.settings.lease_seconds
-                if self.ledger.take_over(key, existing.token, token, now, lease_until):
+                if self.ledger.take_over(attempt.key, existing.token, attempt.token, now, lease_until):
                     break
             elif now >= deadline:
-                return Outcome.BUSY, 503, None
+                return Outcome.BUSY, None
             else:
                 self.clock.sleep(self.settings.busy_poll_seconds)
-            existing = self.ledger.get(key)
-            if existing is None:  # released after a failure: claim afresh
-                lease_until = self.clock.now() + self.settings.lease_seconds
-                existing = self.ledger.claim(
-                    LedgerEntry(key, LedgerState.IN_PROGRESS, fingerprint, token, lease_until),
-                    expires_at=int(now + self.settings.record_ttl_days * 86400),
-                )
-        return self._archive_and_queue(order, ref, key, token, fingerprint, body, wire_format)
+            existing = self.ledger.get(attempt.key) or self._claim(attempt)  # released: claim afresh
+        return self._archive_and_queue(attempt, body, wire_format)
 
     def _archive_and_queue(
-        self, order: OrderRequest, ref: str, key: str, token: str, fingerprint: str,
-        body: bytes, wire_format: WireFormat,
-    ) -> tuple[Outcome, int, OrderResponse | None]:
+        self, attempt: "_Attempt", body: bytes, wire_format: WireFormat
+    ) -> tuple[Outcome, OrderResponse | None]:
         response = OrderResponse.allocated()
-        archive_key = f"orders/{quote(order.application_key or NO_APPLICATION, safe='')}/" \
-                      f"{quote(ref, safe='')}/{fingerprint[:32]}.{wire_format.value}"
+        archive_key = (
+            f"orders/{quote(attempt.application_key or NO_APPLICATION, safe='')}/"
+            f"{quote(attempt.ref, safe='')}/{attempt.fingerprint[:32]}.{wire_format.value}"
+        )
         try:
             self.archive.put(archive_key, body, wire_format.media_type)
-            self.queue.send(QueuedOrder(
-                key=key, client_order_ref=ref, application_key=order.application_key, token=token,
-                archive_key=archive_key, wire_format=wire_format.value, fingerprint=fingerprint,
-                received_at=self.clock.now(),
-            ))
+            self.queue.send(
+                QueuedOrder(
+                    key=attempt.key,
+                    client_order_ref=attempt.ref,
+                    application_key=attempt.application_key,
+                    token=attempt.token,
+                    archive_key=archive_key,
+                    wire_format=wire_format.value,
+                    fingerprint=attempt.fingerprint,
+                    received_at=self.clock.now(),
+                )
+            )
         except DependencyUnavailable:
-            self._release_quietly(key, token)
+            with suppress(DependencyUnavailable):  # if this fails too, the lease runs out on its own
+                self.ledger.release(attempt.key, attempt.token)
             raise
-        if self.ledger.complete(key, token, response.model_dump(mode="json")):
-            return Outcome.ACCEPTED, 200, response
+        if self.ledger.complete(attempt.key, attempt.token, response.model_dump(mode="json")):
+            return Outcome.ACCEPTED, response
         # Our claim was taken over (this attempt outlived its lease): the other attempt's outcome wins.
-        current = self.ledger.get(key)
+        current = self.ledger.get(attempt.key)
         if current is not None and current.state is LedgerState.ACCEPTED and current.response is not None:
-            return Outcome.DUPLICATE, 200, OrderResponse.model_validate(current.response)
-        return Outcome.BUSY, 503, None
+            return Outcome.DUPLICATE, OrderResponse.model_validate(current.response)
+        return Outcome.BUSY, None
 
-    def _release_quietly(self, key: str, token: str) -> None:
-        try:
-            self.ledger.release(key, token)
-        except DependencyUnavailable:
-            pass  # the lease expires on its own; a retry takes over then
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One request's identity in the ledger."""
+
+    key: str
+    ref: str
+    application_key: str | None
+    fingerprint: str
+    token: str
+
+    @classmethod
+    def of(cls, order: OrderRequest, ref: str, token: str) -> "_Attempt":
+        return cls(
+            ledger_key(order.application_key, ref),
+            ref,
+            order.application_key,
+            order_fingerprint(order),
+            token,
+        )
 
 
 def ledger_key(application_key: str | None, client_order_ref: str) -> str:

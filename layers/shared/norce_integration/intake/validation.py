@@ -5,6 +5,7 @@ order log knows exactly which field of which line to correct. Messages never quo
 """
 
 import re
+
 from norce_integration.contracts import OrderRequest
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -35,7 +36,9 @@ def business_problems(
     elif not _CURRENCY.match(order.CurrencyCode or ""):
         problems.append("CurrencyCode must be a three-letter ISO 4217 code")
     elif allowed_currencies and order.CurrencyCode not in allowed_currencies:
-        problems.append(f"CurrencyCode {order.CurrencyCode} is not one of {', '.join(sorted(allowed_currencies))}")
+        problems.append(
+            f"CurrencyCode {order.CurrencyCode} is not one of {', '.join(sorted(allowed_currencies))}"
+        )
     if order.SellTo is None or (order.SellTo.Person is None and order.SellTo.Company is None):
         problems.append("SellTo must name a Person or a Company")
     if not order.Items:

@@ -33,19 +33,23 @@ class DynamoDbLedger:
         with unavailable_on_aws_error("Recording the order in the ledger"):
             try:
                 self._client.put_item(
-                    TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)",
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(pk)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
                 return None
             except ClientError as error:
                 if not _is_condition_failure(error):
                     raise
-                old = error.response.get("Item")
+                old: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
                 return _entry(old) if old else self.get(entry.key)
 
     def get(self, key: str) -> LedgerEntry | None:
         with unavailable_on_aws_error("Reading the order ledger"):
-            item = self._client.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item")
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True
+            ).get("Item")
         return _entry(item) if item else None
 
     def take_over(self, key: str, expired_token: str, new_token: str, now: float, lease_until: float) -> bool:
@@ -54,8 +58,11 @@ class DynamoDbLedger:
             "SET #token = :new, lease_until = :lease",
             "#state = :in_progress AND #token = :old AND lease_until <= :now",
             {
-                ":new": {"S": new_token}, ":lease": {"N": repr(lease_until)}, ":old": {"S": expired_token},
-                ":now": {"N": repr(now)}, ":in_progress": {"S": LedgerState.IN_PROGRESS.value},
+                ":new": {"S": new_token},
+                ":lease": {"N": repr(lease_until)},
+                ":old": {"S": expired_token},
+                ":now": {"N": repr(now)},
+                ":in_progress": {"S": LedgerState.IN_PROGRESS.value},
             },
         )
 
@@ -66,8 +73,10 @@ class DynamoDbLedger:
             "SET #state = :accepted, #response = :response",
             "#token = :token AND #state = :in_progress",
             {
-                ":accepted": {"S": LedgerState.ACCEPTED.value}, ":response": {"S": json.dumps(response)},
-                ":token": {"S": token}, ":in_progress": {"S": LedgerState.IN_PROGRESS.value},
+                ":accepted": {"S": LedgerState.ACCEPTED.value},
+                ":response": {"S": json.dumps(response)},
+                ":token": {"S": token},
+                ":in_progress": {"S": LedgerState.IN_PROGRESS.value},
             },
         )
         if accepted:
@@ -79,11 +88,13 @@ class DynamoDbLedger:
         with unavailable_on_aws_error("Releasing the order claim"):
             try:
                 self._client.delete_item(
-                    TableName=self._table, Key={"pk": {"S": key}},
+                    TableName=self._table,
+                    Key={"pk": {"S": key}},
                     ConditionExpression="#token = :token AND #state = :in_progress",
                     ExpressionAttributeNames={"#token": "token", "#state": "state"},
                     ExpressionAttributeValues={
-                        ":token": {"S": token}, ":in_progress": {"S": LedgerState.IN_PROGRESS.value},
+                        ":token": {"S": token},
+                        ":in_progress": {"S": LedgerState.IN_PROGRESS.value},
                     },
                 )
             except ClientError as error:
@@ -99,8 +110,12 @@ class DynamoDbLedger:
         with unavailable_on_aws_error("Updating the order ledger"):
             try:
                 self._client.update_item(
-                    TableName=self._table, Key={"pk": {"S": key}}, UpdateExpression=update,
-                    ConditionExpression=condition, ExpressionAttributeNames=used, ExpressionAttributeValues=values,
+                    TableName=self._table,
+                    Key={"pk": {"S": key}},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=used,
+                    ExpressionAttributeValues=values,
                 )
                 return True
             except ClientError as error:

@@ -13,7 +13,11 @@ class S3Archive:
     def put(self, key: str, body: bytes, content_type: str) -> None:
         with unavailable_on_aws_error("Archiving the order"):
             self._client.put_object(
-                Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256"
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                ServerSideEncryption="AES256",
             )
 
     def get(self, key: str) -> bytes:

@@ -8,7 +8,7 @@ from botocore.config import Config
 from norce_integration.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from norce_integration.adapters.aws.s3_archive import S3Archive
 from norce_integration.adapters.aws.sqs_queue import SqsOrderQueue
-from norce_integration.intake.auth import BasicAuthenticator, credentials_from_secret
+from norce_integration.intake.auth import BasicAuthenticator, Credential, credentials_from_secret
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.intake.service import IntakeSettings, OrderIntake
 from norce_integration.settings import ReceiverSettings
@@ -40,7 +40,7 @@ def build_authenticator(settings: ReceiverSettings) -> BasicAuthenticator:
 
     secrets = parameters.SecretsProvider(boto_config=_AWS_CONFIG)
 
-    def load() -> list:  # type: ignore[type-arg]
+    def load() -> list[Credential]:
         try:
             secret = secrets.get(
                 settings.credentials_secret_arn, transform="json", max_age=settings.credentials_cache_seconds

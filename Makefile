@@ -1,0 +1,74 @@
+# Two commands matter on a fresh clone: `make demo` (the whole system, locally) and `make test`.
+# Everything runs through uv with the locked dependencies; SAM CLI lives in its own uv tool env.
+
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS ?= never
+export UV_COMPILE_BYTECODE ?= 1
+export AWS_DEFAULT_REGION ?= eu-north-1
+# pyenv machines: let uv find a Python 3.13 next to the default one.
+ifneq ($(shell command -v pyenv 2>/dev/null),)
+export PYENV_VERSION ?= $(shell pyenv version-name 2>/dev/null | cut -d: -f1):$(shell pyenv versions --bare | grep -E '^3\.13' | head -n1)
+endif
+
+UV  ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+SAM ?= $(shell command -v sam 2>/dev/null || echo $(HOME)/.local/bin/sam)
+
+.PHONY: help install test lint typecheck template-lint unit integration e2e local demo bench build events layer-requirements clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+install: $(UV) ## create .venv with the locked dependencies
+	$(UV) sync --frozen
+
+$(SAM): $(UV)
+	$(UV) tool install --quiet aws-sam-cli
+
+test: install lint typecheck template-lint ## every check and every test (what CI runs)
+	$(RUN) pytest
+
+lint: install ## ruff lint + format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install ## mypy on the shared package and the handlers
+	$(RUN) mypy
+	$(RUN) mypy functions/order_receiver/app.py
+
+template-lint: install $(SAM) ## cfn-lint and sam validate --lint on template.yaml
+	$(RUN) cfn-lint template.yaml
+	$(SAM) validate --lint --region $(AWS_DEFAULT_REGION)
+
+unit: install ## unit tests only
+	$(RUN) pytest tests/unit
+
+integration: install ## integration tests (moto) only
+	$(RUN) pytest tests/integration
+
+e2e: install ## end-to-end tests over HTTP against the local stack
+	$(RUN) pytest tests/e2e
+
+local: install ## run the local stack in the foreground (API on 127.0.0.1:3000, moto on :5000)
+	$(RUN) python -m local.stack
+
+demo: install ## start the local stack, send Norce's example orders through it, print what happened
+	$(RUN) python -m local.demo
+
+bench: install ## benchmarks: cold start, warm handler time, requests/s (see docs/performance.md)
+	$(RUN) python -m bench.run
+
+build: $(SAM) ## sam build (for sam deploy)
+	$(SAM) build
+
+events: install ## regenerate events/order_receiver/*.json from events/payloads/
+	$(RUN) python scripts/make_events.py
+
+layer-requirements: install ## re-export layers/shared/requirements.txt from uv.lock
+	bash scripts/export-layer-requirements.sh
+
+clean: ## remove build output and caches
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-state
