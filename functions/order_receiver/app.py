@@ -9,7 +9,7 @@ import base64
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,11 +18,12 @@ from norce_integration.codec.responses import render_error, render_order_respons
 from norce_integration.intake.auth import CHALLENGE, BasicAuthenticator
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.intake.service import IntakeResult, OrderIntake
+from norce_integration.observability import LazyTracer
 from norce_integration.settings import ReceiverSettings
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+tracer = LazyTracer()
 app = APIGatewayRestResolver()
 
 

@@ -1,7 +1,7 @@
 """Rendering answers to Norce in the wire format of its request."""
 
 import json
-from xml.sax.saxutils import escape
+import xml.etree.ElementTree as ET  # building only; parsing goes through defusedxml
 
 from norce_integration.codec.formats import WireFormat
 from norce_integration.codec.json_codec import to_json_bytes
@@ -20,6 +20,7 @@ def render_order_response(
 def render_error(message: str, wire_format: WireFormat | None) -> tuple[bytes, str]:
     """A short non-200 answer (401/413/415/400/503); JSON unless the request was XML."""
     if wire_format is WireFormat.XML:
-        body = f'<?xml version="1.0" encoding="utf-8"?><Error><Message>{escape(message)}</Message></Error>'
-        return body.encode(), WireFormat.XML.media_type
+        error = ET.Element("Error")
+        ET.SubElement(error, "Message").text = message
+        return ET.tostring(error, encoding="utf-8", xml_declaration=True), WireFormat.XML.media_type
     return json.dumps({"message": message}).encode(), WireFormat.JSON.media_type
