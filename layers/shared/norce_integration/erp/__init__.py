@@ -1,0 +1,1 @@
+"""The ERP side: a neutral order/customer/company model and the ``Erp`` port every ERP adapter implements."""

@@ -1,0 +1,59 @@
+"""The ``Erp`` port: everything the integration asks of an ERP.
+
+Errors are split the way retries need them: ``ErpUnavailable`` (timeouts, 5xx, 429: try again later,
+optionally after ``retry_after`` seconds) and ``ErpRejected`` (the ERP refuses the data: retrying the same
+message cannot help; a person must fix data or configuration, then replay).
+"""
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpOrder, ErpOrderRef
+
+
+class ErpError(Exception):
+    pass
+
+
+class ErpUnavailable(ErpError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ErpRejected(ErpError):
+    """The ERP refused the request as invalid (HTTP 4xx other than 408/409/429)."""
+
+
+class Erp(Protocol):
+    def find_order(self, external_ref: str) -> ErpOrderRef | None:
+        """The order created earlier for this ClientOrderRef, if any."""
+        ...
+
+    def create_order(self, order: ErpOrder) -> ErpOrderRef:
+        """Create the order. Must not create a second order for the same ``external_ref``: when the ERP
+        already has one, return it with ``created=False``."""
+        ...
+
+    def find_customer(self, *, code: str | None = None, email: str | None = None) -> ErpCustomer | None: ...
+
+    def create_customer(self, customer: ErpCustomer) -> ErpCustomer:
+        """Create the customer; the result carries the ERP's new ``code``."""
+        ...
+
+    def update_customer(self, customer: ErpCustomer) -> None: ...
+
+    def find_company(
+        self, *, code: str | None = None, organization_no: str | None = None
+    ) -> ErpCompany | None: ...
+
+    def create_company(self, company: ErpCompany) -> ErpCompany: ...
+
+    def update_company(self, company: ErpCompany) -> None: ...
+
+    def export_customers(self, changed_since: datetime | None) -> Iterator[ErpCustomer]:
+        """Every customer changed since the watermark (all when ``None``), page by page."""
+        ...
+
+    def export_companies(self, changed_since: datetime | None) -> Iterator[ErpCompany]: ...
