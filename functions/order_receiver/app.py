@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from norce_integration.codec import WireFormat, format_for_content_type
 from norce_integration.codec.responses import render_error, render_order_response
 from norce_integration.intake.auth import CHALLENGE, BasicAuthenticator

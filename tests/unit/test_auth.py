@@ -3,6 +3,7 @@
 import base64
 
 import pytest
+
 from norce_integration.intake.auth import BasicAuthenticator, Credential, credentials_from_secret
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from defusedxml.ElementTree import fromstring
+
 from norce_integration.codec import ForbiddenXml, MalformedBody
 from norce_integration.codec.formats import WireFormat, format_for_content_type
 from norce_integration.codec.json_codec import parse_json, to_json_dict

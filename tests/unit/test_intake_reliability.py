@@ -8,12 +8,12 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
+
 from norce_integration.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.codec import WireFormat
 from norce_integration.intake.ports import DependencyUnavailable, IntakeLedger
 from norce_integration.intake.service import IntakeSettings, OrderIntake, Outcome
-
 from tests.support.intake import CRASH_POINTS, Crash, make_harness
 
 ORDER = (Path(__file__).resolve().parents[2] / "events/payloads/order-request.json").read_bytes()

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.intake.auth import BasicAuthenticator, Credential
 from norce_integration.intake.service import OrderIntake
 from norce_integration.settings import ReceiverSettings
-
 from tests.support.handlers import FakeLambdaContext, load_event, load_function
 
 ORDER = json.loads((Path(__file__).resolve().parents[2] / "events/payloads/order-request.json").read_text())

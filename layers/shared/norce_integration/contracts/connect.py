@@ -71,7 +71,10 @@ class ImportHeader(NorceModel):
 
 
 class Job(NorceModel):
-    """``GET Job/Get``. StatusId: 1 Initialized, 2 Succeeded, 3 Failed, 4 Validation failed, 5 Validating, 6 Queued."""
+    """``GET Job/Get``.
+
+    StatusId: 1 Initialized, 2 Succeeded, 3 Failed, 4 Validation failed, 5 Validating, 6 Queued.
+    """
 
     JobId: int
     StatusId: int | None = None

@@ -75,7 +75,9 @@ class ErpOrderLine(ErpModel):
     price_list_no: int | None = None
     comment: str | None = None
     kind: str | None = None  # Norce's Type / TypeGroup, e.g. "ErpStandard/Physical"
+    manufacturer_code: str | None = None
     additional_info: dict[str, Any] = Field(default_factory=dict)
+    passthrough: dict[str, Any] = Field(default_factory=dict)  # price lists, promotions, unknown fields
 
 
 class ErpCharge(ErpModel):
@@ -90,6 +92,7 @@ class ErpCharge(ErpModel):
 
 class ErpPayment(ErpModel):
     method: str  # the ERP's payment method code (mapped from Norce's PaymentMethodCode)
+    provider_code: str | None = None  # Norce's PaymentCode
     reference: str | None = None
     amount: Decimal = Decimal(0)
     currency: str | None = None
@@ -102,8 +105,12 @@ class ErpDelivery(ErpModel):
     pickup_store_code: str | None = None
     pickup_store_name: str | None = None
     address: ErpAddress | None = None
+    is_drop_point: bool | None = None
     sms_notify: bool | None = None
     complete_delivery: bool | None = None
+    fee_charged_once: bool | None = None
+    ship_advisor_order_code: str | None = None
+    tms_reference: str | None = None
 
 
 class ErpOrder(ErpModel):

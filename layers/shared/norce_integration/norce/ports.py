@@ -6,7 +6,13 @@
 
 from typing import Protocol
 
-from norce_integration.contracts.connect import ImportHeader, Job, NorceCompany, NorceCustomer, OrderStatusUpdate
+from norce_integration.contracts.connect import (
+    ImportHeader,
+    Job,
+    NorceCompany,
+    NorceCustomer,
+    OrderStatusUpdate,
+)
 
 
 class NorceError(Exception):

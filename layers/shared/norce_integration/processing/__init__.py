@@ -1,0 +1,1 @@
+"""Order processing: a queued Norce order becomes exactly one ERP order and a confirmation in Norce."""

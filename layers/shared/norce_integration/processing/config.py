@@ -1,0 +1,59 @@
+"""Mapping tables and routing rules, from configuration (a JSON document, see docs/configuration.md).
+
+Example::
+
+    {
+      "payment_methods": {"credit_card": "CARD", "invoice": "INVOICE"},
+      "delivery_methods": {"PostNord": "PN", "*": "STD"},
+      "routes": [
+        {"target": "norway", "when": {"country": ["NO"]}},
+        {"target": "default"}
+      ]
+    }
+
+``*`` is the fallback of a table; a code with no rule and no fallback is a permanent error.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WILDCARD = "*"
+
+
+class RouteCondition(BaseModel):
+    """Every listed field must match one of its values (case-insensitive); unlisted fields match anything."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    application_key: list[str] | None = None
+    country: list[str] | None = None  # ShipTo country, else SellTo's
+    warehouse: list[str] | None = None  # pickup store code
+    currency: list[str] | None = None
+    source: list[str] | None = None
+
+
+class Route(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    when: RouteCondition = Field(default_factory=RouteCondition)
+
+
+class ProcessingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment_methods: dict[str, str] = Field(default_factory=lambda: {WILDCARD: "DEFAULT"})
+    delivery_methods: dict[str, str] = Field(default_factory=lambda: {WILDCARD: "DEFAULT"})
+    routes: list[Route] = Field(default_factory=lambda: [Route(target="default")])
+    confirm_status: str = "Confirmed"
+
+    @classmethod
+    def from_json(cls, text: str | None) -> "ProcessingConfig":
+        return cls.model_validate_json(text) if text and text.strip() else cls()
+
+    def targets(self) -> set[str]:
+        return {route.target for route in self.routes}
+
+    def describe(self) -> dict[str, Any]:
+        return self.model_dump()
