@@ -37,3 +37,70 @@ class ReceiverSettings:
             busy_wait_seconds=float(os.environ.get("BUSY_WAIT_SECONDS", "5")),
             allowed_currencies=frozenset(c.upper() for c in currencies) or None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ErpTarget:
+    base_url: str
+    api_key_secret_arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class NorceConnectSettings:
+    connect_url: str
+    identity_url: str
+    scope: str
+    auth_mode: str  # "oauth" (client credentials, the default) or "basic" (legacy applicationId:secretKey)
+    credentials_secret_arn: str
+    account_id: int
+    application_id: str | None
+
+    @classmethod
+    def from_env(cls) -> "NorceConnectSettings":
+        return cls(
+            connect_url=_env("NORCE_CONNECT_URL"),
+            identity_url=_env("NORCE_IDENTITY_URL"),
+            scope=os.environ.get("NORCE_SCOPE", "playground"),
+            auth_mode=os.environ.get("NORCE_AUTH_MODE", "oauth"),
+            credentials_secret_arn=_env("NORCE_CREDENTIALS_SECRET_ARN"),
+            account_id=int(_env("NORCE_ACCOUNT_ID")),
+            application_id=os.environ.get("NORCE_APPLICATION_ID") or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorSettings:
+    orders_queue_url: str
+    orders_dlq_url: str
+    orders_table: str
+    archive_bucket: str
+    writeback_queue_url: str
+    erp_targets: dict[str, ErpTarget]
+    processing_config: str
+    norce: NorceConnectSettings
+    retry_base_seconds: float
+    retry_max_seconds: float
+    secrets_cache_seconds: int
+
+    @classmethod
+    def from_env(cls) -> "ProcessorSettings":
+        """``ERP_BASE_URL``/``ERP_API_KEY_SECRET_ARN`` configure target ``default``; ``ERP_TARGETS`` (JSON
+        ``{"name": {"base_url": ..., "api_key_secret_arn": ...}}``) adds or overrides routed targets."""
+        import json  # noqa: PLC0415 - only the processor needs it here
+
+        targets = {"default": ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN"))}
+        for name, target in json.loads(os.environ.get("ERP_TARGETS") or "{}").items():
+            targets[name] = ErpTarget(target["base_url"], target["api_key_secret_arn"])
+        return cls(
+            orders_queue_url=_env("ORDERS_QUEUE_URL"),
+            orders_dlq_url=_env("ORDERS_DLQ_URL"),
+            orders_table=_env("ORDERS_TABLE"),
+            archive_bucket=_env("ARCHIVE_BUCKET"),
+            writeback_queue_url=_env("WRITEBACK_QUEUE_URL"),
+            erp_targets=targets,
+            processing_config=os.environ.get("PROCESSING_CONFIG", ""),
+            norce=NorceConnectSettings.from_env(),
+            retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
+            retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
+            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+        )

@@ -187,3 +187,11 @@ class InMemoryDeadLetters:
 
     def park(self, order: QueuedOrder, reason: str) -> None:
         self.parked.append((order, reason))
+
+
+@dataclass
+class InMemoryJobTracker:
+    jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None:
+        self.jobs[job_id] = {"kind": kind, "started_at": at, **fields}

@@ -1,0 +1,86 @@
+"""order_processor: SQS orders queue -> ERP order -> Confirmed in Norce (one order per record).
+
+Partial batch responses: a failing order never makes its neighbours retry. A transient failure
+(ERP/Norce down, slow, throttling) comes back after a growing delay set through the message's
+visibility; a permanent one (invalid order, no mapping rule) is recorded, parked on the DLQ with its
+reason and alarmed, and replayed by redriving the DLQ once fixed.
+"""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from norce_integration.adapters.aws.sqs_queue import queued_order_from_body
+from norce_integration.observability import LazyTracer
+from norce_integration.processing.errors import PermanentFailure, TransientFailure
+from norce_integration.processing.retry import backoff_seconds
+from norce_integration.processing.service import Processed
+from norce_integration.settings import ProcessorSettings
+
+logger = Logger()
+metrics = Metrics()
+tracer = LazyTracer()
+batch = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def settings() -> ProcessorSettings:
+    return ProcessorSettings.from_env()
+
+
+@cache
+def components() -> Any:
+    from norce_integration.adapters.aws.wiring import build_processing  # noqa: PLC0415 - lazy: cold start
+
+    return build_processing(settings())
+
+
+@tracer.capture_method(capture_response=False)
+def process_record(record: SQSRecord) -> str:
+    message = queued_order_from_body(record.body)
+    logger.set_correlation_id(message.client_order_ref)
+    parts = components()
+    try:
+        result = parts.processor.process(message)
+    except TransientFailure as failure:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        delay = backoff_seconds(
+            receive_count, failure.retry_after, settings().retry_base_seconds, settings().retry_max_seconds
+        )
+        parts.sqs.change_message_visibility(
+            QueueUrl=settings().orders_queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
+        )
+        metrics.add_metric(name="OrdersRetried", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "Order will be retried",
+            extra={"reason": failure.reason, "retry_in_seconds": delay, "receive_count": receive_count},
+        )
+        raise
+    except PermanentFailure as failure:
+        parts.dead_letters.park(message, failure.reason)
+        metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=1)
+        logger.error("Order failed permanently and was parked in the DLQ", extra={"reason": failure.reason})
+        return "parked"
+    metrics.add_metric(
+        name=f"Orders{result.outcome.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+    )
+    if result.outcome is Processed.CONFIRMED and result.created:
+        metrics.add_metric(name="ErpOrdersCreated", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "Order processed", extra={"outcome": result.outcome.value, "erp_order_no": result.erp_order_no}
+    )
+    return result.outcome.value
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=process_record, processor=batch, context=context
+    )
