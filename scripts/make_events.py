@@ -86,11 +86,76 @@ def events() -> dict[str, dict]:
     }
 
 
+def sqs_event(bodies: list[dict], queue: str) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": f"0a1b2c3d-0000-4000-8000-00000000000{index}",
+                "receiptHandle": f"AQEB-sample-receipt-handle-{index}",
+                "body": json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1732450000000",
+                    "SenderId": "AROAEXAMPLE:order-receiver",
+                    "ApproximateFirstReceiveTimestamp": "1732450000100",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:eu-north-1:123456789012:{queue}",
+                "awsRegion": "eu-north-1",
+            }
+            for index, body in enumerate(bodies, start=1)
+        ]
+    }
+
+
+QUEUED_ORDER = {
+    "key": "ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345",
+    "client_order_ref": "REF12345",
+    "application_key": "123e4567-e89b-12d3-a456-426614174000",
+    "token": "3f7c1e8a9b2d4c6e8f0a1b2c3d4e5f60",
+    "archive_key": "orders/123e4567-e89b-12d3-a456-426614174000/REF12345/0123456789abcdef0123456789abcdef.json",
+    "wire_format": "json",
+    "fingerprint": "0123456789abcdef" * 4,
+    "received_at": 1732450000.0,
+    "attributes": {},
+}
+
+
+def other_events() -> dict[str, dict]:
+    codes = [
+        {
+            "kind": "customer",
+            "code": "C10001",
+            "match_value": "john.doe@example.com",
+            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "client_order_ref": "REF12345",
+        },
+        {
+            "kind": "company",
+            "code": "B20001",
+            "match_value": "556000-0000",
+            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "client_order_ref": "REF12346",
+        },
+    ]
+    return {
+        "order_processor/sqs-orders.json": sqs_event([QUEUED_ORDER], "orders"),
+        "norce_writeback/sqs-codes.json": sqs_event(codes, "writeback"),
+    }
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, event in events().items():
         (OUT / name).write_text(json.dumps(copy.deepcopy(event), indent=2) + "\n")
         print(f"wrote events/order_receiver/{name}")
+    for name, event in other_events().items():
+        path = OUT.parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(event, indent=2) + "\n")
+        print(f"wrote events/{name}")
 
 
 if __name__ == "__main__":

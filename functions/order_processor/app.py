@@ -25,7 +25,9 @@ from norce_integration.settings import ProcessorSettings
 logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
-batch = BatchProcessor(event_type=EventType.SQS)
+# An ERP outage fails whole batches; report them as item failures (each already has its own retry
+# delay) instead of erroring the invocation, so the Errors alarm keeps meaning "a bug or a timeout".
+batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache
