@@ -115,7 +115,7 @@ QUEUED_ORDER = {
     "client_order_ref": "REF12345",
     "application_key": "123e4567-e89b-12d3-a456-426614174000",
     "token": "3f7c1e8a9b2d4c6e8f0a1b2c3d4e5f60",
-    "archive_key": "orders/123e4567-e89b-12d3-a456-426614174000/REF12345/0123456789abcdef0123456789abcdef.json",
+    "archive_key": "orders/123e4567-e89b-12d3-a456-426614174000/REF12345/" + "0123456789abcdef" * 2 + ".json",
     "wire_format": "json",
     "fingerprint": "0123456789abcdef" * 4,
     "received_at": 1732450000.0,

@@ -23,7 +23,7 @@ def sqs_record(
             "ApproximateFirstReceiveTimestamp": "1732450000100",
         },
         "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": "eu-north-1",
