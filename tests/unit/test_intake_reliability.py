@@ -1,6 +1,7 @@
 """No order lost, none queued for processing twice: duplicates, conflicts, crashes at every step,
 dependency failures and concurrent copies. Runs on the in-memory ledger and on DynamoDB (moto)."""
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -186,3 +187,29 @@ def test_twenty_copies_at_the_same_instant_queue_one_order_and_all_get_the_same_
     assert len(queue.messages) == 1
     assert sorted(r.outcome.value for r in results) == ["accepted"] + ["duplicate"] * 19
     assert {r.response.model_dump_json() for r in results} == {results[0].response.model_dump_json()}
+
+
+def test_the_same_order_in_other_bytes_is_a_duplicate_not_a_conflict(ledger_factory):
+    h = make_harness(ledger_factory)
+    h.intake.receive(ORDER, WireFormat.JSON)
+    reformatted = json.dumps(json.loads(ORDER), indent=None, separators=(",", ":")).encode()
+
+    again = h.intake.receive(reformatted, WireFormat.JSON)
+
+    assert again.outcome is Outcome.DUPLICATE and again.response.StatusCode == "OK"
+    assert len(h.queue.messages) == 1
+
+
+def test_after_a_crash_a_retry_with_other_bytes_takes_over_with_its_own_body(ledger_factory):
+    h = make_harness(ledger_factory)
+    h.faults.points.add("after-send")
+    with pytest.raises(Crash):
+        h.intake.receive(ORDER, WireFormat.JSON)
+    h.clock.advance(NORCE_RETRY_SECONDS)
+    retry_body = json.dumps(json.loads(ORDER)).encode()
+
+    assert h.intake.receive(retry_body, WireFormat.JSON).outcome is Outcome.ACCEPTED
+
+    [admitted] = h.admitted_messages()
+    assert h.archive.objects[admitted.archive_key] == retry_body
+    assert h.ledger.get(admitted.key).archive_key == admitted.archive_key

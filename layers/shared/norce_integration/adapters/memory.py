@@ -25,9 +25,9 @@ class InMemoryLedger:
         with self._lock:
             return self.entries.get(key)
 
-    def take_over(self, key: str, expired_token: str, new_token: str, now: float, lease_until: float) -> bool:
+    def take_over(self, expired_token: str, claim: LedgerEntry, now: float) -> bool:
         with self._lock:
-            entry = self.entries.get(key)
+            entry = self.entries.get(claim.key)
             if (
                 entry is None
                 or entry.state is not LedgerState.IN_PROGRESS
@@ -35,7 +35,7 @@ class InMemoryLedger:
                 or entry.lease_until > now
             ):
                 return False
-            self.entries[key] = replace(entry, token=new_token, lease_until=lease_until)
+            self.entries[claim.key] = claim
             return True
 
     def complete(self, key: str, token: str, response: dict[str, Any]) -> bool:

@@ -28,6 +28,7 @@ class LedgerEntry:
     token: str
     lease_until: float
     response: dict[str, Any] | None = None
+    archive_key: str | None = None  # where the body of the attempt that owns the entry is archived
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,9 @@ class IntakeLedger(Protocol):
 
     def get(self, key: str) -> LedgerEntry | None: ...
 
-    def take_over(self, key: str, expired_token: str, new_token: str, now: float, lease_until: float) -> bool:
-        """Replace an IN_PROGRESS claim whose lease ended before ``now``; False if anything changed."""
+    def take_over(self, expired_token: str, claim: LedgerEntry, now: float) -> bool:
+        """Replace an IN_PROGRESS entry whose lease ended before ``now`` (held by ``expired_token``) with
+        ``claim`` (new token, fingerprint, archive key and lease); False if anything changed meanwhile."""
         ...
 
     def complete(self, key: str, token: str, response: dict[str, Any]) -> bool:

@@ -14,7 +14,7 @@ def _is_condition_failure(error: ClientError) -> bool:
 
 
 class DynamoDbLedger:
-    """Items: ``pk`` (S), ``state``, ``fingerprint``, ``token``, ``lease_until`` (N),
+    """Items: ``pk`` (S), ``state``, ``fingerprint``, ``token``, ``lease_until`` (N), ``archive_key``,
     ``response`` (JSON string), ``expires_at`` (N, the table's TTL attribute)."""
 
     def __init__(self, client: Any, table_name: str) -> None:
@@ -28,6 +28,7 @@ class DynamoDbLedger:
             "fingerprint": {"S": entry.fingerprint},
             "token": {"S": entry.token},
             "lease_until": {"N": repr(entry.lease_until)},
+            "archive_key": {"S": entry.archive_key or ""},
             "expires_at": {"N": str(expires_at)},
         }
         with unavailable_on_aws_error("Recording the order in the ledger"):
@@ -52,14 +53,16 @@ class DynamoDbLedger:
             ).get("Item")
         return _entry(item) if item else None
 
-    def take_over(self, key: str, expired_token: str, new_token: str, now: float, lease_until: float) -> bool:
+    def take_over(self, expired_token: str, claim: LedgerEntry, now: float) -> bool:
         return self._update(
-            key,
-            "SET #token = :new, lease_until = :lease",
+            claim.key,
+            "SET #token = :new, lease_until = :lease, fingerprint = :fingerprint, archive_key = :archive_key",
             "#state = :in_progress AND #token = :old AND lease_until <= :now",
             {
-                ":new": {"S": new_token},
-                ":lease": {"N": repr(lease_until)},
+                ":new": {"S": claim.token},
+                ":lease": {"N": repr(claim.lease_until)},
+                ":fingerprint": {"S": claim.fingerprint},
+                ":archive_key": {"S": claim.archive_key or ""},
                 ":old": {"S": expired_token},
                 ":now": {"N": repr(now)},
                 ":in_progress": {"S": LedgerState.IN_PROGRESS.value},
@@ -133,4 +136,5 @@ def _entry(item: dict[str, Any]) -> LedgerEntry:
         token=item["token"]["S"],
         lease_until=float(item["lease_until"]["N"]),
         response=json.loads(response) if response else None,
+        archive_key=item.get("archive_key", {}).get("S") or None,
     )

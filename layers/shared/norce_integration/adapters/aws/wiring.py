@@ -1,6 +1,8 @@
 """Building the order intake from AWS adapters (once per cold start, on first use)."""
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -11,7 +13,14 @@ from norce_integration.adapters.aws.sqs_queue import SqsOrderQueue
 from norce_integration.intake.auth import BasicAuthenticator, Credential, credentials_from_secret
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.intake.service import IntakeSettings, OrderIntake
-from norce_integration.settings import ReceiverSettings
+from norce_integration.settings import ErpTarget, ProcessorSettings, ReceiverSettings
+
+if TYPE_CHECKING:
+    from norce_integration.adapters.aws.sqs_processing import SqsDeadLetters
+    from norce_integration.erp.ports import Erp
+    from norce_integration.norce.ports import NorceConnect
+    from norce_integration.processing.service import OrderProcessor
+    from norce_integration.processing.writeback import WritebackService
 
 # Fail fast: Norce waits for our answer and API Gateway cuts off at 29 s; a 503 makes Norce retry.
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
@@ -54,3 +63,72 @@ def build_authenticator(settings: ReceiverSettings) -> BasicAuthenticator:
         return credentials_from_secret(secret)
 
     return BasicAuthenticator(load)
+
+
+@dataclass
+class ProcessingComponents:
+    """What the processor and write-back handlers use, built once per Lambda instance."""
+
+    processor: "OrderProcessor"
+    writeback: "WritebackService"
+    dead_letters: "SqsDeadLetters"
+    sqs: Any
+
+
+def build_processing(
+    settings: "ProcessorSettings",
+    erp_factory: "Callable[[ErpTarget], Erp] | None" = None,
+    norce: "NorceConnect | None" = None,
+) -> ProcessingComponents:
+    """AWS adapters from ``settings``; the ERP and Norce adapters are HTTP unless given (tests)."""
+    from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobTracker  # noqa: PLC0415
+    from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords  # noqa: PLC0415
+    from norce_integration.adapters.aws.sqs_processing import SqsDeadLetters, SqsWritebackQueue  # noqa: PLC0415
+    from norce_integration.processing.config import ProcessingConfig  # noqa: PLC0415
+    from norce_integration.processing.service import OrderProcessor  # noqa: PLC0415
+    from norce_integration.processing.writeback import WritebackService  # noqa: PLC0415
+
+    dynamodb, sqs = aws_client("dynamodb"), aws_client("sqs")
+    make_erp = erp_factory or (lambda target: http_erp(target, settings.secrets_cache_seconds))
+    connect = norce or http_norce_connect(
+        settings.norce, dynamodb, settings.orders_table, settings.secrets_cache_seconds
+    )
+    processor = OrderProcessor(
+        ledger=DynamoDbLedger(dynamodb, settings.orders_table),
+        archive=S3Archive(aws_client("s3"), settings.archive_bucket),
+        erps={name: make_erp(target) for name, target in settings.erp_targets.items()},
+        norce=connect,
+        writebacks=SqsWritebackQueue(sqs, settings.writeback_queue_url),
+        records=DynamoDbOrderRecords(dynamodb, settings.orders_table),
+        config=ProcessingConfig.from_json(settings.processing_config),
+        account_id=settings.norce.account_id,
+    )
+    writeback = WritebackService(
+        connect, DynamoDbJobTracker(dynamodb, settings.orders_table), settings.norce.account_id
+    )
+    return ProcessingComponents(processor, writeback, SqsDeadLetters(sqs, settings.orders_dlq_url), sqs)
+
+
+def _secret(arn: str, max_age: int) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
+    try:
+        value = parameters.SecretsProvider(boto_config=_AWS_CONFIG).get(
+            arn, transform="json", max_age=max_age
+        )
+    except parameters.exceptions.GetParameterError as error:
+        raise DependencyUnavailable(f"Reading secret {arn.rsplit(':', 1)[-1]} failed") from error
+    if not isinstance(value, dict):
+        raise DependencyUnavailable("The secret is not a JSON object")
+    return value
+
+
+def http_erp(target: ErpTarget, max_age: int) -> "Erp":
+    """The generic REST ERP adapter for one routing target; its API key is in Secrets Manager."""
+    from norce_integration.adapters.http.erp_client import HttpErp  # noqa: PLC0415
+
+    return HttpErp(target.base_url, str(_secret(target.api_key_secret_arn, max_age)["apiKey"]))
+
+
+def http_norce_connect(settings: object, dynamodb: Any, table: str, max_age: int) -> "NorceConnect":
+    raise NotImplementedError
