@@ -5,6 +5,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS ?= never
 export UV_COMPILE_BYTECODE ?= 1
 export AWS_DEFAULT_REGION ?= eu-north-1
+export SAM_CLI_TELEMETRY ?= 0
 # pyenv machines: let uv find a Python 3.13 next to the default one.
 ifneq ($(shell command -v pyenv 2>/dev/null),)
 export PYENV_VERSION ?= $(shell pyenv version-name 2>/dev/null | cut -d: -f1):$(shell pyenv versions --bare | grep -E '^3\.13' | head -n1)
@@ -37,7 +38,7 @@ lint: install ## ruff lint + format check
 
 typecheck: install ## mypy on the shared package and the handlers
 	$(RUN) mypy
-	$(RUN) mypy functions/order_receiver/app.py
+	for f in functions/*/app.py; do $(RUN) mypy "$$f" || exit 1; done
 
 template-lint: install $(SAM) ## cfn-lint and sam validate --lint on template.yaml
 	$(RUN) cfn-lint template.yaml

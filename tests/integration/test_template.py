@@ -1,0 +1,169 @@
+"""template.yaml: what a user relies on when they `sam deploy` it."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cfnlint.decode import decode_str
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_TEXT = (ROOT / "template.yaml").read_text()
+TEMPLATE: dict[str, Any] = decode_str(TEMPLATE_TEXT)[0]
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def of_type(kind: str) -> dict[str, Any]:
+    return {name: resource for name, resource in RESOURCES.items() if resource["Type"] == kind}
+
+
+def statements(function: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in RESOURCES[function]["Properties"]["Policies"]:
+        assert isinstance(policy, dict) and "Statement" in policy, f"{function}: only inline statements"
+        found += policy["Statement"]
+    return found
+
+
+def test_functions_run_python_313_on_arm64_with_the_shared_layer():
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13" and globals_["Architectures"] == ["arm64"]
+    assert globals_["Layers"] == [{"Ref": "SharedLayer"}]
+    assert globals_["Tracing"] == "Active"
+    layer = RESOURCES["SharedLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["ContentUri"] == "layers/shared/"
+    for name, function in of_type("AWS::Serverless::Function").items():
+        code_uri = ROOT / function["Properties"]["CodeUri"]
+        assert (code_uri / "app.py").exists(), name
+        assert function["Properties"]["Handler"] == "app.lambda_handler"
+
+
+def test_every_queue_has_a_dead_letter_queue_with_an_alarm():
+    queues = of_type("AWS::SQS::Queue")
+    dead_letter = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    assert dead_letter == {name for name in queues if "DeadLetter" in name}
+    alarmed = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in of_type("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    assert dead_letter <= alarmed
+    assert "OrdersQueue" in alarmed, "oldest-message-age alarm on the orders queue"
+
+
+def test_everything_is_encrypted_and_the_archive_is_private_and_tls_only():
+    assert all(q["Properties"]["SqsManagedSseEnabled"] for q in of_type("AWS::SQS::Queue").values())
+    assert RESOURCES["OrdersTable"]["Properties"]["SSESpecification"]["SSEEnabled"] is True
+    bucket = RESOURCES["OrderArchiveBucket"]["Properties"]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    [deny] = RESOURCES["OrderArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert RESOURCES["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+
+
+@pytest.mark.parametrize(
+    "function", ["OrderReceiverFunction", "OrderProcessorFunction", "NorceWritebackFunction"]
+)
+def test_iam_is_least_privilege(function):
+    for statement in statements(function):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), statement
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        assert "*" not in resources, statement
+
+
+def test_the_receiver_may_only_send_orders_and_write_its_ledger_archive_and_read_its_secret():
+    granted = {
+        (action, str(statement["Resource"]))
+        for statement in statements("OrderReceiverFunction")
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+    assert {action for action, _ in granted} == {
+        "sqs:SendMessage",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "s3:PutObject",
+        "s3:GetObject",
+        "secretsmanager:GetSecretValue",
+    }
+    assert all("OrdersQueue" in resource for action, resource in granted if action.startswith("sqs:"))
+    assert all("/orders/*" in resource for action, resource in granted if action.startswith("s3:"))
+
+
+def test_each_function_gets_the_environment_its_code_requires():
+    settings = ROOT / "layers/shared/norce_integration/settings.py"
+    required = set(re.findall(r'_env\("([A-Z_]+)"\)', settings.read_text()))
+    receiver_env = set(RESOURCES["OrderReceiverFunction"]["Properties"]["Environment"]["Variables"])
+    processor_env = set(RESOURCES["OrderProcessorFunction"]["Properties"]["Environment"]["Variables"])
+    receiver_required = {"ORDERS_QUEUE_URL", "ORDERS_TABLE", "ARCHIVE_BUCKET", "CREDENTIALS_SECRET_ARN"}
+    assert receiver_required <= receiver_env
+    assert required - receiver_required - {"CREDENTIALS_SECRET_ARN"} <= processor_env
+    writeback_env = set(RESOURCES["NorceWritebackFunction"]["Properties"]["Environment"]["Variables"])
+    assert processor_env - {"POWERTOOLS_SERVICE_NAME"} <= writeback_env
+
+
+def test_orders_reach_the_processor_with_partial_batch_responses_and_a_concurrency_cap():
+    event = RESOURCES["OrderProcessorFunction"]["Properties"]["Events"]["Orders"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "ProcessorMaxConcurrency"}
+    assert event["MaximumBatchingWindowInSeconds"] <= 5
+    queue_visibility = RESOURCES["OrdersQueue"]["Properties"]["VisibilityTimeout"]
+    assert queue_visibility >= 6 * RESOURCES["OrderProcessorFunction"]["Properties"]["Timeout"]
+
+
+def test_the_api_serves_post_orders():
+    [event] = RESOURCES["OrderReceiverFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "Api"
+    assert (event["Properties"]["Path"], event["Properties"]["Method"]) == ("/orders", "post")
+
+
+def test_cfn_lint_passes():
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", str(ROOT / "template.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "AWS_DEFAULT_REGION": "eu-north-1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layer_requirements_are_the_locked_runtime_dependencies():
+    exported = subprocess.run(
+        [
+            os.environ.get("UV", "uv"),
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-header",
+            "--no-annotate",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.splitlines()
+    expected = [line for line in exported if not re.match(r"^(boto3|botocore|s3transfer)==", line)]
+    assert (ROOT / "layers/shared/requirements.txt").read_text().splitlines() == expected
+
+
+def test_yaml_loads_without_cloudformation_tags_too():
+    assert "Resources" in yaml.safe_load(re.sub(r"!\w+", "", TEMPLATE_TEXT))
