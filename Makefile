@@ -12,7 +12,7 @@ export PYENV_VERSION ?= $(shell pyenv version-name 2>/dev/null | cut -d: -f1):$(
 endif
 
 UV  ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
-RUN := $(UV) run --frozen
+RUN := $(UV) run --frozen --no-sync
 SAM ?= $(shell command -v sam 2>/dev/null || echo $(HOME)/.local/bin/sam)
 
 .PHONY: help install test lint typecheck template-lint unit integration e2e local demo bench build events layer-requirements clean

@@ -1,0 +1,193 @@
+"""The order_processor and norce_writeback handlers on real SQS/DynamoDB/S3 (moto), with an in-memory
+ERP and Norce: partial batch failures, backoff through visibility, parking in the DLQ, write-back."""
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from norce_integration.adapters.aws.wiring import build_processing
+from norce_integration.adapters.memory_processing import InMemoryErp, InMemoryNorceConnect
+from norce_integration.settings import ProcessorSettings
+from tests.support.aws import ReceiverResources, create_receiver_resources, queued_messages
+from tests.support.handlers import FakeLambdaContext, load_event, load_function
+from tests.support.processing import example_order
+from tests.support.sqs_events import from_received, sqs_record
+
+PROCESSING_CONFIG = json.dumps({"payment_methods": {"*": "CARD"}, "delivery_methods": {"*": "STD"}})
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReceiverResources]:
+    with mock_aws():
+        resources = create_receiver_resources()
+        sqs = boto3.client("sqs")
+        writeback_url = sqs.create_queue(QueueName="writeback")["QueueUrl"]
+        env = resources.env() | {
+            "ORDERS_DLQ_URL": resources.dlq_url,
+            "WRITEBACK_QUEUE_URL": writeback_url,
+            "ERP_BASE_URL": "http://127.0.0.1:5200",
+            "ERP_API_KEY_SECRET_ARN": "unused",
+            "NORCE_CONNECT_URL": "http://127.0.0.1:5100/commerce/connect/4.0/",
+            "NORCE_IDENTITY_URL": "http://127.0.0.1:5100/identity/1.0/connect/token",
+            "NORCE_CREDENTIALS_SECRET_ARN": "unused",
+            "NORCE_ACCOUNT_ID": "1",
+            "PROCESSING_CONFIG": PROCESSING_CONFIG,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield resources
+
+
+class World:
+    def __init__(self, aws: ReceiverResources) -> None:
+        self.aws = aws
+        self.erp = InMemoryErp()
+        self.norce = InMemoryNorceConnect()
+        self.receiver = load_function("order_receiver")
+        self.processor = load_function("order_processor")
+        self.writeback = load_function("norce_writeback")
+        parts = build_processing(
+            ProcessorSettings.from_env(), erp_factory=lambda _: self.erp, norce=self.norce
+        )
+        for module in (self.processor, self.writeback):
+            module.components = lambda parts=parts: parts
+        self.sqs = boto3.client("sqs")
+        self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=aws.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    def receive(self, body: bytes) -> None:
+        event = load_event("order_receiver/post-order-json.json")
+        event["body"] = body.decode()
+        assert (
+            json.loads(self.receiver.lambda_handler(event, FakeLambdaContext())["body"])["StatusCode"] == "OK"
+        )
+
+    def poll_orders(self) -> dict:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.aws.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        ).get("Messages", [])
+        event = from_received(messages, self.queue_arn)
+        return self.processor.lambda_handler(event, FakeLambdaContext()), event
+
+
+@pytest.fixture
+def world(aws: ReceiverResources) -> World:
+    return World(aws)
+
+
+def test_a_batch_of_orders_becomes_erp_orders_confirmed_in_norce(world):
+    for ref in ("R1", "R2", "R3"):
+        world.receive(example_order(ref))
+
+    answer, event = world.poll_orders()
+
+    assert answer == {"batchItemFailures": []}
+    assert len(event["Records"]) == 3
+    assert sorted(world.erp.orders) == ["R1", "R2", "R3"]
+    assert sorted(s.ClientOrderRef for s in world.norce.statuses) == ["R1", "R2", "R3"]
+    record = boto3.client("dynamodb").get_item(
+        TableName=world.aws.table, Key={"pk": {"S": "ORDER#123e4567-e89b-12d3-a456-426614174000#R1"}}
+    )["Item"]
+    assert record["processing_state"] == {"S": "confirmed"} and record["erp_order_no"]["S"].startswith("SO-")
+
+
+def test_a_poison_message_fails_alone_and_its_neighbours_succeed(world):
+    world.receive(example_order("GOOD1"))
+    world.receive(example_order("GOOD2"))
+    messages = world.sqs.receive_message(QueueUrl=world.aws.queue_url, MaxNumberOfMessages=10).get("Messages")
+    event = from_received(messages, world.queue_arn)
+    event["Records"].insert(
+        1, sqs_record("this is not an order message", world.queue_arn, message_id="poison")
+    )
+
+    answer = world.processor.lambda_handler(event, FakeLambdaContext())
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    assert sorted(world.erp.orders) == ["GOOD1", "GOOD2"]
+
+
+def test_erp_down_reports_failures_and_sets_a_growing_visibility(world):
+    world.receive(example_order("R1"))
+    world.erp.down = True
+
+    answer, event = world.poll_orders()
+
+    assert answer["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert world.sqs.receive_message(QueueUrl=world.aws.queue_url).get("Messages") is None, "hidden for 60 s"
+    world.erp.down = False
+    assert world.erp.orders == {}
+
+
+def test_a_rejected_order_is_parked_in_the_dlq_with_its_reason_and_removed_from_the_queue(world):
+    world.receive(example_order("R-BAD"))
+    world.erp.reject_orders_reason = "unknown part ITEM001"
+
+    answer, _ = world.poll_orders()
+
+    assert answer == {"batchItemFailures": []}
+    [parked] = world.sqs.receive_message(QueueUrl=world.aws.dlq_url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert (
+        parked["MessageAttributes"]["FailureReason"]["StringValue"] == "ERP rejected it: unknown part ITEM001"
+    )
+
+    world.erp.reject_orders_reason = None  # fixed; redrive the DLQ into the orders queue
+    world.sqs.send_message(QueueUrl=world.aws.queue_url, MessageBody=parked["Body"])
+    answer, _ = world.poll_orders()
+    assert answer == {"batchItemFailures": []} and list(world.erp.orders) == ["R-BAD"]
+
+
+def test_new_customer_codes_are_written_back_to_norce_in_one_import(world):
+    for ref in ("N1", "N2"):
+        body = example_order(ref).replace(b'"CustomerCode": "CUST0001"', b'"CustomerCode": null')
+        world.receive(body.replace(b"john.doe@example.com", f"{ref}@example.com".encode()))
+    world.poll_orders()
+    writeback_url = world.sqs.get_queue_url(QueueName="writeback")["QueueUrl"]
+    messages = world.sqs.receive_message(QueueUrl=writeback_url, MaxNumberOfMessages=10)["Messages"]
+
+    answer = world.writeback.lambda_handler(
+        from_received(messages, "arn:aws:sqs:eu-north-1:1:writeback"), FakeLambdaContext()
+    )
+
+    assert answer == {"batchItemFailures": []}
+    [(kind, customers, header)] = world.norce.imports
+    assert kind == "customers" and header.CustomerFieldsThatAreSet == ["Code"]
+    assert sorted(c.EmailAddress for c in customers) == ["N1@example.com", "N2@example.com"]
+
+
+def test_norce_unavailable_during_write_back_fails_the_batch_for_a_retry(world):
+    world.norce.unavailable_calls = 5
+    records = [
+        sqs_record(
+            json.dumps(
+                {
+                    "kind": "customer",
+                    "code": "C1",
+                    "match_value": "a@example.com",
+                    "application_key": None,
+                    "client_order_ref": "R1",
+                }
+            ),
+            message_id="m1",
+        )
+    ]
+
+    answer = world.writeback.lambda_handler({"Records": records}, FakeLambdaContext())
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+
+
+@pytest.mark.parametrize("event_file", ["order_processor/sqs-orders.json"])
+def test_sample_processor_event_runs(world, event_file):
+    world.receive(example_order())
+    [message] = queued_messages(world.aws.queue_url)
+    event = load_event(event_file)
+    event["Records"][0]["body"] = json.dumps(message)
+
+    assert world.processor.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert list(world.erp.orders) == ["REF12345"]
