@@ -125,12 +125,16 @@ class InMemoryNorceConnect:
         self._call()
         self.statuses.append(update)
 
-    def import_customers(self, customers: list[NorceCustomer], header: ImportHeader) -> int:
+    def import_customers(
+        self, customers: list[NorceCustomer], header: ImportHeader, full_file: bool = False
+    ) -> int:
         self._call()
         self.imports.append(("customers", customers, header))
         return next(self._jobs)
 
-    def import_companies(self, companies: list[NorceCompany], header: ImportHeader) -> int:
+    def import_companies(
+        self, companies: list[NorceCompany], header: ImportHeader, full_file: bool = False
+    ) -> int:
         self._call()
         self.imports.append(("companies", companies, header))
         return next(self._jobs)

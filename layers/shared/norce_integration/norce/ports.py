@@ -32,10 +32,17 @@ class NorceRejected(NorceError):
 class NorceConnect(Protocol):
     def send_order_status(self, update: OrderStatusUpdate) -> None: ...
 
-    def import_customers(self, customers: list[NorceCustomer], header: ImportHeader) -> int:
-        """Queue an import job in Norce; returns its job id."""
+    def import_customers(
+        self, customers: list[NorceCustomer], header: ImportHeader, full_file: bool = False
+    ) -> int:
+        """Queue an import job in Norce; returns its job id.
+
+        ``full_file``: a full import, after which Norce deactivates what the import did not name.
+        """
         ...
 
-    def import_companies(self, companies: list[NorceCompany], header: ImportHeader) -> int: ...
+    def import_companies(
+        self, companies: list[NorceCompany], header: ImportHeader, full_file: bool = False
+    ) -> int: ...
 
     def get_job(self, job_id: int) -> Job: ...

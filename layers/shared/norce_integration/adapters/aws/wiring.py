@@ -13,7 +13,7 @@ from norce_integration.adapters.aws.sqs_queue import SqsOrderQueue
 from norce_integration.intake.auth import BasicAuthenticator, Credential, credentials_from_secret
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.intake.service import IntakeSettings, OrderIntake
-from norce_integration.settings import ErpTarget, ProcessorSettings, ReceiverSettings
+from norce_integration.settings import ErpTarget, NorceConnectSettings, ProcessorSettings, ReceiverSettings
 
 if TYPE_CHECKING:
     from norce_integration.adapters.aws.sqs_processing import SqsDeadLetters
@@ -130,5 +130,21 @@ def http_erp(target: ErpTarget, max_age: int) -> "Erp":
     return HttpErp(target.base_url, str(_secret(target.api_key_secret_arn, max_age)["apiKey"]))
 
 
-def http_norce_connect(settings: object, dynamodb: Any, table: str, max_age: int) -> "NorceConnect":
-    raise NotImplementedError
+def http_norce_connect(
+    settings: "NorceConnectSettings", dynamodb: Any, table: str, max_age: int
+) -> "NorceConnect":
+    """Norce Connect over HTTP: OAuth2 with the token shared through the orders table, or legacy Basic."""
+    from norce_integration.adapters.aws.dynamodb_token_store import DynamoDbTokenStore  # noqa: PLC0415
+    from norce_integration.adapters.http.norce_connect import HttpNorceConnect, oauth_token_fetcher  # noqa: PLC0415
+    from norce_integration.adapters.http.token_cache import TokenCache  # noqa: PLC0415
+
+    secret = _secret(settings.credentials_secret_arn, max_age)
+    if settings.auth_mode == "basic":
+        basic = (str(secret["application_id"]), str(secret["secret_key"]))
+        return HttpNorceConnect(settings.connect_url, basic=basic, application_id=settings.application_id)
+    client_id = str(secret["client_id"])
+    fetch = oauth_token_fetcher(
+        settings.identity_url, client_id, str(secret["client_secret"]), settings.scope
+    )
+    tokens = TokenCache(fetch, DynamoDbTokenStore(dynamodb, table, f"norce-connect#{client_id}"))
+    return HttpNorceConnect(settings.connect_url, tokens=tokens, application_id=settings.application_id)

@@ -1,0 +1,1 @@
+"""HTTP adapters (requests): the generic REST ERP and Norce Connect."""

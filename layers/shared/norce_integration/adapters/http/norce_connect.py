@@ -1,0 +1,149 @@
+"""``HttpNorceConnect``: the ``NorceConnect`` port over Norce Commerce Connect 4.0.
+
+Auth: OAuth2 client credentials (the default; token shared through ``TokenCache``) or legacy Basic
+``applicationId:secretKey``. Retries: SendOrderStatus and Job/Get are idempotent and retried on any
+transient failure; ImportCustomers/ImportCompanies start a job per call, so they are retried only when
+Norce surely did not take the request (connection refused, 429, 503).
+"""
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any, Literal
+
+import requests
+
+from norce_integration.adapters.http.caller import HttpCaller, Retry, error_text, retry_after_seconds
+from norce_integration.adapters.http.token_cache import TokenCache
+from norce_integration.contracts.base import NorceModel
+from norce_integration.contracts.connect import (
+    ImportHeader,
+    Job,
+    NorceCompany,
+    NorceCustomer,
+    OrderStatusUpdate,
+)
+from norce_integration.norce.ports import NorceRejected, NorceUnavailable
+
+
+def _unavailable(reason: str, retry_after: float | None) -> Exception:
+    return NorceUnavailable(f"Norce Connect: {reason}", retry_after)
+
+
+def _rejected(reason: str) -> Exception:
+    return NorceRejected(f"Norce Connect: {reason}")
+
+
+def oauth_token_fetcher(
+    identity_url: str, client_id: str, client_secret: str, scope: str, session: requests.Session | None = None
+) -> Callable[[], tuple[str, float]]:
+    """``fetch`` for ``TokenCache``: client credentials in the form body, as Norce's identity server wants."""
+    http = session or requests.Session()
+
+    def fetch() -> tuple[str, float]:
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "scope": scope,
+        }
+        try:
+            response = http.post(identity_url, data=data, timeout=(3, 10))
+        except requests.RequestException as error:
+            raise NorceUnavailable(f"Norce token endpoint: {type(error).__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise NorceUnavailable(
+                f"Norce token endpoint answered {response.status_code}", retry_after_seconds(response)
+            )
+        if response.status_code >= 400:
+            raise NorceRejected(
+                f"Norce token endpoint answered {response.status_code}: {error_text(response)}"
+            )
+        body = response.json()
+        return str(body["access_token"]), float(body.get("expires_in", 3600))
+
+    return fetch
+
+
+def _job_id(body: Any) -> int:
+    """Norce answers an import with the job id: a number, digits in a string, or ``{"JobId": n}``."""
+    if isinstance(body, dict):
+        body = body.get("JobId")
+    return int(body)
+
+
+class HttpNorceConnect:
+    def __init__(
+        self,
+        connect_url: str,
+        *,
+        tokens: TokenCache | None = None,
+        basic: tuple[str, str] | None = None,
+        application_id: str | None = None,
+        full_file_key: str = "FullFile",
+        full_file_in: Literal["stormconnect-header", "http-header"] = "stormconnect-header",
+        caller: HttpCaller | None = None,
+    ) -> None:
+        if (tokens is None) == (basic is None):
+            raise ValueError("give either tokens (OAuth2) or basic=(application_id, secret_key)")
+        self._base = connect_url.rstrip("/") + "/"
+        self._tokens = tokens
+        self._basic = (
+            "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode() if basic else None
+        )
+        self._application_id = application_id
+        self._full_file_key = full_file_key
+        self._full_file_in = full_file_in
+        self._caller = caller or HttpCaller(_unavailable, _rejected)
+
+    def send_order_status(self, update: OrderStatusUpdate) -> None:
+        self._call("POST", "Order/SendOrderStatus", Retry.ALWAYS, json=_body(update))
+
+    def import_customers(
+        self, customers: list[NorceCustomer], header: ImportHeader, full_file: bool = False
+    ) -> int:
+        return self._import("Customer/ImportCustomers", [_body(c) for c in customers], header, full_file)
+
+    def import_companies(
+        self, companies: list[NorceCompany], header: ImportHeader, full_file: bool = False
+    ) -> int:
+        return self._import("Customer/ImportCompanies", [_body(c) for c in companies], header, full_file)
+
+    def get_job(self, job_id: int) -> Job:
+        return Job.model_validate(self._call("GET", "Job/Get", Retry.ALWAYS, params={"id": job_id}).json())
+
+    def _import(
+        self, path: str, entities: list[dict[str, Any]], header: ImportHeader, full_file: bool
+    ) -> int:
+        stormconnect = _body(header)
+        headers = {}
+        if self._full_file_in == "stormconnect-header":
+            stormconnect[self._full_file_key] = full_file
+        else:
+            headers[self._full_file_key] = "true" if full_file else "false"
+        headers["X-StormConnect-Header"] = json.dumps(stormconnect, separators=(",", ":"))
+        response = self._call("POST", path, Retry.IF_REFUSED, json=entities, headers=headers)
+        return _job_id(response.json())
+
+    def _call(self, method: str, path: str, retry: Retry, **kwargs: Any) -> requests.Response:
+        for attempt in (1, 2):
+            token = self._tokens.get() if self._tokens else None
+            headers = {**kwargs.pop("headers", {}), "Accept": "application/json"}
+            headers["Authorization"] = f"Bearer {token}" if token else (self._basic or "")
+            if self._application_id:
+                headers["applicationId"] = self._application_id
+            response = self._caller.request(
+                method, self._base + path, retry=retry, accept=frozenset({401}), headers=headers, **kwargs
+            )
+            if response.status_code != 401:
+                return response
+            if token and self._tokens and attempt == 1:  # expired or revoked early: get a new one, once
+                self._tokens.invalidate(token)
+                kwargs["headers"] = {k: v for k, v in headers.items() if k not in ("Authorization", "Accept")}
+                continue
+            raise NorceRejected(f"Norce Connect: {method} {path} answered 401: check the Connect credentials")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _body(model: NorceModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True)
