@@ -1,6 +1,7 @@
 """The receiver's AWS resources, created in moto the way template.yaml declares them."""
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,3 +66,25 @@ def queued_messages(queue_url: str) -> list[dict[str, Any]]:
         if not batch.get("Messages"):
             return messages
         messages.extend(json.loads(m["Body"]) for m in batch["Messages"])
+
+
+class Serialized:
+    """A boto3 client whose calls run one at a time.
+
+    moto's backends are not atomic across threads, while a DynamoDB conditional write is: tests of
+    concurrent behaviour serialize requests so moto keeps DynamoDB's promise."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call

@@ -31,7 +31,7 @@ class DynamoDbTokenStore:
             return None
         return StoredToken(item["token"]["S"], float(item["expires_at"]["N"]))
 
-    def try_lock(self, owner: str, now: float, until: float) -> bool:
+    def try_lock(self, owner: str, now: float, until: float, fresh_after: float) -> bool:
         with unavailable_on_aws_error("Locking the shared Norce token"):
             try:
                 self._client.update_item(
@@ -39,12 +39,15 @@ class DynamoDbTokenStore:
                     Key=self._key,
                     UpdateExpression="SET lock_owner = :owner, lock_until = :until",
                     ConditionExpression=(
-                        "attribute_not_exists(lock_until) OR lock_until < :now OR lock_owner = :owner"
+                        "(attribute_not_exists(lock_until) OR lock_until < :now OR lock_owner = :owner) AND "
+                        "(attribute_not_exists(#token) OR expires_at <= :fresh)"
                     ),
+                    ExpressionAttributeNames={"#token": "token"},
                     ExpressionAttributeValues={
                         ":owner": {"S": owner},
                         ":until": {"N": repr(until)},
                         ":now": {"N": repr(now)},
+                        ":fresh": {"N": repr(fresh_after)},
                     },
                 )
                 return True

@@ -25,8 +25,9 @@ class StoredToken:
 class TokenStore(Protocol):
     def read(self) -> StoredToken | None: ...
 
-    def try_lock(self, owner: str, now: float, until: float) -> bool:
-        """Take the refresh lock if it is free or expired."""
+    def try_lock(self, owner: str, now: float, until: float, fresh_after: float) -> bool:
+        """Take the refresh lock if it is free or expired *and* no stored token is valid beyond
+        ``fresh_after`` (checked in the same atomic step, so a token just written is never re-fetched)."""
         ...
 
     def write(self, token: str, expires_at: float, owner: str) -> None:
@@ -63,7 +64,10 @@ class TokenCache:
                 stored = self.store.read() if self.store else None
                 if stored and stored.token and stored.expires_at - self.refresh_margin > now:
                     return self._keep(stored.token, stored.expires_at)
-                if self.store is None or self.store.try_lock(self.owner, now, now + self.lock_seconds):
+                fresh_after = now + self.refresh_margin
+                if self.store is None or self.store.try_lock(
+                    self.owner, now, now + self.lock_seconds, fresh_after
+                ):
                     return self._fetch(now)
                 if (
                     stored and stored.token and stored.expires_at > now + 30
@@ -107,9 +111,11 @@ class InMemoryTokenStore:
         with self._lock:
             return StoredToken(self.token, self.expires_at) if self.token else None
 
-    def try_lock(self, owner: str, now: float, until: float) -> bool:
+    def try_lock(self, owner: str, now: float, until: float, fresh_after: float) -> bool:
         with self._lock:
             if self.lock_owner not in (None, owner) and self.lock_until > now:
+                return False
+            if self.token and self.expires_at > fresh_after:
                 return False
             self.lock_owner, self.lock_until = owner, until
             return True
