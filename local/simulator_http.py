@@ -1,5 +1,6 @@
 """Serving a WSGI app on 127.0.0.1 from a background thread (simulators, local API)."""
 
+import logging
 import threading
 from typing import Any, Self
 
@@ -26,6 +27,7 @@ class BackgroundServer:
         return f"http://{self._host}:{self.port}"
 
     def start(self) -> Self:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
         self._server = make_server(self._host, self._requested_port, self._app, threaded=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"server:{self.port}", daemon=True

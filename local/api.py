@@ -1,0 +1,87 @@
+"""The template's API routes on 127.0.0.1:3000, like ``sam local start-api``: each HTTP request becomes an
+API Gateway REST proxy event for the function in-process, and its answer becomes the HTTP response."""
+
+import base64
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from local.functions import FakeContext
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def proxy_event(request: Request, resource: str, stage: str) -> dict[str, Any]:
+    raw = request.get_data()
+    try:
+        body, encoded = raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        body, encoded = base64.b64encode(raw).decode(), True
+    headers = dict(request.headers.items())
+    multi = {name: request.headers.getlist(name) for name in headers}
+    query = {name: request.args.get(name, "") for name in request.args} or None
+    return {
+        "resource": resource,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": headers,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {n: request.args.getlist(n) for n in request.args} or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": request.method,
+            "path": f"/{stage}{request.path}",
+            "stage": stage,
+            "requestId": str(uuid.uuid4()),
+            "accountId": "123456789012",
+            "apiId": "local",
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": request.remote_addr, "userAgent": request.user_agent.string},
+        },
+        "body": body or None,
+        "isBase64Encoded": encoded,
+    }
+
+
+class LocalApi:
+    """A WSGI app routing (METHOD, path) to handlers; one handler call at a time per route, like one
+    warm Lambda instance (handlers keep per-instance state such as the Powertools resolver)."""
+
+    def __init__(self, routes: dict[tuple[str, str], tuple[str, Handler]], stage: str = "local") -> None:
+        self._routes = routes
+        self._stage = stage
+        self._locks = {route: threading.Lock() for route in routes}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        route = (request.method, request.path)
+        if route not in self._routes:
+            known = any(path == request.path for _, path in self._routes)
+            status = 405 if known else 404
+            message = (
+                b'{"message": "Method Not Allowed"}'
+                if known
+                else b'{"message": "Missing Authentication Token"}'
+            )
+            return Response(message, status=status, content_type="application/json")(environ, start_response)
+        function_name, handler = self._routes[route]
+        event = proxy_event(request, request.path, self._stage)
+        with self._locks[route]:
+            result = handler(event, FakeContext(function_name))
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        response = Response(payload, status=int(result.get("statusCode", 200)))
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                response.headers.add(name, value)
+        for name, value in (result.get("headers") or {}).items():
+            if name not in response.headers:
+                response.headers[name] = value
+        return response(environ, start_response)

@@ -1,0 +1,41 @@
+"""moto's server with one request at a time: ``python -m local.moto_serial --port 5000``.
+
+moto's backends are not atomic across threads; DynamoDB's conditional writes and SQS's receives are.
+Serializing requests keeps those promises, so the local stack shows the real concurrency behaviour
+(twenty copies of an order at once -> one queued order) instead of moto's races.
+"""
+
+import argparse
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.server import MotoRequestHandler  # type: ignore[attr-defined]
+from werkzeug.serving import make_server
+
+
+class Serialized:
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    app = Serialized(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    print(f"moto on http://127.0.0.1:{server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""SQS event source mappings on loopback: pollers that feed a function's queue to it in batches,
+delete what succeeded and leave the reported failures to come back (partial batch responses)."""
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from local.functions import FakeContext
+
+log = logging.getLogger("local.queues")
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
+                    for name, v in (m.get("MessageAttributes") or {}).items()
+                },
+                "md5OfBody": m.get("MD5OfBody") or hashlib.md5(m["Body"].encode()).hexdigest(),  # noqa: S324
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "eu-north-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+class QueuePoller:
+    """One poller is one concurrent Lambda instance reading the queue (``handler`` is its own module)."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        function_name: str,
+        handler: Handler,
+        batch_size: int = 10,
+        idle_seconds: float = 0.1,
+    ) -> None:
+        self._sqs, self._url, self._arn = sqs, queue_url, queue_arn
+        self._function_name, self._handler = function_name, handler
+        self._batch_size = max(1, min(10, batch_size))
+        self._idle_seconds = idle_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"poller:{function_name}", daemon=True)
+        self.batches = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def poll_once(self) -> int:
+        """Receive one batch, run the handler on it, delete the successes; the number of messages."""
+        messages = self._sqs.receive_message(
+            QueueUrl=self._url,
+            MaxNumberOfMessages=self._batch_size,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        self.batches += 1
+        try:
+            answer = self._handler(sqs_event(messages, self._arn), FakeContext(self._function_name))
+        except Exception:  # the whole invocation failed, as in Lambda: every message comes back
+            log.exception("%s failed on a batch of %d", self._function_name, len(messages))
+            return len(messages)
+        failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self._sqs.delete_message_batch(
+                QueueUrl=self._url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + 10])
+                ],
+            )
+        return len(messages)
+
+    def _run(self) -> None:
+        # Short polls: the local moto serves one request at a time, so a long poll would stall the rest.
+        while not self._stop.is_set():
+            try:
+                if self.poll_once() == 0:
+                    self._stop.wait(self._idle_seconds)
+            except Exception:  # moto went away while stopping, or a transient error: keep polling
+                if not self._stop.is_set():
+                    log.exception("polling %s failed", self._url)
+                    self._stop.wait(1)

@@ -1,0 +1,221 @@
+"""The whole system on loopback, no AWS account and no Docker: ``python -m local.stack``.
+
+moto (subprocess) plays AWS with the template's queues, table, bucket and secrets; the ERP and Norce
+Connect simulators play the outside world; the API routes of template.yaml are served on
+127.0.0.1:3000 like ``sam local start-api``; SQS event sources are polled into the same handlers.
+"""
+
+import argparse
+import base64
+import json
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from local.api import LocalApi
+from local.aws import LOCAL_CREDENTIALS, LocalAws, free_port
+from local.erp_simulator import ErpSimulator
+from local.functions import load_handler
+from local.norce_connect_simulator import NorceConnectSimulator
+from local.queues import QueuePoller
+from local.simulator_http import BackgroundServer
+from local.template import ROOT, load_template, resolve
+
+LOCAL_PROCESSING_CONFIG = {
+    "payment_methods": {"credit_card": "CARD", "invoice": "INVOICE", "*": "OTHER"},
+    "delivery_methods": {"PostNord": "PN", "*": "STANDARD"},
+    "routes": [{"target": "default"}],
+}
+
+
+@dataclass
+class LocalStack:
+    api_port: int = 3000
+    aws_port: int = 5000
+    erp_port: int = 5200
+    norce_port: int = 5100
+    username: str = field(default_factory=lambda: os.environ.get("NORCE_LOCAL_USER", "norce"))
+    password: str = field(default_factory=lambda: os.environ.get("NORCE_LOCAL_PASSWORD", "norce-local"))
+    state_dir: Path = ROOT / ".local-state"
+    erp_db: str | None = None  # None: a fresh in-memory ERP; a path keeps the ERP's data across runs
+    processors: int = 2  # concurrent order processor instances (MaximumConcurrency locally)
+    retry_base_seconds: float = 1.0  # processor backoff, compressed for the local stack
+    retry_max_seconds: float = 4.0
+    log_to_files: bool = True
+
+    aws: LocalAws = field(init=False)
+    erp: ErpSimulator = field(init=False)
+    norce: NorceConnectSimulator = field(init=False)
+    modules: dict[str, list[ModuleType]] = field(init=False, default_factory=dict)
+    pollers: list[QueuePoller] = field(init=False, default_factory=list)
+    _api: BackgroundServer | None = field(init=False, default=None)
+
+    @classmethod
+    def on_free_ports(cls, **options: Any) -> "LocalStack":
+        return cls(
+            api_port=free_port(),
+            aws_port=free_port(),
+            erp_port=free_port(),
+            norce_port=free_port(),
+            **options,
+        )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def authorization(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+
+    def start(self) -> "LocalStack":
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        template = load_template()
+        self.aws = LocalAws(self.aws_port)
+        self.aws.start()
+        self.erp = ErpSimulator(self.erp_db or ":memory:", port=self.erp_port).start()
+        self.norce = NorceConnectSimulator(port=self.norce_port).start()
+        parameters = {
+            **template.parameters,
+            "Stage": "local",
+            "ErpBaseUrl": self.erp.url,
+            "NorceConnectUrl": self.norce.connect_url,
+            "NorceIdentityUrl": self.norce.identity_url,
+            "ProcessingConfig": json.dumps(LOCAL_PROCESSING_CONFIG),
+        }
+        self.aws.create(
+            template,
+            "local",
+            parameters,
+            {
+                "ReceiverCredentialsSecret": {"username": self.username, "password": self.password},
+                "ErpApiKeySecret": {"apiKey": self.erp.api_key},
+                "NorceConnectSecret": {
+                    "client_id": self.norce.client_id,
+                    "client_secret": self.norce.client_secret,
+                },
+            },
+        )
+        environment = self._environment(template)
+        os.environ.update(environment)
+        routes = {}
+        for function in template.functions:
+            service = resolve(
+                function.environment.get("POWERTOOLS_SERVICE_NAME"), self.aws.refs, self.aws.attributes
+            )
+            for method, path in function.api_routes:
+                _, handler = self._load(function, service)
+                routes[(method, path)] = (function.logical_id, handler)
+            for source in function.sqs_sources:
+                arn = resolve(source["Queue"], self.aws.refs, self.aws.attributes)
+                for _ in range(self.processors if function.logical_id == "OrderProcessorFunction" else 1):
+                    _, handler = self._load(function, service)
+                    poller = QueuePoller(
+                        self.aws.client("sqs"),
+                        self.aws.queue_url_for_arn(arn),
+                        arn,
+                        function.logical_id,
+                        handler,
+                        int(source.get("BatchSize", 10)),
+                    )
+                    self.pollers.append(poller)
+        self._api = BackgroundServer(LocalApi(routes), self.api_port).start()
+        for poller in self.pollers:
+            poller.start()
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        if self._api:
+            self._api.stop()
+        self.norce.stop()
+        self.erp.stop()
+        self.aws.stop()
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def resource(self, logical_id: str) -> str:
+        return self.aws.refs[logical_id]
+
+    def _environment(self, template: Any) -> dict[str, str]:
+        environment = dict(LOCAL_CREDENTIALS)
+        for function in template.functions:
+            for name, value in function.environment.items():
+                if name != "POWERTOOLS_SERVICE_NAME":
+                    environment[name] = resolve(value, self.aws.refs, self.aws.attributes)
+        return environment | {
+            "AWS_ENDPOINT_URL": self.aws.endpoint,
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_METRICS_DISABLED": "1",
+            "POWERTOOLS_METRICS_NAMESPACE": "NorceErpIntegrationLocal",
+            "RETRY_BASE_SECONDS": str(self.retry_base_seconds),
+            "RETRY_MAX_SECONDS": str(self.retry_max_seconds),
+        }
+
+    def _load(self, function: Any, service: str) -> tuple[ModuleType, Any]:
+        module, handler = load_handler(function, service)
+        self.modules.setdefault(function.logical_id, []).append(module)
+        if hasattr(module, "metrics"):  # Powertools prints the cold-start EMF line even with metrics disabled
+            module.metrics.provider.add_cold_start_metric = lambda context: None
+        if self.log_to_files and hasattr(module, "logger"):
+            logs = self.state_dir / "logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            stream = (logs / f"{service}.log").open("a", encoding="utf-8")
+            module.logger.registered_handler.setStream(stream)
+        return module, handler
+
+    def describe(self) -> str:
+        return "\n".join(
+            [
+                f"Order endpoint   POST {self.api_url}/orders   (Basic {self.username} / {self.password})",
+                f"AWS (moto)       {self.aws.endpoint}",
+                f"ERP simulator    {self.erp.url}   (X-Api-Key {self.erp.api_key}; GET /orders)",
+                f"Norce Connect    {self.norce.connect_url}   (GET {self.norce.url}/_calls)",
+                f"Orders queue     {self.resource('OrdersQueue')}",
+                f"Ledger table     {self.resource('OrdersTable')}",
+                f"Archive bucket   {self.resource('OrderArchiveBucket')}",
+                f"Handler logs     {self.state_dir / 'logs'}",
+            ]
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--api-port", type=int, default=3000)
+    parser.add_argument("--aws-port", type=int, default=5000)
+    parser.add_argument("--erp-port", type=int, default=5200)
+    parser.add_argument("--norce-port", type=int, default=5100)
+    parser.add_argument("--erp-db", default=str(ROOT / ".local-state" / "erp.sqlite3"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    stack = LocalStack(
+        args.api_port, args.aws_port, args.erp_port, args.norce_port, erp_db=args.erp_db
+    ).start()
+    print(stack.describe())
+    print(
+        "\nTry:  curl -u norce:norce-local -H 'Content-Type: application/json' "
+        f"--data-binary @events/payloads/order-request.json {stack.api_url}/orders\nCtrl-C to stop.",
+        flush=True,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
