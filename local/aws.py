@@ -97,7 +97,7 @@ class LocalAws:
             self.refs[name] = arn
 
     def _queue(self, name: str, properties: dict[str, Any], prefix: str) -> None:
-        attributes = {
+        attributes: dict[str, str] = {
             key: str(properties[key])
             for key in ("VisibilityTimeout", "MessageRetentionPeriod")
             if key in properties

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from moto.server import MotoRequestHandler  # type: ignore[attr-defined]
+from moto.server import MotoRequestHandler
 from werkzeug.serving import make_server
 
 

@@ -335,9 +335,9 @@ class NorceConnectSimulator:
                     k: v for k, v in entity.items() if fields is None or k in fields or k in match_keys
                 }
                 merged = {**(current or {"IsActive": True}), **written}
-                key = merged.get("Code") or merged.get(match_keys[1])
+                key = str(merged.get("Code") or merged.get(match_keys[1]))
                 if current is not None:
-                    store.pop(current.get("Code") or current.get(match_keys[1]), None)
+                    store.pop(str(current.get("Code") or current.get(match_keys[1])), None)
                 store[key] = merged
                 seen.add(key)
             if header.get(self.full_file_key) is True:

@@ -54,6 +54,7 @@ class LocalStack:
     modules: dict[str, list[ModuleType]] = field(init=False, default_factory=dict)
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
     _api: BackgroundServer | None = field(init=False, default=None)
+    _api_app: LocalApi | None = field(init=False, default=None)
 
     @classmethod
     def on_free_ports(cls, **options: Any) -> "LocalStack":
@@ -124,7 +125,8 @@ class LocalStack:
                         int(source.get("BatchSize", 10)),
                     )
                     self.pollers.append(poller)
-        self._api = BackgroundServer(LocalApi(routes), self.api_port).start()
+        self._api_app = LocalApi(routes)
+        self._api = BackgroundServer(self._api_app, self.api_port).start()
         for poller in self.pollers:
             poller.start()
         return self
@@ -143,6 +145,14 @@ class LocalStack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def pause_api(self) -> None:
+        """Stop answering on the API port (connections are refused), as during an outage."""
+        if self._api:
+            self._api.stop()
+
+    def resume_api(self) -> None:
+        self._api = BackgroundServer(self._api_app, self.api_port).start()
 
     def resource(self, logical_id: str) -> str:
         return self.aws.refs[logical_id]

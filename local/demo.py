@@ -1,0 +1,217 @@
+"""``make demo``: the whole order flow on the local stack, and what happened to each order.
+
+Norce's order sender (simulated, with Norce's retry rule, time compressed) sends the example order as
+JSON and as XML, duplicates, a conflict, a broken and a malformed order, wrong credentials, an order
+during an S3 outage and one while the ERP is down; then the demo waits for processing and shows the
+ERP orders, Norce's confirmations and code imports, the ledger and the queues. Exit code 1 if any
+order was lost or created twice.
+"""
+
+import argparse
+import base64
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from local.norce_order_sender import Delivery, NorceOrderSender
+from local.stack import LocalStack
+from local.template import ROOT
+
+PAYLOADS = ROOT / "events" / "payloads"
+
+
+def example(ref: str | None = None, **changes: Any) -> bytes:
+    order = json.loads((PAYLOADS / "order-request.json").read_text())
+    if ref:
+        order["ClientOrderRef"] = ref
+    order.update(changes)
+    return json.dumps(order).encode()
+
+
+def new_customer_order(ref: str, email: str) -> bytes:
+    order = json.loads(example(ref))
+    order["SellTo"]["Person"]["CustomerCode"] = None
+    order["SellTo"]["Person"]["Email"] = email
+    return json.dumps(order).encode()
+
+
+class Demo:
+    def __init__(self, stack: LocalStack, out: Callable[[str], None] = print) -> None:
+        self.stack = stack
+        self.out = out
+        self.sender = NorceOrderSender(f"{stack.api_url}/orders", stack.authorization)
+        self.accepted: set[str] = set()
+        self.problems: list[str] = []
+
+    def send(
+        self,
+        title: str,
+        body: bytes,
+        content_type: str = "application/json",
+        ref: str | None = None,
+        sender: NorceOrderSender | None = None,
+        **options: Any,
+    ) -> Delivery:
+        delivery = (sender or self.sender).send(body, content_type, **options)
+        self.out(f"\n## {title}")
+        for attempt in delivery.attempts[:3]:
+            answer = attempt.answer or {}
+            shown = (
+                f"{answer.get('StatusCode')}: {answer.get('Description')}" if answer else attempt.error or ""
+            )
+            self.out(f"   +{attempt.minute:>3} min  HTTP {attempt.status}  {shown}")
+        if len(delivery.attempts) > 3:
+            self.out(f"   ... {len(delivery.attempts) - 3} more attempts, every 10 minutes")
+        self.out(f"   => Norce: {delivery.outcome}")
+        if delivery.outcome == "OK" and ref:
+            self.accepted.add(ref)
+        return delivery
+
+    def run(self) -> int:
+        stack = self.stack
+        json_order = example()
+        self.send("1. Norce's example order, JSON", json_order, ref="REF12345")
+        self.send(
+            "2. The same order again, as XML (a retry in another format)",
+            (PAYLOADS / "order-request.xml").read_bytes(),
+            "application/xml",
+        )
+        self.send("3. The same JSON again (a plain duplicate)", json_order)
+        self.send(
+            "4. Same ClientOrderRef, changed content", example(CustomerOrderComment="Leave at the door")
+        )
+        broken = json.loads(example("REF-BROKEN"))
+        broken["CurrencyCode"] = None
+        broken["Items"][0]["Quantity"] = 0
+        self.send("5. A broken order (no currency, quantity 0)", json.dumps(broken).encode())
+        self.send("6. A malformed body", b'{"ClientOrderRef": "REF-MALFORMED", "Items": [')
+        wrong = "Basic " + base64.b64encode(b"norce:wrong-password").decode()
+        self.send(
+            "7. Wrong credentials (Norce retries for 6 hours, then escalates)",
+            example("REF-AUTH"),
+            authorization=wrong,
+        )
+        self.send(
+            "8. A new customer: created in the ERP, its code written back to Norce",
+            new_customer_order("REF-NEWCUST", "new.customer@example.com"),
+            ref="REF-NEWCUST",
+        )
+        self.send(
+            "9. While the endpoint is unreachable (a deployment, say): Norce retries 10 minutes later",
+            example("REF-OUTAGE"),
+            ref="REF-OUTAGE",
+            sender=self._sender_with_api_outage(),
+        )
+        stack.erp.set_faults(down_for_seconds=12)  # longer than a call's own retries: the message waits
+        self.send(
+            "10. While the ERP is down (accepted at once; processing retries until it is back)",
+            example("REF-ERPDOWN"),
+            ref="REF-ERPDOWN",
+        )
+        self._wait_for_processing()
+        self._report()
+        return 1 if self.problems else 0
+
+    def _sender_with_api_outage(self) -> NorceOrderSender:
+        self.stack.pause_api()
+
+        def restore(attempt: int) -> None:
+            if attempt == 1:
+                self.stack.resume_api()
+
+        return NorceOrderSender(
+            f"{self.stack.api_url}/orders", self.stack.authorization, between_attempts=restore
+        )
+
+    def _wait_for_processing(self, seconds: float = 30.0) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            confirmed = {
+                ref
+                for ref, statuses in self.stack.norce.orders.items()
+                if any(s["OrderStatus"] == "Confirmed" for s in statuses)
+            }
+            if self.accepted <= confirmed and self.stack.norce.calls_to("Customer/ImportCustomers"):
+                return
+            time.sleep(0.2)
+
+    def _report(self) -> None:
+        stack, out = self.stack, self.out
+        out("\n# What happened")
+        erp_orders = stack.erp.orders()
+        out(f"\nERP orders ({stack.erp.url}/orders):")
+        for order in erp_orders:
+            out(
+                f"   {order['orderNo']}  ClientOrderRef {order['externalRef']:<12} "
+                f"customer {order['customerCode']}  {order['lineCount']} line(s)"
+            )
+        out("\nNorce Connect calls:")
+        for call in stack.norce.calls:
+            if call["path"] == "Order/SendOrderStatus":
+                body = call["body"]
+                out(
+                    f"   SendOrderStatus  {body['ClientOrderRef']:<12} {body['OrderStatus']} ErpOrderNo "
+                    f"{body.get('ErpOrderNo')}  -> HTTP {call.get('status')}"
+                )
+            elif call["path"].startswith("Customer/Import"):
+                codes = [entity.get("Code") for entity in call["body"]]
+                out(f"   {call['path'].split('/')[1]}  codes {codes}  -> HTTP {call.get('status')} (job)")
+        out("\nLedger (DynamoDB):")
+        for item in self._ledger():
+            trail = " > ".join(entry["event"] for entry in item.get("trail", []))
+            out(f"   {item['pk']:<60} {item.get('state')}/{item.get('processing_state', '-')}  {trail}")
+        sqs = stack.aws.client("sqs")
+        for name in ("OrdersQueue", "OrdersDeadLetterQueue", "WritebackQueue"):
+            attributes = sqs.get_queue_attributes(QueueUrl=stack.resource(name), AttributeNames=["All"])[
+                "Attributes"
+            ]
+            out(
+                f"   {name:<24} {attributes['ApproximateNumberOfMessages']} waiting, "
+                f"{attributes['ApproximateNumberOfMessagesNotVisible']} in flight"
+            )
+        archived = stack.aws.client("s3").list_objects_v2(Bucket=stack.resource("OrderArchiveBucket"))
+        out(f"   archive: {archived.get('KeyCount', 0)} order bodies")
+        self._check(erp_orders)
+
+    def _ledger(self) -> list[dict[str, Any]]:
+        from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
+
+        deserialize = TypeDeserializer().deserialize
+        items = self.stack.aws.client("dynamodb").scan(TableName=self.stack.resource("OrdersTable"))["Items"]
+        rows = [{k: deserialize(v) for k, v in item.items()} for item in items]
+        return sorted((r for r in rows if r["pk"].startswith("ORDER#")), key=lambda r: r["pk"])
+
+    def _check(self, erp_orders: list[dict[str, Any]]) -> None:
+        per_ref: dict[str, int] = {}
+        for order in erp_orders:
+            per_ref[order["externalRef"]] = per_ref.get(order["externalRef"], 0) + 1
+        for ref in sorted(self.accepted):
+            if per_ref.get(ref) != 1:
+                self.problems.append(f"{ref}: {per_ref.get(ref, 0)} ERP orders, expected exactly 1")
+        for ref in per_ref.keys() - self.accepted:
+            self.problems.append(f"{ref}: an ERP order for an order Norce was not told OK about")
+        self.out("\n# Checks")
+        self.out(
+            "   every accepted order is exactly one ERP order: " + ("yes" if not self.problems else "NO")
+        )
+        for problem in self.problems:
+            self.out(f"   PROBLEM: {problem}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--free-ports", action="store_true", help="do not use the default ports 3000/5000/..."
+    )
+    args = parser.parse_args(argv)
+    print("Starting the local stack (moto, ERP and Norce simulators, handlers in-process)...", flush=True)
+    stack = LocalStack.on_free_ports(erp_db=None) if args.free_ports else LocalStack(erp_db=None)
+    with stack:
+        print(stack.describe())
+        return Demo(stack).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
