@@ -20,6 +20,7 @@ from local.stack import LocalStack
 from local.template import ROOT
 
 PAYLOADS = ROOT / "events" / "payloads"
+TIME_SCALE = 0.0002  # Norce's 10 minutes between retries take 0.12 s
 
 
 def example(ref: str | None = None, **changes: Any) -> bytes:
@@ -41,7 +42,7 @@ class Demo:
     def __init__(self, stack: LocalStack, out: Callable[[str], None] = print) -> None:
         self.stack = stack
         self.out = out
-        self.sender = NorceOrderSender(f"{stack.api_url}/orders", stack.authorization)
+        self.sender = NorceOrderSender(f"{stack.api_url}/orders", stack.authorization, time_scale=TIME_SCALE)
         self.accepted: set[str] = set()
         self.problems: list[str] = []
 

@@ -44,9 +44,15 @@ def components() -> Any:
 
 @tracer.capture_method(capture_response=False)
 def process_record(record: SQSRecord) -> str:
-    message = queued_order_from_body(record.body)
-    logger.set_correlation_id(message.client_order_ref)
     parts = components()
+    try:
+        message = queued_order_from_body(record.body)
+    except (ValueError, TypeError) as error:  # not an order message: no retry can fix it
+        parts.dead_letters.park_body(record.body, f"unreadable order message ({type(error).__name__})")
+        metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=1)
+        logger.error("Unreadable message parked in the DLQ", extra={"message_id": record.message_id})
+        return "parked"
+    logger.set_correlation_id(message.client_order_ref)
     try:
         result = parts.processor.process(message)
     except TransientFailure as failure:

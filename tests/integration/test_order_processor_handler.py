@@ -95,7 +95,7 @@ def test_a_batch_of_orders_becomes_erp_orders_confirmed_in_norce(world):
     assert record["processing_state"] == {"S": "confirmed"} and record["erp_order_no"]["S"].startswith("SO-")
 
 
-def test_a_poison_message_fails_alone_and_its_neighbours_succeed(world):
+def test_a_poison_message_is_parked_alone_and_its_neighbours_succeed(world):
     world.receive(example_order("GOOD1"))
     world.receive(example_order("GOOD2"))
     messages = world.sqs.receive_message(QueueUrl=world.aws.queue_url, MaxNumberOfMessages=10).get("Messages")
@@ -106,8 +106,36 @@ def test_a_poison_message_fails_alone_and_its_neighbours_succeed(world):
 
     answer = world.processor.lambda_handler(event, FakeLambdaContext())
 
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    assert answer == {"batchItemFailures": []}
     assert sorted(world.erp.orders) == ["GOOD1", "GOOD2"]
+    [parked] = world.sqs.receive_message(QueueUrl=world.aws.dlq_url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert parked["Body"] == "this is not an order message"
+    assert (
+        parked["MessageAttributes"]["FailureReason"]["StringValue"]
+        == "unreadable order message (JSONDecodeError)"
+    )
+
+
+def test_an_unexpected_error_fails_only_its_record(world, monkeypatch):
+    world.receive(example_order("GOOD1"))
+    world.receive(example_order("BUGGY"))
+    original = world.erp.create_order
+
+    def create_order(order):
+        if order.external_ref == "BUGGY":
+            raise RuntimeError("a bug")
+        return original(order)
+
+    monkeypatch.setattr(world.erp, "create_order", create_order)
+
+    answer, event = world.poll_orders()
+
+    [failed] = answer["batchItemFailures"]
+    buggy = next(r for r in event["Records"] if "BUGGY" in r["body"])
+    assert failed == {"itemIdentifier": buggy["messageId"]}
+    assert list(world.erp.orders) == ["GOOD1"]
 
 
 def test_erp_down_reports_failures_and_sets_a_growing_visibility(world):

@@ -45,12 +45,12 @@ class SqsDeadLetters:
         self._dlq_url = dlq_url
 
     def park(self, order: QueuedOrder, reason: str) -> None:
+        self.park_body(json.dumps(asdict(order), separators=(",", ":")), reason, order.client_order_ref)
+
+    def park_body(self, body: str, reason: str, client_order_ref: str | None = None) -> None:
+        """Park any message body (also one that is not an order message at all)."""
+        attributes = {"FailureReason": {"DataType": "String", "StringValue": reason[:1000]}}
+        if client_order_ref:
+            attributes["ClientOrderRef"] = {"DataType": "String", "StringValue": client_order_ref}
         with unavailable_on_aws_error("Parking the order in the dead-letter queue"):
-            self._client.send_message(
-                QueueUrl=self._dlq_url,
-                MessageBody=json.dumps(asdict(order), separators=(",", ":")),
-                MessageAttributes={
-                    "ClientOrderRef": {"DataType": "String", "StringValue": order.client_order_ref},
-                    "FailureReason": {"DataType": "String", "StringValue": reason[:1000]},
-                },
-            )
+            self._client.send_message(QueueUrl=self._dlq_url, MessageBody=body, MessageAttributes=attributes)
