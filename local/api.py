@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from local.functions import FakeContext
@@ -77,11 +78,12 @@ class LocalApi:
             result = handler(event, FakeContext(function_name))
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
-        response = Response(payload, status=int(result.get("statusCode", 200)))
+        headers = Headers()
         for name, values in (result.get("multiValueHeaders") or {}).items():
             for value in values:
-                response.headers.add(name, value)
+                headers.add(name, value)
         for name, value in (result.get("headers") or {}).items():
-            if name not in response.headers:
-                response.headers[name] = value
+            if name not in headers:
+                headers[name] = value
+        response = Response(payload, status=int(result.get("statusCode", 200)), headers=headers)
         return response(environ, start_response)

@@ -55,6 +55,7 @@ class LocalStack:
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
     _api: BackgroundServer | None = field(init=False, default=None)
     _api_app: LocalApi | None = field(init=False, default=None)
+    _saved_environment: dict[str, str] | None = field(init=False, default=None)
 
     @classmethod
     def on_free_ports(cls, **options: Any) -> "LocalStack":
@@ -103,6 +104,7 @@ class LocalStack:
             },
         )
         environment = self._environment(template)
+        self._saved_environment = dict(os.environ)  # restored on stop: a stack may run inside another (tests)
         os.environ.update(environment)
         routes = {}
         for function in template.functions:
@@ -139,6 +141,9 @@ class LocalStack:
         self.norce.stop()
         self.erp.stop()
         self.aws.stop()
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
 
     def __enter__(self) -> "LocalStack":
         return self.start()

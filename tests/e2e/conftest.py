@@ -1,0 +1,21 @@
+"""One local stack for the e2e suite, on free ports so it never clashes with a running `make local`."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.stack import LocalStack
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack.on_free_ports(retry_base_seconds=1, retry_max_seconds=1, processors=2) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def healthy_simulators(stack: LocalStack) -> Iterator[None]:
+    """Each test starts with no injected faults."""
+    stack.erp.set_faults(latency_ms=0, error_rate=0.0, down_for_seconds=0, reject_orders=0, unknown_parts=[])
+    stack.norce.set_faults(count=0)
+    yield

@@ -1,0 +1,45 @@
+"""Sending orders to the local stack over HTTP and waiting for what the system does with them."""
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from local.stack import LocalStack
+
+PAYLOADS = Path(__file__).resolve().parents[2] / "events" / "payloads"
+
+
+def order_body(ref: str, **changes: Any) -> bytes:
+    order = json.loads((PAYLOADS / "order-request.json").read_text())
+    order["ClientOrderRef"] = ref
+    order.update(changes)
+    return json.dumps(order).encode()
+
+
+def post_order(
+    stack: LocalStack, body: bytes, content_type: str = "application/json", authorization: str | None = None
+) -> requests.Response:
+    headers = {"Content-Type": content_type, "Authorization": authorization or stack.authorization}
+    return requests.post(f"{stack.api_url}/orders", data=body, headers=headers, timeout=30)
+
+
+def wait_until(condition: Callable[[], Any], seconds: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def erp_orders_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
+    return [order for order in stack.erp.orders() if order["externalRef"] == ref]
+
+
+def confirmations_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
+    return [s for s in stack.norce.orders.get(ref, []) if s["OrderStatus"] == "Confirmed"]

@@ -1,0 +1,60 @@
+"""The Norce order sender simulator's retry rule, and `make demo`."""
+
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from local import demo
+from local.norce_order_sender import NorceOrderSender
+from local.simulator_http import BackgroundServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def flaky_endpoint() -> Iterator[tuple[BackgroundServer, list[int]]]:
+    """Answers 503 to the first N requests (N settable), then a well-formed OK."""
+    plan = [2]
+    seen = [0]
+
+    @Request.application
+    def app(request: Request) -> Response:
+        seen[0] += 1
+        if seen[0] <= plan[0]:
+            return Response("unavailable", status=503)
+        return Response(
+            '{"StatusCode": "OK", "Description": "fine", "HasErpOrderNo": false, "ErpOrderNo": null}',
+            content_type="application/json",
+        )
+
+    with BackgroundServer(app) as server:
+        yield server, plan
+
+
+def test_the_sender_retries_every_ten_minutes_until_it_gets_an_answer(flaky_endpoint):
+    server, _ = flaky_endpoint
+    sender = NorceOrderSender(f"{server.url}/orders", "Basic x", sleep=lambda _: None)
+
+    delivery = sender.send(b"{}")
+
+    assert [(a.minute, a.status) for a in delivery.attempts] == [(0, 503), (10, 503), (20, 200)]
+    assert delivery.outcome == "OK"
+
+
+def test_the_sender_gives_up_after_six_hours(flaky_endpoint):
+    server, plan = flaky_endpoint
+    plan[0] = 1000
+    sender = NorceOrderSender(f"{server.url}/orders", "Basic x", sleep=lambda _: None)
+
+    delivery = sender.send(b"{}")
+
+    assert [a.minute for a in delivery.attempts] == list(range(0, 361, 10))
+    assert delivery.outcome == "escalated to support"
+
+
+def test_the_demo_runs_to_completion_with_every_order_exactly_once(capsys):
+    assert demo.main(["--free-ports"]) == 0
+    printed = capsys.readouterr().out
+    assert "every accepted order is exactly one ERP order: yes" in printed
+    assert "REF-ERPDOWN" in printed and "retrying > erp_order_created > confirmed" in printed
