@@ -1,0 +1,52 @@
+"""Run the benchmarks and print their figures with the ratio to each target (`make bench`).
+
+``--quick`` runs tiny sizes (a smoke test, not figures to quote); ``--only NAME`` runs one group.
+"""
+
+import argparse
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable
+
+from bench import cold_start, processor, throughput, warm
+from bench.common import Figure
+
+
+def groups(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
+    scale = 0.05 if quick else 1.0
+    return {
+        "cold_start": lambda: cold_start.run(3 if quick else 15),
+        "warm": lambda: warm.run(scale),
+        "processor": lambda: (
+            processor.overhead(100 if quick else 2000) + processor.overhead_over_http(20 if quick else 300)
+        ),
+        "concurrency": lambda: processor.throughput(
+            (1, 2) if quick else (1, 2, 5, 10, 20), 6 if quick else 60
+        ),
+        "local_stack": lambda: throughput.run(20 if quick else 300, (1, 4) if quick else (1, 4, 16)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=sorted(groups(False)))
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")  # metrics are off here
+    print(
+        f"# bench {time.strftime('%Y-%m-%d')} on {platform.machine()}, Python {platform.python_version()}, "
+        f"{'quick' if args.quick else 'full'}"
+    )
+    for name, run in groups(args.quick).items():
+        if args.only and name != args.only:
+            continue
+        print(f"\n## {name}", flush=True)
+        for figure in run():
+            print(figure.line(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
