@@ -5,6 +5,7 @@ order log knows exactly which field of which line to correct. Messages never quo
 """
 
 import re
+from decimal import Decimal
 
 from norce_integration.contracts import OrderRequest
 
@@ -48,25 +49,29 @@ def business_problems(
     return problems
 
 
+def _where(index: int, line_no: int | None) -> str:
+    return f"Items[{index}]" + (f" (LineNo {line_no})" if line_no is not None else "")
+
+
 def _item_problems(order: OrderRequest, already_reported: frozenset[str]) -> list[str]:
+    """Per-line rules; messages are only formatted for lines that break one (a 3,000-line order is common)."""
     problems: list[str] = []
     seen_line_numbers: set[int] = set()
+    zero = Decimal(0)
     for index, item in enumerate(order.Items or []):
-        where = f"Items[{index}]" + (f" (LineNo {item.LineNo})" if item.LineNo is not None else "")
+        line_no, quantity, price = item.LineNo, item.Quantity, item.UnitPrice
         if _blank(item.PartNo) and f"Items[{index}].PartNo" not in already_reported:
-            problems.append(f"{where}.PartNo is missing")
-        if f"Items[{index}].Quantity" in already_reported:
-            pass
-        elif item.Quantity is None:
-            problems.append(f"{where}.Quantity is missing")
-        elif item.Quantity <= 0:
-            problems.append(f"{where}.Quantity must be greater than 0 (got {item.Quantity})")
-        if item.UnitPrice is not None and item.UnitPrice < 0:
-            problems.append(f"{where}.UnitPrice must not be negative (got {item.UnitPrice})")
-        if item.LineNo is not None:
-            if item.LineNo in seen_line_numbers:
-                problems.append(f"{where}.LineNo {item.LineNo} is used by more than one item")
-            seen_line_numbers.add(item.LineNo)
+            problems.append(f"{_where(index, line_no)}.PartNo is missing")
+        bad_quantity = quantity is None or quantity <= zero
+        if bad_quantity and f"Items[{index}].Quantity" not in already_reported:
+            detail = "is missing" if quantity is None else f"must be greater than 0 (got {quantity})"
+            problems.append(f"{_where(index, line_no)}.Quantity {detail}")
+        if price is not None and price < zero:
+            problems.append(f"{_where(index, line_no)}.UnitPrice must not be negative (got {price})")
+        if line_no is not None:
+            if line_no in seen_line_numbers:
+                problems.append(f"{_where(index, line_no)}.LineNo {line_no} is used by more than one item")
+            seen_line_numbers.add(line_no)
     return problems
 
 
