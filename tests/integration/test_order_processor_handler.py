@@ -219,3 +219,13 @@ def test_sample_processor_event_runs(world, event_file):
 
     assert world.processor.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
     assert list(world.erp.orders) == ["REF12345"]
+
+
+def test_sample_write_back_event_runs(world):
+    answer = world.writeback.lambda_handler(load_event("norce_writeback/sqs-codes.json"), FakeLambdaContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert [(kind, [entity.Code for entity in entities]) for kind, entities, _ in world.norce.imports] == [
+        ("customers", ["C10001"]),
+        ("companies", ["B20001"]),
+    ]
