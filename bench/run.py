@@ -4,6 +4,7 @@
 """
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -34,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", choices=sorted(groups(False)))
     args = parser.parse_args(argv)
+    for name, value in {
+        "POWERTOOLS_SERVICE_NAME": "order-receiver",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "POWERTOOLS_METRICS_DISABLED": "1",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }.items():
+        os.environ.setdefault(name, value)
     warnings.filterwarnings("ignore", message="No application metrics to publish")  # metrics are off here
     print(
         f"# bench {time.strftime('%Y-%m-%d')} on {platform.machine()}, Python {platform.python_version()}, "

@@ -1,4 +1,4 @@
-"""One local stack for the e2e suite, on free ports so it never clashes with a running `make local`."""
+"""One local stack for the e2e package, on free ports so it never clashes with a running `make local`."""
 
 from collections.abc import Iterator
 
@@ -7,7 +7,7 @@ import pytest
 from local.stack import LocalStack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped (and its environment restored) after the e2e tests
 def stack() -> Iterator[LocalStack]:
     with LocalStack.on_free_ports(retry_base_seconds=1, retry_max_seconds=1, processors=2) as running:
         yield running
