@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from local.simulator_http import BackgroundServer
+from local.simulator_http import BackgroundServer, Simulator
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (code TEXT PRIMARY KEY, email TEXT, changed_at TEXT, body TEXT);
@@ -52,7 +52,7 @@ class ErpFaults:
         }
 
 
-class ErpSimulator:
+class ErpSimulator(Simulator):
     def __init__(
         self,
         db_path: str = ":memory:",
@@ -71,24 +71,6 @@ class ErpSimulator:
         self._db.executescript(SCHEMA)
         self.app = self._build_app()
         self.server = BackgroundServer(self.app, port)
-
-    # -- lifecycle
-    def start(self) -> "ErpSimulator":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> "ErpSimulator":
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     # -- faults and data, also for tests in-process
     def set_faults(self, **changes: Any) -> None:

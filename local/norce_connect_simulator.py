@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from local.simulator_http import BackgroundServer
+from local.simulator_http import BackgroundServer, Simulator
 
 CONNECT = "/commerce/connect/4.0"
 STATUSES = frozenset(
@@ -82,7 +82,7 @@ class TokenBucket:
         return True
 
 
-class NorceConnectSimulator:
+class NorceConnectSimulator(Simulator):
     def __init__(
         self,
         port: int = 5100,
@@ -112,23 +112,6 @@ class NorceConnectSimulator:
         self._lock = threading.RLock()
         self.app = self._build_app()
         self.server = BackgroundServer(self.app, port)
-
-    def start(self) -> "NorceConnectSimulator":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> "NorceConnectSimulator":
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     @property
     def connect_url(self) -> str:

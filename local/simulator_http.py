@@ -46,3 +46,26 @@ class BackgroundServer:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+class Simulator:
+    """A simulator served in the background: subclasses set ``self.server`` to a ``BackgroundServer``."""
+
+    server: BackgroundServer
+
+    def start(self) -> Self:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url

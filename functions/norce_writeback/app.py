@@ -5,8 +5,7 @@ The write-back queue collects one message per code; this function receives them 
 order. If an import fails, only that kind's messages are reported as failed and come back later.
 """
 
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,23 +15,20 @@ from norce_integration.adapters.aws.sqs_processing import writeback_from_body
 from norce_integration.norce.ports import NorceError
 from norce_integration.observability import LazyTracer
 from norce_integration.processing.ports import Writeback
-from norce_integration.settings import ProcessorSettings
+
+if TYPE_CHECKING:
+    from norce_integration.adapters.aws.wiring import ProcessingComponents
 
 logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
 
 
-@cache
-def settings() -> ProcessorSettings:
-    return ProcessorSettings.from_env()
+def components() -> "ProcessingComponents":
+    """Built on the first record (boto3 and HTTP clients stay out of the import: cold start)."""
+    from norce_integration.adapters.aws.wiring import processing_from_env  # noqa: PLC0415
 
-
-@cache
-def components() -> Any:
-    from norce_integration.adapters.aws.wiring import build_processing  # noqa: PLC0415 - lazy: cold start
-
-    return build_processing(settings())
+    return processing_from_env()
 
 
 @logger.inject_lambda_context(clear_state=True)

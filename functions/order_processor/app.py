@@ -6,8 +6,7 @@ visibility; a permanent one (invalid order, no mapping rule) is recorded, parked
 reason and alarmed, and replayed by redriving the DLQ once fixed.
 """
 
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,7 +19,9 @@ from norce_integration.observability import LazyTracer
 from norce_integration.processing.errors import PermanentFailure, TransientFailure
 from norce_integration.processing.retry import backoff_seconds
 from norce_integration.processing.service import Processed
-from norce_integration.settings import ProcessorSettings
+
+if TYPE_CHECKING:
+    from norce_integration.adapters.aws.wiring import ProcessingComponents
 
 logger = Logger()
 metrics = Metrics()
@@ -30,16 +31,11 @@ tracer = LazyTracer()
 batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@cache
-def settings() -> ProcessorSettings:
-    return ProcessorSettings.from_env()
+def components() -> "ProcessingComponents":
+    """Built on the first record (boto3 and HTTP clients stay out of the import: cold start)."""
+    from norce_integration.adapters.aws.wiring import processing_from_env  # noqa: PLC0415
 
-
-@cache
-def components() -> Any:
-    from norce_integration.adapters.aws.wiring import build_processing  # noqa: PLC0415 - lazy: cold start
-
-    return build_processing(settings())
+    return processing_from_env()
 
 
 @tracer.capture_method(capture_response=False)
@@ -58,10 +54,15 @@ def process_record(record: SQSRecord) -> str:
     except TransientFailure as failure:
         receive_count = int(record.attributes.approximate_receive_count or 1)
         delay = backoff_seconds(
-            receive_count, failure.retry_after, settings().retry_base_seconds, settings().retry_max_seconds
+            receive_count,
+            failure.retry_after,
+            parts.settings.retry_base_seconds,
+            parts.settings.retry_max_seconds,
         )
         parts.sqs.change_message_visibility(
-            QueueUrl=settings().orders_queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
+            QueueUrl=parts.settings.orders_queue_url,
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=delay,
         )
         metrics.add_metric(name="OrdersRetried", unit=MetricUnit.Count, value=1)
         logger.warning(

@@ -16,6 +16,7 @@ from norce_integration.adapters.aws.sqs_processing import (
 )
 from norce_integration.intake.ports import QueuedOrder
 from norce_integration.processing.ports import Writeback
+from tests.support.aws import create_orders_table
 
 KEY = "ORDER#app#REF1"
 
@@ -23,13 +24,7 @@ KEY = "ORDER#app#REF1"
 @pytest.fixture
 def dynamodb() -> Iterator[object]:
     with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client = create_orders_table()
         yield client
 
 

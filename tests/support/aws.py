@@ -30,6 +30,18 @@ class ReceiverResources:
         }
 
 
+def create_orders_table(client: Any = None, name: str = "orders") -> Any:
+    """The orders table as template.yaml declares it (key ``pk``); returns the DynamoDB client."""
+    client = client or boto3.client("dynamodb")
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client
+
+
 def create_receiver_resources(secret: dict[str, Any] | None = None) -> ReceiverResources:
     sqs = boto3.client("sqs")
     dlq_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
@@ -40,13 +52,7 @@ def create_receiver_resources(secret: dict[str, Any] | None = None) -> ReceiverR
         QueueName="orders",
         Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
     )["QueueUrl"]
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_orders_table()
     boto3.client("s3").create_bucket(
         Bucket="order-archive", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
     )

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -15,6 +14,7 @@ from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, I
 from norce_integration.codec import WireFormat
 from norce_integration.intake.ports import DependencyUnavailable, IntakeLedger
 from norce_integration.intake.service import IntakeSettings, OrderIntake, Outcome
+from tests.support.aws import create_orders_table
 from tests.support.intake import CRASH_POINTS, Crash, make_harness
 
 ORDER = (Path(__file__).resolve().parents[2] / "events/payloads/order-request.json").read_bytes()
@@ -27,13 +27,7 @@ def ledger_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[], Inta
         yield InMemoryLedger
         return
     with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client = create_orders_table()
         yield lambda: DynamoDbLedger(client, "orders")
 
 

@@ -3,13 +3,12 @@
 import threading
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from norce_integration.adapters.aws.dynamodb_token_store import DynamoDbTokenStore
 from norce_integration.adapters.http.token_cache import InMemoryTokenStore, TokenCache, TokenStore
-from tests.support.aws import Serialized
+from tests.support.aws import Serialized, create_orders_table
 
 
 class CountingFetch:
@@ -29,13 +28,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[TokenStore]:
         yield InMemoryTokenStore()
         return
     with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client = create_orders_table()
         yield DynamoDbTokenStore(Serialized(client), "orders", "norce-connect#client")
 
 

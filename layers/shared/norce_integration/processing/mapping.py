@@ -45,19 +45,12 @@ def info_dict(items: list[CodeValue] | None) -> dict[str, Any]:
     return {item.Code: item.Value for item in items or [] if item.Code}
 
 
-def _address(party: ClientCustomer | None) -> ErpAddress | None:
-    if party is None:
-        return None
-    person, company = party.Person, party.Company
-    source: Address | None = (person.Address if person else None) or (company.Address if company else None)
+def erp_address(
+    source: Address | None, name: str | None = None, phone: str | None = None
+) -> ErpAddress | None:
+    """A Norce address as an ERP address (``None`` stays ``None``; Norce's empty ``Box`` becomes absent)."""
     if source is None:
         return None
-    name: str | None
-    if company and company.Name:
-        name = company.Name
-    else:
-        name = " ".join(part for part in (person.FirstName, person.LastName) if part) if person else None
-    phone = source.ShippingPhoneNumber or (person.CellPhone or person.PrivatePhone if person else None)
     return ErpAddress(
         name=name or None,
         care_of=source.CareOf,
@@ -70,6 +63,23 @@ def _address(party: ClientCustomer | None) -> ErpAddress | None:
         country=source.Country,
         phone=phone,
     )
+
+
+def _address(party: ClientCustomer | None) -> ErpAddress | None:
+    """The party's address with a name to print on it: the company's, else the person's."""
+    if party is None:
+        return None
+    person, company = party.Person, party.Company
+    source: Address | None = (person.Address if person else None) or (company.Address if company else None)
+    if source is None:
+        return None
+    name: str | None
+    if company and company.Name:
+        name = company.Name
+    else:
+        name = " ".join(part for part in (person.FirstName, person.LastName) if part) if person else None
+    phone = source.ShippingPhoneNumber or (person.CellPhone or person.PrivatePhone if person else None)
+    return erp_address(source, name, phone)
 
 
 def _line(item: OrderItem) -> ErpOrderLine:

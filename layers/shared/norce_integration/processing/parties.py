@@ -8,9 +8,10 @@ Finding before creating keeps a redelivered message from creating the customer t
 from dataclasses import dataclass, field
 
 from norce_integration.contracts import Company, OrderRequest, Person
-from norce_integration.erp.model import ErpAddress, ErpCompany, ErpCustomer
+from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.erp.ports import Erp
 from norce_integration.processing.errors import PermanentFailure
+from norce_integration.processing.mapping import erp_address
 from norce_integration.processing.ports import Writeback
 
 
@@ -20,22 +21,6 @@ class Parties:
     company_code: str | None = None
     created: list[str] = field(default_factory=list)  # "customer C10001", for the trail
     writebacks: list[Writeback] = field(default_factory=list)
-
-
-def _address(person: Person | None, company: Company | None) -> ErpAddress | None:
-    source = (person.Address if person else None) or (company.Address if company else None)
-    if source is None:
-        return None
-    return ErpAddress(
-        care_of=source.CareOf,
-        line1=source.Line1,
-        line2=source.Line2,
-        box=source.Box or None,
-        zip_code=source.ZipCode,
-        city=source.City,
-        region=source.Region,
-        country=source.Country,
-    )
 
 
 def _company_code(company: Company, erp: Erp, parties: Parties, order: OrderRequest) -> str:
@@ -54,7 +39,7 @@ def _company_code(company: Company, erp: Erp, parties: Parties, order: OrderRequ
                 vat_no=company.VatNo,
                 email=company.Email,
                 phone=company.Phone,
-                address=_address(None, company),
+                address=erp_address(company.Address),
             )
         )
         parties.created.append(f"company {found.code}")
@@ -84,7 +69,7 @@ def _customer_code(
                 phone=person.PrivatePhone or person.WorkPhone,
                 cell_phone=person.CellPhone,
                 company_code=company_code,
-                address=_address(person, None),
+                address=erp_address(person.Address),
             )
         )
         parties.created.append(f"customer {found.code}")

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -73,6 +74,13 @@ class ProcessingComponents:
     writeback: "WritebackService"
     dead_letters: "SqsDeadLetters"
     sqs: Any
+    settings: ProcessorSettings
+
+
+@cache
+def processing_from_env() -> ProcessingComponents:
+    """The processing components of this Lambda instance (``order_processor``, ``norce_writeback``)."""
+    return build_processing(ProcessorSettings.from_env())
 
 
 def build_processing(
@@ -106,7 +114,9 @@ def build_processing(
     writeback = WritebackService(
         connect, DynamoDbJobTracker(dynamodb, settings.orders_table), settings.norce.account_id
     )
-    return ProcessingComponents(processor, writeback, SqsDeadLetters(sqs, settings.orders_dlq_url), sqs)
+    return ProcessingComponents(
+        processor, writeback, SqsDeadLetters(sqs, settings.orders_dlq_url), sqs, settings
+    )
 
 
 def _secret(arn: str, max_age: int) -> dict[str, Any]:
