@@ -100,7 +100,9 @@ def _answer(result: IntakeResult, wire_format: WireFormat, size: int) -> Respons
             "http_status": result.http_status,
             "wire_format": wire_format.value,
             "body_bytes": size,
-            "description": result.response.Description if result.response else result.message,
+            "description": result.response.Description
+            if result.response
+            else (result.reason or result.message),
         },
     )
     if result.response is None:

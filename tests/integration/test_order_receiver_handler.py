@@ -184,3 +184,42 @@ def test_second_credential_pair_is_accepted_during_rotation(aws, monkeypatch):
         event = load_event("order_receiver/post-order-json.json")
         event["headers"]["Authorization"] = "Basic " + base64.b64encode(f"norce:{password}".encode()).decode()
         assert invoke(receiver, event)["statusCode"] == 200
+
+
+def _down(aws: ReceiverResources, what: str) -> None:
+    """Make one dependency fail the way it does in AWS (the resource answers an error)."""
+    if what == "queue":
+        boto3.client("sqs").delete_queue(QueueUrl=aws.queue_url)
+    elif what == "table":
+        boto3.client("dynamodb").delete_table(TableName=aws.table)
+    elif what == "archive":
+        boto3.client("s3").delete_bucket(Bucket=aws.bucket)
+    elif what == "secret":
+        boto3.client("secretsmanager").delete_secret(SecretId=aws.secret_arn, ForceDeleteWithoutRecovery=True)
+
+
+@pytest.mark.parametrize("what", ["queue", "table", "archive", "secret"])
+def test_a_dependency_down_means_503_so_norce_retries_and_nothing_half_done_remains(receiver, aws, what):
+    _down(aws, what)
+
+    response = invoke(receiver, "post-order-json.json")
+
+    assert response["statusCode"] == 503
+    assert response["multiValueHeaders"]["Retry-After"] == ["60"]
+    assert json_body(response) == {"message": "Temporarily unavailable, retry later"}
+    if what in ("queue", "archive"):  # the claim was released: Norce's retry starts afresh
+        assert "Item" not in boto3.client("dynamodb").get_item(
+            TableName=aws.table, Key={"pk": {"S": "ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345"}}
+        )
+
+
+def test_after_a_queue_outage_the_retry_is_accepted(receiver, aws):
+    sqs = boto3.client("sqs")
+    sqs.delete_queue(QueueUrl=aws.queue_url)
+    assert invoke(receiver, "post-order-json.json")["statusCode"] == 503
+
+    sqs.create_queue(QueueName="orders")
+    retry = invoke(receiver, "post-order-json.json")
+
+    assert retry["statusCode"] == 200 and json_body(retry)["StatusCode"] == "OK"
+    assert len(queued_messages(aws.queue_url)) == 1

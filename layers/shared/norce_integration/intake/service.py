@@ -32,6 +32,7 @@ from norce_integration.intake.validation import business_problems, failure_descr
 
 NO_APPLICATION = "-"
 BUSY_MESSAGE = "The order is being received by another request; retry later"
+UNAVAILABLE_MESSAGE = "Temporarily unavailable, retry later"
 
 
 class Outcome(StrEnum):
@@ -49,7 +50,8 @@ class IntakeResult:
     outcome: Outcome
     http_status: int
     response: OrderResponse | None = None
-    message: str | None = None  # for non-200 answers
+    message: str | None = None  # for non-200 answers: what Norce sees
+    reason: str | None = None  # for our logs only (which dependency failed)
     client_order_ref: str | None = None
     namespace: str | None = None  # XML namespace to answer in
 
@@ -100,7 +102,9 @@ class OrderIntake:
             attempt = _Attempt.of(order, ref, self.new_token(), body, wire_format)
             outcome, response = self._accept_once(attempt, order, body, wire_format)
         except DependencyUnavailable as error:
-            return IntakeResult(Outcome.UNAVAILABLE, 503, message=str(error), client_order_ref=ref)
+            return IntakeResult(
+                Outcome.UNAVAILABLE, 503, message=UNAVAILABLE_MESSAGE, reason=str(error), client_order_ref=ref
+            )
         if response is None:
             return IntakeResult(outcome, 503, message=BUSY_MESSAGE, client_order_ref=ref)
         return IntakeResult(outcome, 200, response=response, client_order_ref=ref, namespace=namespace)
