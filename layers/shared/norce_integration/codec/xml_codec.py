@@ -14,7 +14,6 @@ import typing
 import xml.etree.ElementTree as ET  # only used to *build* XML; every parse goes through defusedxml
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -141,9 +140,7 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
+    return str(value)  # Decimal keeps its exact digits
 
 
 def _append_value(parent: ET.Element, tag: str, value: Any, ns: str | None) -> None:

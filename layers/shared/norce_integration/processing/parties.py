@@ -5,7 +5,9 @@ Company.Code. When Norce sent none, the code we find or create is written back t
 Finding before creating keeps a redelivered message from creating the customer twice.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from norce_integration.contracts import Company, OrderRequest, Person
 from norce_integration.erp.model import ErpCompany, ErpCustomer
@@ -23,31 +25,49 @@ class Parties:
     writebacks: list[Writeback] = field(default_factory=list)
 
 
+def _find_or_create(
+    kind: Literal["customer", "company"],
+    *,
+    match_value: str,
+    find: Callable[[], ErpCustomer | ErpCompany | None],
+    create: Callable[[], ErpCustomer | ErpCompany],
+    parties: Parties,
+    order: OrderRequest,
+) -> str:
+    """The ERP code of an entity Norce knows no code for; Norce learns it through the write-back."""
+    found = find()
+    if found is None or not found.code:
+        found = create()
+        parties.created.append(f"{kind} {found.code}")
+    code = found.code or ""
+    parties.writebacks.append(Writeback(kind, code, match_value, order.application_key, order.ClientOrderRef))
+    return code
+
+
 def _company_code(company: Company, erp: Erp, parties: Parties, order: OrderRequest) -> str:
     if company.Code:
         return company.Code
-    if not company.OrganizationNo:
+    organization_no = company.OrganizationNo
+    if not organization_no:
         raise PermanentFailure(
             "SellTo.Company has neither Code nor OrganizationNo: cannot find or create it safely"
         )
-    found = erp.find_company(organization_no=company.OrganizationNo)
-    if found is None or not found.code:
-        found = erp.create_company(
-            ErpCompany(
-                name=company.Name,
-                organization_no=company.OrganizationNo,
-                vat_no=company.VatNo,
-                email=company.Email,
-                phone=company.Phone,
-                address=erp_address(company.Address),
-            )
-        )
-        parties.created.append(f"company {found.code}")
-    code = found.code or ""
-    parties.writebacks.append(
-        Writeback("company", code, company.OrganizationNo, order.application_key, order.ClientOrderRef)
+    new = ErpCompany(
+        name=company.Name,
+        organization_no=organization_no,
+        vat_no=company.VatNo,
+        email=company.Email,
+        phone=company.Phone,
+        address=erp_address(company.Address),
     )
-    return code
+    return _find_or_create(
+        "company",
+        match_value=organization_no,
+        find=lambda: erp.find_company(organization_no=organization_no),
+        create=lambda: erp.create_company(new),
+        parties=parties,
+        order=order,
+    )
 
 
 def _customer_code(
@@ -55,29 +75,28 @@ def _customer_code(
 ) -> str:
     if person.CustomerCode:
         return person.CustomerCode
-    if not person.Email:
+    email = person.Email
+    if not email:
         raise PermanentFailure(
             "SellTo.Person has neither CustomerCode nor Email: cannot find or create it safely"
         )
-    found = erp.find_customer(email=person.Email)
-    if found is None or not found.code:
-        found = erp.create_customer(
-            ErpCustomer(
-                email=person.Email,
-                first_name=person.FirstName,
-                last_name=person.LastName,
-                phone=person.PrivatePhone or person.WorkPhone,
-                cell_phone=person.CellPhone,
-                company_code=company_code,
-                address=erp_address(person.Address),
-            )
-        )
-        parties.created.append(f"customer {found.code}")
-    code = found.code or ""
-    parties.writebacks.append(
-        Writeback("customer", code, person.Email, order.application_key, order.ClientOrderRef)
+    new = ErpCustomer(
+        email=email,
+        first_name=person.FirstName,
+        last_name=person.LastName,
+        phone=person.PrivatePhone or person.WorkPhone,
+        cell_phone=person.CellPhone,
+        company_code=company_code,
+        address=erp_address(person.Address),
     )
-    return code
+    return _find_or_create(
+        "customer",
+        match_value=email,
+        find=lambda: erp.find_customer(email=email),
+        create=lambda: erp.create_customer(new),
+        parties=parties,
+        order=order,
+    )
 
 
 def ensure_parties(order: OrderRequest, erp: Erp) -> Parties:
