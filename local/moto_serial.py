@@ -7,7 +7,9 @@ Serializing requests keeps those promises, so the local stack shows the real con
 
 import argparse
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,11 +28,24 @@ class Serialized:
             return list(self._app(environ, start_response))
 
 
+def exit_with_parent() -> None:
+    """A local stack that dies without stopping us must not leave moto running: poll the parent."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    exit_with_parent()
     app = Serialized(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     print(f"moto on http://127.0.0.1:{server.server_port}", flush=True)

@@ -223,13 +223,17 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for signal_number in (
+        signal.SIGINT,
+        signal.SIGTERM,
+    ):  # also when started with SIGINT ignored (a background job)
+        signal.signal(signal_number, lambda *_: stopped.set())
     try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
+        while not stopped.wait(0.5):
+            pass
     finally:
         stack.stop()
+        print("Local stack stopped.", flush=True)
 
 
 if __name__ == "__main__":
