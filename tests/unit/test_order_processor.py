@@ -27,7 +27,8 @@ def test_an_order_becomes_one_erp_order_and_is_confirmed_in_norce():
     assert (status.ClientOrderRef, status.ErpOrderNo, status.OrderStatus) == ("REF12345", number, "Confirmed")
     record = flow.records.get(message.key)
     assert record["processing_state"] == "confirmed" and record["erp_order_no"] == "SO-000001"
-    assert [entry["event"] for entry in record["trail"]] == ["erp_order_created", "confirmed"]
+    assert [entry["event"] for entry in record["trail"]] == ["received", "erp_order_created", "confirmed"]
+    assert record["trail"][0]["at"] == message.received_at and record["wire_format"] == "json"
 
 
 def test_numeric_client_order_ref_is_confirmed_as_a_number():

@@ -68,6 +68,10 @@ class OrderProcessor:
             record = self.records.get(message.key) or {}
             if record.get("processing_state") == CONFIRMED:
                 return ProcessResult(Processed.ALREADY_CONFIRMED, record.get("erp_order_no"))
+            if not record.get("trail"):  # the support trail starts when Norce's request was accepted
+                self.records.note(
+                    message.key, "received", message.received_at, wire_format=message.wire_format
+                )
             now = self.clock()
             if not self.records.lock(message.key, self.owner, now, now + self.lock_seconds):
                 raise TransientFailure("another delivery of this order is being processed", retry_after=30)
