@@ -5,6 +5,7 @@ The write-back queue collects one message per code; this function receives them 
 order. If an import fails, only that kind's messages are reported as failed and come back later.
 """
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -24,6 +25,7 @@ metrics = Metrics()
 tracer = LazyTracer()
 
 
+@cache
 def components() -> "ProcessingComponents":
     """Built on the first record (boto3 and HTTP clients stay out of the import: cold start)."""
     from norce_integration.adapters.aws.wiring import processing_from_env  # noqa: PLC0415

@@ -6,6 +6,7 @@ visibility; a permanent one (invalid order, no mapping rule) is recorded, parked
 reason and alarmed, and replayed by redriving the DLQ once fixed.
 """
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -31,6 +32,7 @@ tracer = LazyTracer()
 batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
+@cache
 def components() -> "ProcessingComponents":
     """Built on the first record (boto3 and HTTP clients stay out of the import: cold start)."""
     from norce_integration.adapters.aws.wiring import processing_from_env  # noqa: PLC0415

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -77,9 +76,8 @@ class ProcessingComponents:
     settings: ProcessorSettings
 
 
-@cache
 def processing_from_env() -> ProcessingComponents:
-    """The processing components of this Lambda instance (``order_processor``, ``norce_writeback``)."""
+    """Processing components from the environment; each handler module caches its own (one per instance)."""
     return build_processing(ProcessorSettings.from_env())
 
 
