@@ -1,10 +1,11 @@
 """``make demo``: the whole order flow on the local stack, and what happened to each order.
 
 Norce's order sender (simulated, with Norce's retry rule, time compressed) sends the example order as
-JSON and as XML, duplicates, a conflict, a broken and a malformed order, wrong credentials, an order
-during an S3 outage and one while the ERP is down; then the demo waits for processing and shows the
-ERP orders, Norce's confirmations and code imports, the ledger and the queues. Exit code 1 if any
-order was lost or created twice.
+JSON and as XML, duplicates, a conflict, a broken and a malformed order, wrong credentials, a new
+customer, a B2B order for a new company (only Name and VatNo), an order while the endpoint is
+unreachable and one while the ERP is down; then the demo waits for processing and shows the ERP orders,
+companies and contacts, Norce's confirmations and code imports, the ledger and the queues. Exit code 1
+if any order was lost or created twice, or a company appears twice in the ERP or in Norce.
 """
 
 import argparse
@@ -29,6 +30,11 @@ def example(ref: str | None = None, **changes: Any) -> bytes:
         order["ClientOrderRef"] = ref
     order.update(changes)
     return json.dumps(order).encode()
+
+
+def b2b_new_company_order() -> bytes:
+    """A business buyer's first order: the company comes with only Name and VatNo, the person is new."""
+    return (PAYLOADS / "order-request-b2b-new-company.json").read_bytes()
 
 
 def new_customer_order(ref: str, email: str) -> bytes:
@@ -99,15 +105,25 @@ class Demo:
             new_customer_order("REF-NEWCUST", "new.customer@example.com"),
             ref="REF-NEWCUST",
         )
+        b2b = json.loads(b2b_new_company_order())
+        company, person = b2b["SellTo"]["Company"], b2b["SellTo"]["Person"]
+        stack.norce.hold("companies", {"Name": company["Name"], "VatNo": company["VatNo"]})  # at checkout
+        stack.norce.hold("customers", {"EmailAddress": person["Email"], "FirstName": person["FirstName"]})
         self.send(
-            "9. While the endpoint is unreachable (a deployment, say): Norce retries 10 minutes later",
+            "9. A new business customer (company with only Name and VatNo, a new buyer): one ERP company,"
+            " the buyer as its contact, codes back to Norce company first",
+            b2b_new_company_order(),
+            ref=b2b["ClientOrderRef"],
+        )
+        self.send(
+            "10. While the endpoint is unreachable (a deployment, say): Norce retries 10 minutes later",
             example("REF-OUTAGE"),
             ref="REF-OUTAGE",
             sender=self._sender_with_api_outage(),
         )
         stack.erp.set_faults(down_for_seconds=12)  # longer than a call's own retries: the message waits
         self.send(
-            "10. While the ERP is down (accepted at once; processing retries until it is back)",
+            "11. While the ERP is down (accepted at once; processing retries until it is back)",
             example("REF-ERPDOWN"),
             ref="REF-ERPDOWN",
         )
@@ -134,7 +150,12 @@ class Demo:
                 for ref, statuses in self.stack.norce.orders.items()
                 if any(s["OrderStatus"] == "Confirmed" for s in statuses)
             }
-            if self.accepted <= confirmed and self.stack.norce.calls_to("Customer/ImportCustomers"):
+            linked = any(c.get("Companies") for c in self.stack.norce.customers.values())
+            if (
+                self.accepted <= confirmed
+                and self.stack.norce.calls_to("Customer/ImportCustomers")
+                and linked
+            ):
                 return
             time.sleep(0.2)
 
@@ -148,6 +169,15 @@ class Demo:
                 f"   {order['orderNo']}  ClientOrderRef {order['externalRef']:<12} "
                 f"customer {order['customerCode']}  {order['lineCount']} line(s)"
             )
+        out("\nERP companies and their contacts:")
+        for company in stack.erp.parties("companies"):
+            contacts = [
+                c["code"] for c in stack.erp.parties("customers") if c.get("companyCode") == company["code"]
+            ]
+            out(
+                f"   {company['code']}  {company.get('name')}  VatNo {company.get('vatNo')}  "
+                f"OrganizationNo {company.get('organizationNo')}  contacts {contacts}"
+            )
         out("\nNorce Connect calls:")
         for call in stack.norce.calls:
             if call["path"] == "Order/SendOrderStatus":
@@ -157,8 +187,21 @@ class Demo:
                     f"{body.get('ErpOrderNo')}  -> HTTP {call.get('status')}"
                 )
             elif call["path"].startswith("Customer/Import"):
-                codes = [entity.get("Code") for entity in call["body"]]
-                out(f"   {call['path'].split('/')[1]}  codes {codes}  -> HTTP {call.get('status')} (job)")
+                codes = [
+                    entity.get("Code")
+                    + (f" (Id {entity['Id']})" if entity.get("Id") else "")
+                    + (
+                        f" contact of {[c.get('Code') for c in entity['Companies']]}"
+                        if entity.get("Companies")
+                        else ""
+                    )
+                    for entity in call["body"]
+                ]
+                out(f"   {call['path'].split('/')[1]}  {codes}  -> HTTP {call.get('status')} (job)")
+        out("\nCompanies in Norce (one per company: the one created at checkout got the ERP code):")
+        for company in stack.norce.companies.values():
+            name, vat_no, code = company.get("Name"), company.get("VatNo"), company.get("Code")
+            out(f"   Id {company['Id']}  {name}  VatNo {vat_no}  Code {code}")
         out("\nLedger (DynamoDB):")
         for item in self._ledger():
             trail = " > ".join(entry["event"] for entry in item.get("trail", []))
@@ -193,9 +236,16 @@ class Demo:
                 self.problems.append(f"{ref}: {per_ref.get(ref, 0)} ERP orders, expected exactly 1")
         for ref in per_ref.keys() - self.accepted:
             self.problems.append(f"{ref}: an ERP order for an order Norce was not told OK about")
+        vat_numbers = [c.get("VatNo") for c in self.stack.norce.companies.values() if c.get("VatNo")]
+        if len(vat_numbers) != len(set(vat_numbers)):
+            self.problems.append("a company appears twice in Norce")
+        erp_vat_numbers = [c.get("vatNo") for c in self.stack.erp.parties("companies") if c.get("vatNo")]
+        if len(erp_vat_numbers) != len(set(erp_vat_numbers)):
+            self.problems.append("a company was created twice in the ERP")
         self.out("\n# Checks")
         self.out(
-            "   every accepted order is exactly one ERP order: " + ("yes" if not self.problems else "NO")
+            "   every accepted order is exactly one ERP order, every company one ERP and one Norce company: "
+            + ("yes" if not self.problems else "NO")
         )
         for problem in self.problems:
             self.out(f"   PROBLEM: {problem}")

@@ -27,7 +27,14 @@ CREATE TABLE IF NOT EXISTS companies (code TEXT PRIMARY KEY, organization_no TEX
 CREATE TABLE IF NOT EXISTS orders (order_no TEXT PRIMARY KEY, external_ref TEXT UNIQUE NOT NULL,
                                    created_at TEXT, body TEXT);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER);
+CREATE TABLE IF NOT EXISTS party_refs (kind TEXT NOT NULL, external_ref TEXT NOT NULL, code TEXT NOT NULL,
+                                       PRIMARY KEY (kind, external_ref));
 """
+
+
+def normalised(value: str | None) -> str:
+    """VAT numbers compare without case, spaces or punctuation, as the integration compares them."""
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())
 
 
 @dataclass
@@ -88,7 +95,14 @@ class ErpSimulator(Simulator):
             self.stats.clear()
             self._db.executescript(
                 "DELETE FROM customers; DELETE FROM companies; DELETE FROM orders; DELETE FROM counters;"
+                "DELETE FROM party_refs;"
             )
+
+    def parties(self, kind: str) -> list[dict[str, Any]]:
+        """Every customer or company the ERP holds (``kind``: customers / companies)."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT body FROM {kind} ORDER BY code")  # noqa: S608
+            return [json.loads(row[0]) for row in rows.fetchall()]
 
     def orders(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -154,6 +168,21 @@ class ErpSimulator(Simulator):
             with sim._lock:
                 if "code" in request.args:
                     rows = sim._db.execute(f"SELECT body FROM {kind} WHERE code = ?", (request.args["code"],))  # noqa: S608
+                elif "externalRef" in request.args:
+                    rows = sim._db.execute(
+                        f"SELECT body FROM {kind} JOIN party_refs r ON r.kind = ? AND r.code = {kind}.code "  # noqa: S608
+                        "WHERE r.external_ref = ?",
+                        (kind, request.args["externalRef"]),
+                    )
+                elif "vatNo" in request.args:
+                    wanted = normalised(request.args["vatNo"])
+                    everything = sim._db.execute(f"SELECT body FROM {kind}").fetchall()  # noqa: S608
+                    found = [
+                        json.loads(r[0])
+                        for r in everything
+                        if normalised(json.loads(r[0]).get("vatNo")) == wanted
+                    ]
+                    return jsonify({"items": found if wanted else []})
                 elif match_param in request.args:
                     rows = sim._db.execute(
                         f"SELECT body FROM {kind} WHERE {key_column} = ?",  # noqa: S608
@@ -166,12 +195,25 @@ class ErpSimulator(Simulator):
         def create() -> tuple[Response, int]:
             body = request.get_json(force=True)
             with sim._lock:
+                external_ref = body.get("externalRef")
+                if external_ref:  # a unique external reference, like an ERP's "external id" field
+                    known = sim._db.execute(
+                        f"SELECT {kind}.body FROM party_refs r JOIN {kind} ON {kind}.code = r.code "  # noqa: S608
+                        "WHERE r.kind = ? AND r.external_ref = ?",
+                        (kind, external_ref),
+                    ).fetchone()
+                    if known:
+                        return jsonify(json.loads(known[0])), 409
                 body["code"] = sim._next(kind, prefix, start)
                 body["changedAt"] = _now()
                 sim._db.execute(
                     f"INSERT INTO {kind} VALUES (?, ?, ?, ?)",  # noqa: S608
                     (body["code"], body.get(match_param), body["changedAt"], json.dumps(body)),
                 )
+                if external_ref:
+                    sim._db.execute(
+                        "INSERT INTO party_refs VALUES (?, ?, ?)", (kind, external_ref, body["code"])
+                    )
             return jsonify(body), 201
 
         def one(code: str) -> tuple[Response, int]:

@@ -11,6 +11,7 @@ import argparse
 import base64
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -95,6 +96,7 @@ class NorceConnectSimulator(Simulator):
         full_file_key: str = "FullFile",
     ) -> None:
         self.client_id, self.client_secret = client_id, client_secret
+        self.application_id = application_id
         self.basic = "Basic " + base64.b64encode(f"{application_id}:{secret_key}".encode()).decode()
         self.clock = clock
         self.job_seconds = job_seconds
@@ -104,11 +106,12 @@ class NorceConnectSimulator(Simulator):
         self.tokens: dict[str, float] = {}  # token -> expires at (clock)
         self.buckets: dict[str, TokenBucket] = {}
         self.orders: dict[str, list[dict[str, Any]]] = {}
-        self.customers: dict[str, dict[str, Any]] = {}
-        self.companies: dict[str, dict[str, Any]] = {}
+        self.customers: dict[int, dict[str, Any]] = {}  # by Norce's internal Id
+        self.companies: dict[int, dict[str, Any]] = {}
         self.jobs: dict[int, dict[str, Any]] = {}
         self.stats: Counter[str] = Counter()
         self._job_ids = itertools.count(5001)
+        self._entity_ids = itertools.count(1)
         self._lock = threading.RLock()
         self.app = self._build_app()
         self.server = BackgroundServer(self.app, port)
@@ -116,6 +119,10 @@ class NorceConnectSimulator(Simulator):
     @property
     def connect_url(self) -> str:
         return f"{self.url}{CONNECT}/"
+
+    @property
+    def query_url(self) -> str:
+        return f"{self.url}/commerce/query/2.0/"
 
     @property
     def identity_url(self) -> str:
@@ -246,12 +253,20 @@ class NorceConnectSimulator(Simulator):
         def orders() -> Response:
             return jsonify(sim.orders)
 
-        @app.get("/_customers")
-        def customers() -> Response:
+        @app.get("/commerce/query/2.0/<path:entity_set>")
+        def query(entity_set: str) -> tuple[Response, int]:
+            return sim._query(entity_set)
+
+        @app.route("/_customers", methods=["GET", "POST"])
+        def customers() -> Any:
+            if request.method == "POST":  # as if a buyer had just checked out
+                return jsonify(sim.hold("customers", request.get_json(force=True))), 201
             return jsonify(list(sim.customers.values()))
 
-        @app.get("/_companies")
-        def companies() -> Response:
+        @app.route("/_companies", methods=["GET", "POST"])
+        def companies() -> Any:
+            if request.method == "POST":
+                return jsonify(sim.hold("companies", request.get_json(force=True))), 201
             return jsonify(list(sim.companies.values()))
 
         @app.get("/_stats")
@@ -291,6 +306,27 @@ class NorceConnectSimulator(Simulator):
             return expires is not None and expires > self.clock()
         return False
 
+    # -- customers and companies as Norce holds them
+    def hold(self, kind: str, entity: dict[str, Any]) -> dict[str, Any]:
+        """Add a customer or company as Norce creates it at checkout (no Code yet); returns it with its Id."""
+        with self._lock:
+            held = {"Id": next(self._entity_ids), "IsActive": True, **entity}
+            (self.customers if kind == "customers" else self.companies)[held["Id"]] = held
+            return held
+
+    def _match(self, kind: str, entity: dict[str, Any]) -> dict[str, Any] | None:
+        """Norce's order: Id, then Code, then OrganizationNo (companies) or EmailAddress (customers)."""
+        store = self.customers if kind == "customers" else self.companies
+        natural = "OrganizationNo" if kind == "companies" else "EmailAddress"
+        for key in ("Id", "Code", natural):
+            wanted = entity.get(key)
+            if wanted in (None, ""):
+                continue
+            for held in store.values():
+                if held.get(key) == wanted:
+                    return held
+        return None
+
     def _import(self, kind: str, fields_key: str, match_keys: tuple[str, str]) -> tuple[Response, int]:
         raw_header = request.headers.get("X-StormConnect-Header")
         try:
@@ -303,29 +339,34 @@ class NorceConnectSimulator(Simulator):
             return jsonify({"Message": "the body must be an array"}), 400
         store = self.customers if kind == "customers" else self.companies
         fields = header.get(fields_key)
+        log: list[dict[str, Any]] = []
         with self._lock:
             seen = set()
-            for entity in entities:
-                current = next(
-                    (
-                        e
-                        for e in store.values()
-                        if any(entity.get(k) and e.get(k) == entity.get(k) for k in match_keys)
-                    ),
-                    None,
-                )
+            for row, entity in enumerate(entities, start=1):
+                current = self._match(kind, entity)
                 written = {
-                    k: v for k, v in entity.items() if fields is None or k in fields or k in match_keys
+                    k: v
+                    for k, v in entity.items()
+                    if k != "Id" and (fields is None or k in fields or (current is None and k in match_keys))
                 }
-                merged = {**(current or {"IsActive": True}), **written}
-                key = str(merged.get("Code") or merged.get(match_keys[1]))
-                if current is not None:
-                    store.pop(str(current.get("Code") or current.get(match_keys[1])), None)
-                store[key] = merged
-                seen.add(key)
+                if kind == "customers" and "Companies" in written:
+                    missing = [c for c in written["Companies"] or [] if self._match("companies", c) is None]
+                    if missing:  # Norce links a customer only to companies it already holds
+                        log.append(
+                            _log_line(row, f"Company {missing[0].get('Code') or missing[0]} does not exist")
+                        )
+                        continue
+                    written["Companies"] = [
+                        (self._match("companies", c) or {}).get("Code") for c in written["Companies"]
+                    ]
+                if current is None:
+                    current = {"Id": next(self._entity_ids), "IsActive": True}
+                    store[current["Id"]] = current
+                current.update(written)
+                seen.add(current["Id"])
             if header.get(self.full_file_key) is True:
-                for key, entity in store.items():
-                    if key not in seen:
+                for entity_id, entity in store.items():
+                    if entity_id not in seen:
                         entity["IsActive"] = False
             job_id = next(self._job_ids)
             self.jobs[job_id] = {
@@ -334,11 +375,25 @@ class NorceConnectSimulator(Simulator):
                 "count": len(entities),
                 "AccountId": account_id,
                 "created": self.clock(),
-                "fail": self.faults.fail_jobs,
-                "log": [],
+                "fail": self.faults.fail_jobs or bool(log),
+                "log": log,
             }
             self.calls[-1]["status"] = 200
         return jsonify(job_id), 200
+
+    def _query(self, entity_set: str) -> tuple[Response, int]:
+        """Norce Query 2.0 (OData): ``$filter`` with ``Field eq 'value'`` joined by ``or`` / ``and``,
+        ``$top``; answers ``{"value": [...]}`` in Query's PascalCase (CompanyCode, not Code)."""
+        if not request.headers.get("applicationId") and not request.headers.get("application-id"):
+            return jsonify({"Message": "applicationId header is required"}), 400
+        store = {"Customers/Companies": self.companies, "Customers/Customers": self.customers}.get(entity_set)
+        if store is None:
+            return jsonify({"Message": f"unknown entity set {entity_set}"}), 404
+        matches = _odata_filter(request.args.get("$filter", ""))
+        top = int(request.args.get("$top", "100"))
+        with self._lock:
+            rows = [_query_row(entity_set, e) for e in store.values()]
+        return jsonify({"value": [row for row in rows if matches(row)][:top]}), 200
 
     def _job_view(self, job: dict[str, Any]) -> dict[str, Any]:
         finished = self.clock() - job["created"] >= self.job_seconds
@@ -356,6 +411,38 @@ class NorceConnectSimulator(Simulator):
             "Stop": now if finished else None,
             "LastUpdated": now,
         }
+
+
+def _log_line(row: int, message: str) -> dict[str, Any]:
+    return {
+        "SeverityId": 3,
+        "Message": message,
+        "TimeStamp": datetime.now(UTC).isoformat(),
+        "ImportedRow": row,
+    }
+
+
+def _query_row(entity_set: str, entity: dict[str, Any]) -> dict[str, Any]:
+    row = {k: v for k, v in entity.items() if k != "Code"}
+    row["CompanyCode" if entity_set.endswith("Companies") else "CustomerCode"] = entity.get("Code")
+    return row
+
+
+def _odata_filter(text: str) -> Callable[[dict[str, Any]], bool]:
+    """The small part of OData's $filter the integration uses: ``A eq 'x' or B eq 'y'`` (and ``and``)."""
+    if not text.strip():
+        return lambda row: True
+    alternatives = []
+    for alternative in re.split(r"\s+or\s+", text):
+        terms = []
+        for term in re.split(r"\s+and\s+", alternative):
+            match = re.fullmatch(r"\s*(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(\d+))\s*", term)
+            if match is None:
+                raise ValueError(f"unsupported $filter term {term!r}")
+            name, text_value, number = match.groups()
+            terms.append((name, text_value.replace("''", "'") if text_value is not None else int(number)))
+        alternatives.append(terms)
+    return lambda row: any(all(row.get(n) == v for n, v in terms) for terms in alternatives)
 
 
 def main(argv: list[str] | None = None) -> None:

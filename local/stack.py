@@ -88,6 +88,8 @@ class LocalStack:
             "ErpBaseUrl": self.erp.url,
             "NorceConnectUrl": self.norce.connect_url,
             "NorceIdentityUrl": self.norce.identity_url,
+            "NorceQueryUrl": self.norce.query_url,
+            "NorceApplicationId": self.norce.application_id,
             "ProcessingConfig": json.dumps(LOCAL_PROCESSING_CONFIG),
         }
         self.aws.create(

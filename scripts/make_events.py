@@ -62,6 +62,7 @@ def events() -> dict[str, dict]:
     order_json = (PAYLOADS / "order-request.json").read_text()
     order_xml = (PAYLOADS / "order-request.xml").read_text()
     order_xml_ns = (PAYLOADS / "order-request-namespaced.xml").read_text()
+    order_b2b = (PAYLOADS / "order-request-b2b-new-company.json").read_text()
     conflicting = json.loads(order_json)
     conflicting["CustomerOrderComment"] = "Changed after checkout"
     xml_event_b64 = api_event(base64.b64encode(order_xml.encode()).decode(), "application/xml")
@@ -70,6 +71,7 @@ def events() -> dict[str, dict]:
     return {
         "post-order-json.json": api_event(order_json, "application/json"),
         "post-order-xml.json": api_event(order_xml, "application/xml"),
+        "post-order-b2b-new-company.json": api_event(order_b2b, "application/json"),
         "post-order-xml-namespaced.json": api_event(order_xml_ns, "text/xml; charset=utf-8"),
         "post-order-xml-base64.json": xml_event_b64,
         "post-order-conflicting.json": api_event(json.dumps(conflicting, indent=2), "application/json"),
@@ -140,9 +142,30 @@ def other_events() -> dict[str, dict]:
             "client_order_ref": "REF12346",
         },
     ]
+    b2b_codes = [  # a new company from a B2B order (Name + VatNo only) and its new contact
+        {
+            "kind": "company",
+            "code": "B20002",
+            "match_value": "556677-8899",
+            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "client_order_ref": "B2B-1001",
+            "vat_no": "SE556677889901",
+            "organization_no": "556677-8899",
+        },
+        {
+            "kind": "customer",
+            "code": "C10002",
+            "match_value": "anna.berg@nyabygg.example",
+            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "client_order_ref": "B2B-1001",
+            "company_code": "B20002",
+            "company_pending": True,
+        },
+    ]
     return {
         "order_processor/sqs-orders.json": sqs_event([QUEUED_ORDER], "orders"),
         "norce_writeback/sqs-codes.json": sqs_event(codes, "writeback"),
+        "norce_writeback/sqs-b2b-company-and-contact.json": sqs_event(b2b_codes, "writeback"),
     }
 
 

@@ -56,5 +56,10 @@ def test_the_sender_gives_up_after_six_hours(flaky_endpoint):
 def test_the_demo_runs_to_completion_with_every_order_exactly_once(capsys):
     assert demo.main(["--free-ports"]) == 0
     printed = capsys.readouterr().out
-    assert "every accepted order is exactly one ERP order: yes" in printed
+    assert (
+        "every accepted order is exactly one ERP order, every company one ERP and one Norce company: yes"
+        in printed
+    )
+    assert "Nya Bygg AB  VatNo SE556677889901  Code B20001" in printed, "the checkout's company got the code"
+    assert "contact of ['B20001']" in printed
     assert "REF-ERPDOWN" in printed and "retrying > erp_order_created > confirmed" in printed

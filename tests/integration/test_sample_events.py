@@ -14,6 +14,7 @@ from tests.support.handlers import EVENTS, FakeLambdaContext, load_event, load_f
 EXPECTED_RECEIVER_STATUS = {
     "post-order-json.json": (200, "OK"),
     "post-order-xml.json": (200, "OK"),
+    "post-order-b2b-new-company.json": (200, "OK"),
     "post-order-xml-namespaced.json": (200, "OK"),
     "post-order-xml-base64.json": (200, "OK"),
     "post-order-conflicting.json": (200, "OK"),  # alone it is simply a new order

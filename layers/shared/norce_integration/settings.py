@@ -45,6 +45,11 @@ class ErpTarget:
     api_key_secret_arn: str
 
 
+def query_url_for(connect_url: str) -> str:
+    """Query 2.0 next to Connect 4.0: ``.../commerce/connect/4.0/`` -> ``.../commerce/query/2.0/``."""
+    return connect_url.replace("/connect/4.0", "/query/2.0")
+
+
 @dataclass(frozen=True, slots=True)
 class NorceConnectSettings:
     connect_url: str
@@ -54,11 +59,14 @@ class NorceConnectSettings:
     credentials_secret_arn: str
     account_id: int
     application_id: str | None
+    query_url: str = ""
 
     @classmethod
     def from_env(cls) -> "NorceConnectSettings":
+        connect_url = _env("NORCE_CONNECT_URL")
         return cls(
-            connect_url=_env("NORCE_CONNECT_URL"),
+            connect_url=connect_url,
+            query_url=os.environ.get("NORCE_QUERY_URL") or query_url_for(connect_url),
             identity_url=_env("NORCE_IDENTITY_URL"),
             scope=os.environ.get("NORCE_SCOPE", "playground"),
             auth_mode=os.environ.get("NORCE_AUTH_MODE", "oauth"),

@@ -2,7 +2,7 @@
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from norce_integration.erp.ports import ErpRejected, ErpUnavailable
 from norce_integration.intake.ports import QueuedOrder
 from norce_integration.norce.ports import NorceUnavailable
 from norce_integration.processing.ports import Writeback
+from norce_integration.processing.vat import normalise_vat_no
 
 
 @dataclass
@@ -60,16 +61,21 @@ class InMemoryErp:
             self.orders[order.external_ref] = (number, order)
         return ErpOrderRef(external_ref=order.external_ref, order_no=number, created=True)
 
-    def find_customer(self, *, code: str | None = None, email: str | None = None) -> ErpCustomer | None:
+    def find_customer(
+        self, *, code: str | None = None, email: str | None = None, external_ref: str | None = None
+    ) -> ErpCustomer | None:
         self._call("find_customer")
-        return next(
-            (c for c in self.customers.values() if (code and c.code == code) or (email and c.email == email)),
-            None,
-        )
+        with self._lock:
+            return _first_match(
+                self.customers.values(), ("code", code), ("external_ref", external_ref), ("email", email)
+            )
 
     def create_customer(self, customer: ErpCustomer) -> ErpCustomer:
         self._call("create_customer")
         with self._lock:
+            existing = _first_match(self.customers.values(), ("external_ref", customer.external_ref))
+            if existing is not None:  # the ERP refuses a second customer with this external reference
+                return existing
             created = customer.model_copy(update={"code": f"C{10000 + len(self.customers) + 1}"})
             self.customers[created.code or ""] = created
         return created
@@ -79,21 +85,29 @@ class InMemoryErp:
         self.customers[customer.code or ""] = customer
 
     def find_company(
-        self, *, code: str | None = None, organization_no: str | None = None
+        self,
+        *,
+        code: str | None = None,
+        organization_no: str | None = None,
+        vat_no: str | None = None,
+        external_ref: str | None = None,
     ) -> ErpCompany | None:
         self._call("find_company")
-        return next(
-            (
-                c
-                for c in self.companies.values()
-                if (code and c.code == code) or (organization_no and c.organization_no == organization_no)
-            ),
-            None,
-        )
+        with self._lock:
+            return _first_match(
+                self.companies.values(),
+                ("code", code),
+                ("external_ref", external_ref),
+                ("vat_no", normalise_vat_no(vat_no)),
+                ("organization_no", organization_no),
+            )
 
     def create_company(self, company: ErpCompany) -> ErpCompany:
         self._call("create_company")
         with self._lock:
+            existing = _first_match(self.companies.values(), ("external_ref", company.external_ref))
+            if existing is not None:
+                return existing
             created = company.model_copy(update={"code": f"B{20000 + len(self.companies) + 1}"})
             self.companies[created.code or ""] = created
         return created
@@ -107,6 +121,21 @@ class InMemoryErp:
 
     def export_companies(self, changed_since: datetime | None) -> Iterator[ErpCompany]:
         return iter(list(self.companies.values()))
+
+
+def _first_match[E: ErpCustomer | ErpCompany](
+    entities: Iterable[E], *keys: tuple[str, str | None]
+) -> E | None:
+    """The first entity equal on the first given key that finds one (VAT numbers compared normalised)."""
+    candidates = list(entities)
+    for name, value in keys:
+        if not value:
+            continue
+        for entity in candidates:
+            own = getattr(entity, name)
+            if (normalise_vat_no(own) if name == "vat_no" else own) == value:
+                return entity
+    return None
 
 
 @dataclass
@@ -196,6 +225,36 @@ class InMemoryDeadLetters:
 @dataclass
 class InMemoryJobTracker:
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    codes: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None:
         self.jobs[job_id] = {"kind": kind, "started_at": at, **fields}
+
+    def record_codes(self, kind: str, codes: list[str], job_id: int) -> None:
+        self.codes.update({(kind, code): job_id for code in codes})
+
+    def job_of_code(self, kind: str, code: str) -> dict[str, Any] | None:
+        job_id = self.codes.get((kind, code))
+        if job_id is None:
+            return None
+        return {"job_id": job_id, "status": self.jobs.get(job_id, {}).get("status")}
+
+    def set_status(self, job_id: int, status: str) -> None:
+        self.jobs.setdefault(job_id, {})["status"] = status
+
+
+@dataclass
+class InMemoryNorceQuery:
+    """Companies as Norce holds them: ``{Id: {"Id", "VatNo", "OrganizationNo", ...}}``."""
+
+    companies: dict[int, dict[str, Any]] = field(default_factory=dict)
+    calls: int = 0
+
+    def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
+        self.calls += 1
+        for field_name, wanted in (("VatNo", normalise_vat_no(vat_no)), ("OrganizationNo", organization_no)):
+            for company in self.companies.values():
+                own = company.get(field_name)
+                if wanted and (normalise_vat_no(own) if field_name == "VatNo" else own) == wanted:
+                    return int(company["Id"])
+        return None

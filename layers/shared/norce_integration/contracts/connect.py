@@ -32,8 +32,13 @@ class OrderStatusUpdate(NorceModel):
 
 
 class NorceCustomer(NorceModel):
-    """A Customer entity for ``ImportCustomers``: only the fields named in the header are written."""
+    """A Customer entity for ``ImportCustomers``: only the fields named in the header are written.
 
+    ``Companies``: the companies the customer is a contact of; each must already exist in Norce
+    (matched by Id, then Code, then OrganizationNo).
+    """
+
+    Id: int | None = None
     Code: str | None = None
     EmailAddress: str | None = None
     FirstName: str | None = None
@@ -42,11 +47,13 @@ class NorceCustomer(NorceModel):
     CellPhoneNumber: str | None = None
     ApplicationKey: str | None = None
     IsActive: bool | None = None
+    Companies: "list[NorceCompany] | None" = None
 
 
 class NorceCompany(NorceModel):
-    """A Company entity for ``ImportCompanies`` (matched by Code, then OrganizationNo)."""
+    """A Company entity for ``ImportCompanies``: matched by Id, then Code, then OrganizationNo."""
 
+    Id: int | None = None
     Code: str | None = None
     OrganizationNo: str | None = None
     Name: str | None = None
@@ -55,6 +62,9 @@ class NorceCompany(NorceModel):
     VatNo: str | None = None
     ApplicationKey: str | None = None
     IsActive: bool | None = None
+
+
+NorceCustomer.model_rebuild()
 
 
 class ImportHeader(NorceModel):

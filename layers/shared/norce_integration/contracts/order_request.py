@@ -38,6 +38,13 @@ _Address = Address  # aliases: a field named like its type would shadow the type
 
 
 class Person(NorceModel):
+    """A buyer, payer or receiver (Connect Order Service 4.0 schema; lengths are Norce's).
+
+    ``CustomerCode`` (50) is set when the person is already in the ERP. ``FirstName``/``LastName`` (50),
+    ``Email`` (255), the phones and ``SSN`` (50), ``JobTitle`` (10). ``CompanyCode`` is always null
+    (deprecated) but kept for setups that still send it.
+    """
+
     CustomerCode: str | None = None
     CompanyCode: str | None = None
     FirstName: str | None = None
@@ -54,18 +61,33 @@ class Person(NorceModel):
 
 
 class Company(NorceModel):
-    """The buying company. The guide's example has none, so only the common fields are named;
-    whatever else Norce sends is kept as extra fields."""
+    """The buying company, as Norce's OrderRequest schema has it: ``Code`` (50, set when the company is
+    already in the ERP), ``Name`` (100) and ``VatNo`` (50).
+
+    Every other field of the schema is documented "always null, deprecated" and typed loosely so an old
+    setup that still fills one is never refused. There is no ``OrganizationNo`` in the schema; a setup
+    that adds one keeps it as an extra field (``organization_no`` reads it).
+    """
 
     Code: str | None = None
     Name: str | None = None
-    OrganizationNo: str | None = None
     VatNo: str | None = None
-    Phone: str | None = None
-    Email: str | None = None
-    Address: _Address | None = None
-    AdditionalInfo: list[CodeValue] | None = None
-    IsActive: bool | None = None
+    Email: object | None = None  # deprecated, always null
+    Phone: object | None = None  # deprecated, always null
+    Fax: object | None = None  # deprecated, always null
+    Addresses: object | None = None  # deprecated, always null
+    AdditionalInfo: object | None = None  # deprecated, always null
+    IsActive: object | None = None  # deprecated, always null
+    PriceListCodes: object | None = None  # deprecated, always null
+    PaymentCodes: object | None = None  # deprecated, always null
+    DeliveryCodes: object | None = None  # deprecated, always null
+
+    @property
+    def organization_no(self) -> str | None:
+        """An ``OrganizationNo`` some setups add to the company (not in Norce's schema)."""
+        value = (self.model_extra or {}).get("OrganizationNo")
+        text = str(value).strip() if value is not None else ""
+        return text or None
 
 
 _Company = Company

@@ -30,9 +30,14 @@ class ErpAddress(ErpModel):
 
 
 class ErpCustomer(ErpModel):
-    """A person. ``code`` is the ERP's customer number (Norce's Customer.Code)."""
+    """A person. ``code`` is the ERP's customer number (Norce's Customer.Code).
+
+    ``external_ref`` is our idempotency key for creating it (``email:...``, or derived from the order
+    when the person has no e-mail): the ERP keeps it and never creates a second customer with it.
+    """
 
     code: str | None = None
+    external_ref: str | None = None
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -45,9 +50,15 @@ class ErpCustomer(ErpModel):
 
 
 class ErpCompany(ErpModel):
-    """An organisation. ``code`` is the ERP's customer number for it (Norce's Company.Code)."""
+    """An organisation. ``code`` is the ERP's customer number for it (Norce's Company.Code).
+
+    ``vat_no`` is normalised (see ``processing.vat``); ``organization_no`` is the one the order brought
+    or the one derived from the VAT number. ``external_ref`` is our idempotency key for creating it
+    (``vat:...``, or derived from the order when the company has no VAT number).
+    """
 
     code: str | None = None
+    external_ref: str | None = None
     name: str | None = None
     organization_no: str | None = None
     vat_no: str | None = None

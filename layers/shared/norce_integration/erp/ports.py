@@ -36,19 +36,39 @@ class Erp(Protocol):
         already has one, return it with ``created=False``."""
         ...
 
-    def find_customer(self, *, code: str | None = None, email: str | None = None) -> ErpCustomer | None: ...
+    def find_customer(
+        self, *, code: str | None = None, email: str | None = None, external_ref: str | None = None
+    ) -> ErpCustomer | None:
+        """Each given key is tried in the order code, external_ref, email; the first that finds one wins."""
+        ...
 
     def create_customer(self, customer: ErpCustomer) -> ErpCustomer:
-        """Create the customer; the result carries the ERP's new ``code``."""
+        """Create the customer; the result carries the ERP's new ``code``.
+
+        Must not create a second customer with the same ``external_ref``: when the ERP already has one,
+        return it. This is what makes a retry after a crash between the create and our record safe,
+        and two orders of one new buyer at once make one customer.
+        """
         ...
 
     def update_customer(self, customer: ErpCustomer) -> None: ...
 
     def find_company(
-        self, *, code: str | None = None, organization_no: str | None = None
-    ) -> ErpCompany | None: ...
+        self,
+        *,
+        code: str | None = None,
+        organization_no: str | None = None,
+        vat_no: str | None = None,
+        external_ref: str | None = None,
+    ) -> ErpCompany | None:
+        """Each given key is tried in the order code, external_ref, vat_no (normalised),
+        organization_no; the first that finds one wins. An ERP that keys companies by organisation
+        number uses the one derived from the VAT number."""
+        ...
 
-    def create_company(self, company: ErpCompany) -> ErpCompany: ...
+    def create_company(self, company: ErpCompany) -> ErpCompany:
+        """Create the company; the same ``external_ref`` rule as ``create_customer``."""
+        ...
 
     def update_company(self, company: ErpCompany) -> None: ...
 

@@ -1,4 +1,4 @@
-"""The ``NorceConnect`` port: the Connect calls the order flow needs.
+"""The ``NorceConnect`` and ``NorceQuery`` ports: the Connect calls and Query look-ups we need.
 
 ``NorceUnavailable`` (timeouts, 5xx, 429, token endpoint rate limit): retry later.
 ``NorceRejected`` (4xx other than 408/429): the request itself is wrong; retrying cannot help.
@@ -46,3 +46,12 @@ class NorceConnect(Protocol):
     ) -> int: ...
 
     def get_job(self, job_id: int) -> Job: ...
+
+
+class NorceQuery(Protocol):
+    """Norce Commerce Query (read only): what Norce holds, for the entities it knows no code for."""
+
+    def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
+        """Norce's internal Id of the company with this VAT number (compared normalised), else with this
+        organisation number; ``None`` when Norce holds no such company (yet: Query caches a while)."""
+        ...

@@ -14,9 +14,11 @@ Example::
 ``*`` is the fallback of a table; a code with no rule and no fallback is a permanent error.
 """
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from norce_integration.processing.vat import DEFAULT_VAT_RULES, VatRule
 
 WILDCARD = "*"
 
@@ -47,6 +49,16 @@ class ProcessingConfig(BaseModel):
     delivery_methods: dict[str, str] = Field(default_factory=lambda: {WILDCARD: "DEFAULT"})
     routes: list[Route] = Field(default_factory=lambda: [Route(target="default")])
     confirm_status: str = "Confirmed"
+    # Organisation numbers derived from VAT numbers, per country prefix; merged over the Nordic defaults.
+    vat_rules: dict[str, VatRule] = Field(default_factory=lambda: dict(DEFAULT_VAT_RULES))
+    # How the write-back makes Norce recognise a company it holds without a code: look its Id up in
+    # Norce Query by VatNo / organisation number ("query"), or send the derived OrganizationNo.
+    norce_company_match: Literal["query", "organization_no"] = "query"
+
+    @field_validator("vat_rules")
+    @classmethod
+    def _over_defaults(cls, rules: dict[str, VatRule]) -> dict[str, VatRule]:
+        return {**DEFAULT_VAT_RULES, **{country.upper(): rule for country, rule in rules.items()}}
 
     @classmethod
     def from_json(cls, text: str | None) -> "ProcessingConfig":

@@ -70,7 +70,7 @@ def _address(party: ClientCustomer | None) -> ErpAddress | None:
     if party is None:
         return None
     person, company = party.Person, party.Company
-    source: Address | None = (person.Address if person else None) or (company.Address if company else None)
+    source: Address | None = person.Address if person else None  # a company in an order has no address
     if source is None:
         return None
     name: str | None

@@ -1,13 +1,23 @@
-"""Make sure the order's buyer exists in the ERP: use its code, else find it, else create it.
+"""Make sure the order's buyer exists in the ERP: use its code, else find it, else create it, once.
 
-The ERP code of a person is Norce's Customer.Code (the order's CustomerCode), of a company its
-Company.Code. When Norce sent none, the code we find or create is written back to Norce (batched).
-Finding before creating keeps a redelivered message from creating the customer twice.
+Norce sends a company the ERP does not know yet with just ``Name`` and ``VatNo``, and a new person
+with what the checkout asked (often an e-mail, sometimes nothing unique). Each entity we create gets
+an **external reference**, our idempotency key, which the ERP keeps and refuses to create twice:
+
+- a company with a VAT number: ``vat:{normalised VatNo}``, so two orders of one new company, even at
+  the same instant, make one ERP company;
+- a person with an e-mail: ``email:{lower-case e-mail}``, likewise;
+- an entity with no natural key: derived from the order (``order:{application}:{ClientOrderRef}:...``),
+  so a retry of that order, also after a crash between the ERP create and our record, finds what the
+  first attempt created instead of creating it again.
+
+The person of a company order becomes (or is linked as) that company's contact. New codes are written
+back to Norce in batches, the company before its contacts (``writeback``).
 """
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from norce_integration.contracts import Company, OrderRequest, Person
 from norce_integration.erp.model import ErpCompany, ErpCustomer
@@ -15,6 +25,7 @@ from norce_integration.erp.ports import Erp
 from norce_integration.processing.errors import PermanentFailure
 from norce_integration.processing.mapping import erp_address
 from norce_integration.processing.ports import Writeback
+from norce_integration.processing.vat import VatRule, normalise_vat_no, organization_no_from_vat
 
 
 @dataclass
@@ -22,64 +33,84 @@ class Parties:
     customer_code: str | None = None
     company_code: str | None = None
     created: list[str] = field(default_factory=list)  # "customer C10001", for the trail
+    linked: list[str] = field(default_factory=list)  # "customer C10001 -> company B20001"
     writebacks: list[Writeback] = field(default_factory=list)
+    not_written_back: list[str] = field(default_factory=list)  # codes Norce cannot be given, and why
 
 
-def _find_or_create(
-    kind: Literal["customer", "company"],
-    *,
-    match_value: str,
-    find: Callable[[], ErpCustomer | ErpCompany | None],
-    create: Callable[[], ErpCustomer | ErpCompany],
-    parties: Parties,
-    order: OrderRequest,
-) -> str:
-    """The ERP code of an entity Norce knows no code for; Norce learns it through the write-back."""
+def order_scope(order: OrderRequest) -> str:
+    """``order:{application}:{ClientOrderRef}``: unique per order, short enough for an ERP reference
+    field (the application key, a GUID, is shortened to 8 hex digits of its hash)."""
+    application = order.application_key
+    scope = hashlib.sha256(application.encode()).hexdigest()[:8] if application else "-"
+    return f"order:{scope}:{order.ClientOrderRef}"
+
+
+def _found_or_created[E: ErpCustomer | ErpCompany](
+    kind: str, find: Callable[[], E | None], create: Callable[[], E], parties: Parties
+) -> E:
     found = find()
-    if found is None or not found.code:
-        found = create()
-        parties.created.append(f"{kind} {found.code}")
+    if found is not None and found.code:
+        return found
+    created = create()
+    parties.created.append(f"{kind} {created.code}")
+    return created
+
+
+def _company_code(
+    company: Company, erp: Erp, parties: Parties, order: OrderRequest, rules: dict[str, VatRule] | None
+) -> str:
+    if company.Code:
+        return company.Code
+    vat_no = normalise_vat_no(company.VatNo)
+    if not vat_no and not (company.Name or "").strip():
+        raise PermanentFailure(
+            "SellTo.Company has no Code, Name or VatNo: there is nothing to find or create the ERP company by"
+        )
+    organization_no = company.organization_no or organization_no_from_vat(vat_no, rules)
+    external_ref = f"vat:{vat_no}" if vat_no else f"{order_scope(order)}:company"
+    new = ErpCompany(
+        name=company.Name, vat_no=vat_no, organization_no=organization_no, external_ref=external_ref
+    )
+    found = _found_or_created(
+        "company",
+        lambda: erp.find_company(external_ref=external_ref, vat_no=vat_no, organization_no=organization_no),
+        lambda: erp.create_company(new),
+        parties,
+    )
     code = found.code or ""
-    parties.writebacks.append(Writeback(kind, code, match_value, order.application_key, order.ClientOrderRef))
+    parties.writebacks.append(
+        Writeback(
+            "company",
+            code,
+            organization_no or vat_no or "",
+            order.application_key,
+            order.ClientOrderRef,
+            vat_no=(company.VatNo or "").strip() or None,  # as Norce holds it, for the Query look-up
+            organization_no=organization_no,
+        )
+    )
     return code
 
 
-def _company_code(company: Company, erp: Erp, parties: Parties, order: OrderRequest) -> str:
-    if company.Code:
-        return company.Code
-    organization_no = company.OrganizationNo
-    if not organization_no:
-        raise PermanentFailure(
-            "SellTo.Company has neither Code nor OrganizationNo: cannot find or create it safely"
-        )
-    new = ErpCompany(
-        name=company.Name,
-        organization_no=organization_no,
-        vat_no=company.VatNo,
-        email=company.Email,
-        phone=company.Phone,
-        address=erp_address(company.Address),
-    )
-    return _find_or_create(
-        "company",
-        match_value=organization_no,
-        find=lambda: erp.find_company(organization_no=organization_no),
-        create=lambda: erp.create_company(new),
-        parties=parties,
-        order=order,
-    )
-
-
 def _customer_code(
-    person: Person, company_code: str | None, erp: Erp, parties: Parties, order: OrderRequest
+    person: Person,
+    *,
+    company_code: str | None,
+    company_is_new: bool,
+    erp: Erp,
+    parties: Parties,
+    order: OrderRequest,
 ) -> str:
     if person.CustomerCode:
         return person.CustomerCode
-    email = person.Email
-    if not email:
+    email = (person.Email or "").strip() or None  # as Norce holds it: the write-back matches by it
+    if not email and not ((person.FirstName or "").strip() or (person.LastName or "").strip()):
         raise PermanentFailure(
-            "SellTo.Person has neither CustomerCode nor Email: cannot find or create it safely"
+            "SellTo.Person has no CustomerCode, Email, FirstName or LastName: "
+            "there is nothing to find or create the ERP customer by"
         )
+    external_ref = f"email:{email.lower()}" if email else f"{order_scope(order)}:customer"
     new = ErpCustomer(
         email=email,
         first_name=person.FirstName,
@@ -88,26 +119,53 @@ def _customer_code(
         cell_phone=person.CellPhone,
         company_code=company_code,
         address=erp_address(person.Address),
+        external_ref=external_ref,
     )
-    return _find_or_create(
+    found = _found_or_created(
         "customer",
-        match_value=email,
-        find=lambda: erp.find_customer(email=email),
-        create=lambda: erp.create_customer(new),
-        parties=parties,
-        order=order,
+        lambda: erp.find_customer(external_ref=external_ref, email=email),
+        lambda: erp.create_customer(new),
+        parties,
     )
+    if company_code and not found.company_code:  # a known person buying for a company: its contact now
+        erp.update_customer(found.model_copy(update={"company_code": company_code}))
+        parties.linked.append(f"customer {found.code} -> company {company_code}")
+    code = found.code or ""
+    if email:
+        parties.writebacks.append(
+            Writeback(
+                "customer",
+                code,
+                email,
+                order.application_key,
+                order.ClientOrderRef,
+                company_code=company_code,
+                company_pending=company_is_new,
+            )
+        )
+    else:
+        parties.not_written_back.append(f"customer {code}: no e-mail for Norce to match it by")
+    return code
 
 
-def ensure_parties(order: OrderRequest, erp: Erp) -> Parties:
+def ensure_parties(order: OrderRequest, erp: Erp, vat_rules: dict[str, VatRule] | None = None) -> Parties:
     """The ERP codes of the order's SellTo company and person, creating what the ERP lacks."""
     parties = Parties()
     sell_to = order.SellTo
     if sell_to is None:
         raise PermanentFailure("the order has no SellTo")
+    company_is_new = False
     if sell_to.Company is not None:
-        parties.company_code = _company_code(sell_to.Company, erp, parties, order)
+        parties.company_code = _company_code(sell_to.Company, erp, parties, order, vat_rules)
+        company_is_new = not sell_to.Company.Code
     if sell_to.Person is not None:
         person_company = sell_to.Person.CompanyCode or parties.company_code
-        parties.customer_code = _customer_code(sell_to.Person, person_company, erp, parties, order)
+        parties.customer_code = _customer_code(
+            sell_to.Person,
+            company_code=person_company,
+            company_is_new=company_is_new,
+            erp=erp,
+            parties=parties,
+            order=order,
+        )
     return parties

@@ -6,12 +6,9 @@ from norce_integration.processing.errors import MappingError
 
 
 def _country(party: ClientCustomer | None) -> str | None:
-    if party is None:
-        return None
-    for holder in (party.Person, party.Company):
-        if holder is not None and holder.Address is not None and holder.Address.Country:
-            return holder.Address.Country
-    return None
+    """The country of the party's person (a company in an order carries no address)."""
+    person = party.Person if party else None
+    return person.Address.Country if person and person.Address and person.Address.Country else None
 
 
 def _facts(order: OrderRequest) -> dict[str, str | None]:

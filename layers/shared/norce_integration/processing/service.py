@@ -105,9 +105,13 @@ class OrderProcessor:
         self, message: QueuedOrder, order: OrderRequest, target: str, erp: Erp
     ) -> ProcessResult:
         key, ref = message.key, message.client_order_ref
-        parties = ensure_parties(order, erp)
+        parties = ensure_parties(order, erp, self.config.vat_rules)
         if parties.created:
             self.records.note(key, "erp_parties_created", self.clock(), created=parties.created)
+        if parties.linked:
+            self.records.note(key, "erp_contact_linked", self.clock(), linked=parties.linked)
+        if parties.not_written_back:
+            self.records.note(key, "codes_not_written_back", self.clock(), reasons=parties.not_written_back)
         erp_ref = erp.find_order(ref)
         created = False
         if erp_ref is None:

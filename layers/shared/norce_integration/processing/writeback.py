@@ -1,24 +1,51 @@
 """ERP codes back to Norce: batched ImportCustomers / ImportCompanies with just the code (delta import).
 
 Norce warns that many single-item imports overload its job queue, so codes are collected on a queue
-and sent in batches. Each import is matched in Norce by e-mail (customers) or organisation number
-(companies) and writes only ``Code``; the job id is recorded so its outcome can be followed.
+and sent in batches, one import per kind (and per 1,000 entities); the job id is recorded.
+
+How Norce recognises what it holds without a code:
+- a **company** from an order has neither Id, Code nor OrganizationNo in Norce's eyes (its order carried
+  only Name and VatNo), and an import that matches nothing creates a second company. So its Norce
+  ``Id`` is looked up in Query by VAT number (else organisation number) and the import names that Id.
+  A company Query does not find yet is deferred, never imported blind. (``norce_company_match =
+  "organization_no"`` sends the derived OrganizationNo instead, for setups where Norce holds it.)
+- a **customer** is matched by e-mail. A contact of a company is imported with ``Companies`` naming the
+  company's code, which Norce accepts only once the company holds that code: such a customer waits
+  until the company's import job has succeeded (``company_pending``).
+
+Nothing here raises for Norce's errors: what could not be sent is returned as deferred with the reason,
+and comes back later (the queue's retries, then its DLQ and alarm).
 """
 
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from norce_integration.contracts.connect import ImportHeader, NorceCompany, NorceCustomer
-from norce_integration.norce.ports import NorceConnect
+from norce_integration.norce.ports import NorceConnect, NorceError, NorceQuery
 from norce_integration.processing.ports import Writeback
 
 MAX_ENTITIES_PER_IMPORT = 1000
+SUCCEEDED = "Succeeded"
+_FINAL = {2: SUCCEEDED, 3: "Failed", 4: "ValidationFailed"}
 
 
 class JobTracker(Protocol):
-    def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None: ...
+    def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None:
+        """Store (or replace) the record of an import job we started."""
+        ...
+
+    def record_codes(self, kind: str, codes: list[str], job_id: int) -> None:
+        """Remember which job carried each code to Norce (a contact waits for its company's job)."""
+        ...
+
+    def job_of_code(self, kind: str, code: str) -> dict[str, Any] | None:
+        """The record of the last job that carried ``code`` (``job_id``, ``status``), if any."""
+        ...
+
+    def set_status(self, job_id: int, status: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,36 +56,136 @@ class ImportJob:
 
 
 @dataclass
+class WritebackResult:
+    jobs: list[ImportJob] = field(default_factory=list)
+    deferred: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, code) -> why not sent now
+
+
+@dataclass
 class WritebackService:
     norce: NorceConnect
     jobs: JobTracker
     account_id: int
+    query: NorceQuery | None = None
+    company_match: Literal["query", "organization_no"] = "query"
     clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
     batch_size: int = MAX_ENTITIES_PER_IMPORT
-    sent: list[ImportJob] = field(default_factory=list)
+    job_wait_seconds: float = 5.0  # how long a contact waits for its company's job within one call
 
-    def send(self, items: list[Writeback]) -> list[ImportJob]:
-        """One import per kind (and per 1,000 entities); the same code twice in a batch is sent once."""
-        jobs: list[ImportJob] = []
-        customers = {item.code: item for item in items if item.kind == "customer"}
-        companies = {item.code: item for item in items if item.kind == "company"}
-        for chunk in _chunks(list(customers.values()), self.batch_size):
-            entities = [NorceCustomer(Code=item.code, EmailAddress=item.match_value) for item in chunk]
-            header = ImportHeader(AccountId=self.account_id, CustomerFieldsThatAreSet=["Code"])
-            jobs.append(self._record("customers", self.norce.import_customers(entities, header), chunk))
-        for chunk in _chunks(list(companies.values()), self.batch_size):
-            companies_out = [NorceCompany(Code=item.code, OrganizationNo=item.match_value) for item in chunk]
-            header = ImportHeader(AccountId=self.account_id, CompanyFieldsThatAreSet=["Code"])
-            jobs.append(self._record("companies", self.norce.import_companies(companies_out, header), chunk))
-        return jobs
+    def send(self, items: Iterable[Writeback]) -> WritebackResult:
+        """Companies first, then customers; the same code twice in a batch is sent once."""
+        result = WritebackResult()
+        batch = list(items)
+        companies = {item.code: item for item in batch if item.kind == "company"}
+        customers = {item.code: item for item in batch if item.kind == "customer"}
+        self._send_companies(list(companies.values()), result)
+        self._send_customers(list(customers.values()), result)
+        return result
 
-    def _record(self, kind: str, job_id: int, items: list[Writeback]) -> ImportJob:
+    # -- companies
+    def _send_companies(self, items: list[Writeback], result: WritebackResult) -> None:
+        entities: list[tuple[Writeback, NorceCompany]] = []
+        for item in items:
+            try:
+                entity, why_not = self._company_entity(item)
+            except NorceError as error:
+                entity, why_not = None, f"Norce Query failed: {error}"
+            if entity is None:
+                result.deferred[("company", item.code)] = why_not
+            else:
+                entities.append((item, entity))
+        header = ImportHeader(AccountId=self.account_id, CompanyFieldsThatAreSet=["Code"])
+        for chunk in _chunks(entities, self.batch_size):
+            self._import("companies", chunk, result, lambda e: self.norce.import_companies(e, header))
+
+    def _company_entity(self, item: Writeback) -> tuple[NorceCompany | None, str]:
+        """The entity to import, or None and why it cannot be imported without risking a second company."""
+        # Messages queued before VAT numbers were carried hold the organisation number in match_value.
+        organization_no = item.organization_no or (None if item.vat_no else item.match_value)
+        if self.company_match == "organization_no" or self.query is None:
+            if organization_no:
+                return NorceCompany(Code=item.code, OrganizationNo=organization_no), ""
+            return None, "no organisation number to match the company in Norce by (and Query is off)"
+        norce_id = self.query.find_company_id(vat_no=item.vat_no, organization_no=organization_no)
+        if norce_id is None:
+            return None, (
+                "Norce Query does not know the company yet (by VatNo / OrganizationNo): not imported, "
+                "so Norce never gets a second company"
+            )
+        return NorceCompany(Id=norce_id, Code=item.code), ""
+
+    # -- customers
+    def _send_customers(self, items: list[Writeback], result: WritebackResult) -> None:
+        plain: list[tuple[Writeback, NorceCustomer]] = []
+        contacts: list[tuple[Writeback, NorceCustomer]] = []
+        for item in items:
+            entity = NorceCustomer(Code=item.code, EmailAddress=item.match_value)
+            if not item.company_code:
+                plain.append((item, entity))
+                continue
+            waiting = self._company_not_ready(item) if item.company_pending else None
+            if waiting:
+                result.deferred[("customer", item.code)] = waiting
+                continue
+            entity.Companies = [NorceCompany(Code=item.company_code)]
+            contacts.append((item, entity))
+        for group, fields in ((plain, ["Code"]), (contacts, ["Code", "Companies"])):
+            header = ImportHeader(AccountId=self.account_id, CustomerFieldsThatAreSet=fields)
+            send = functools.partial(self._import_customers, header=header)
+            for chunk in _chunks(group, self.batch_size):
+                self._import("customers", chunk, result, send)
+
+    def _import_customers(self, entities: list[NorceCustomer], header: ImportHeader) -> int:
+        return self.norce.import_customers(entities, header)
+
+    def _company_not_ready(self, item: Writeback) -> str | None:
+        """Why the customer's company is not in Norce with its code yet; None when it is."""
+        code = item.company_code or ""
+        job = self.jobs.job_of_code("company", code)
+        if job is None:
+            return f"company {code} has not been imported into Norce yet"
+        if job.get("status") == SUCCEEDED:
+            return None
+        job_id = int(job["job_id"])
+        deadline = self.clock() + self.job_wait_seconds
+        while True:
+            try:
+                status = self.norce.get_job(job_id)
+            except NorceError as error:
+                return f"the import job {job_id} of company {code} cannot be read: {error}"
+            final = _FINAL.get(status.StatusId or 0)
+            if final:
+                self.jobs.set_status(job_id, final)
+                return None if final == SUCCEEDED else f"the import job {job_id} of company {code} {final}"
+            if self.clock() >= deadline:
+                return f"the import job {job_id} of company {code} is still running"
+            self.sleep(1.0)
+
+    # -- both
+    def _import[E: NorceCustomer | NorceCompany](
+        self,
+        kind: str,
+        chunk: list[tuple[Writeback, E]],
+        result: WritebackResult,
+        send: Callable[[list[E]], int],
+    ) -> None:
+        items = [item for item, _ in chunk]
+        singular = "company" if kind == "companies" else "customer"
+        try:
+            job_id = send([entity for _, entity in chunk])
+        except NorceError as error:
+            for item in items:
+                result.deferred[(singular, item.code)] = f"the import failed: {error}"
+            return
         refs = sorted({item.client_order_ref for item in items if item.client_order_ref})
+        codes = [item.code for item in items]
         self.jobs.record(
             job_id, kind, self.clock(), count=len(items), client_order_refs=refs[:100], status="Queued"
         )
-        return ImportJob(kind, job_id, [item.code for item in items])
+        self.jobs.record_codes(singular, codes, job_id)
+        result.jobs.append(ImportJob(kind, job_id, codes))
 
 
-def _chunks(items: list[Writeback], size: int) -> list[list[Writeback]]:
+def _chunks[T](items: list[T], size: int) -> list[list[T]]:
     return [items[start : start + size] for start in range(0, len(items), size)]

@@ -18,7 +18,7 @@ from norce_integration.settings import ErpTarget, NorceConnectSettings, Processo
 if TYPE_CHECKING:
     from norce_integration.adapters.aws.sqs_processing import SqsDeadLetters
     from norce_integration.erp.ports import Erp
-    from norce_integration.norce.ports import NorceConnect
+    from norce_integration.norce.ports import NorceConnect, NorceQuery
     from norce_integration.processing.service import OrderProcessor
     from norce_integration.processing.writeback import WritebackService
 
@@ -85,6 +85,7 @@ def build_processing(
     settings: "ProcessorSettings",
     erp_factory: "Callable[[ErpTarget], Erp] | None" = None,
     norce: "NorceConnect | None" = None,
+    norce_query: "NorceQuery | None" = None,
 ) -> ProcessingComponents:
     """AWS adapters from ``settings``; the ERP and Norce adapters are HTTP unless given (tests)."""
     from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobTracker  # noqa: PLC0415
@@ -96,9 +97,14 @@ def build_processing(
 
     dynamodb, sqs = aws_client("dynamodb"), aws_client("sqs")
     make_erp = erp_factory or (lambda target: http_erp(target, settings.secrets_cache_seconds))
-    connect = norce or http_norce_connect(
-        settings.norce, dynamodb, settings.orders_table, settings.secrets_cache_seconds
-    )
+    config = ProcessingConfig.from_json(settings.processing_config)
+    query: NorceQuery | None
+    if norce is None:
+        connect, query = http_norce(
+            settings.norce, dynamodb, settings.orders_table, settings.secrets_cache_seconds
+        )
+    else:
+        connect, query = norce, norce_query
     processor = OrderProcessor(
         ledger=DynamoDbLedger(dynamodb, settings.orders_table),
         archive=S3Archive(aws_client("s3"), settings.archive_bucket),
@@ -106,11 +112,15 @@ def build_processing(
         norce=connect,
         writebacks=SqsWritebackQueue(sqs, settings.writeback_queue_url),
         records=DynamoDbOrderRecords(dynamodb, settings.orders_table),
-        config=ProcessingConfig.from_json(settings.processing_config),
+        config=config,
         account_id=settings.norce.account_id,
     )
     writeback = WritebackService(
-        connect, DynamoDbJobTracker(dynamodb, settings.orders_table), settings.norce.account_id
+        connect,
+        DynamoDbJobTracker(dynamodb, settings.orders_table),
+        settings.norce.account_id,
+        query=query,
+        company_match=config.norce_company_match,
     )
     return ProcessingComponents(
         processor, writeback, SqsDeadLetters(sqs, settings.orders_dlq_url), sqs, settings
@@ -138,21 +148,32 @@ def http_erp(target: ErpTarget, max_age: int) -> "Erp":
     return HttpErp(target.base_url, str(_secret(target.api_key_secret_arn, max_age)["apiKey"]))
 
 
-def http_norce_connect(
+def http_norce(
     settings: "NorceConnectSettings", dynamodb: Any, table: str, max_age: int
-) -> "NorceConnect":
-    """Norce Connect over HTTP: OAuth2 with the token shared through the orders table, or legacy Basic."""
+) -> "tuple[NorceConnect, NorceQuery]":
+    """Norce Connect and Query over HTTP with one auth: OAuth2 with the token shared through the orders
+    table (one token for both APIs), or legacy Basic."""
     from norce_integration.adapters.aws.dynamodb_token_store import DynamoDbTokenStore  # noqa: PLC0415
-    from norce_integration.adapters.http.norce_connect import HttpNorceConnect, oauth_token_fetcher  # noqa: PLC0415
+    from norce_integration.adapters.http.norce_connect import (  # noqa: PLC0415
+        HttpNorceConnect,
+        NorceHttp,
+        oauth_token_fetcher,
+    )
+    from norce_integration.adapters.http.norce_query import HttpNorceQuery  # noqa: PLC0415
     from norce_integration.adapters.http.token_cache import TokenCache  # noqa: PLC0415
 
     secret = _secret(settings.credentials_secret_arn, max_age)
+    auth: dict[str, Any]
     if settings.auth_mode == "basic":
-        basic = (str(secret["application_id"]), str(secret["secret_key"]))
-        return HttpNorceConnect(settings.connect_url, basic=basic, application_id=settings.application_id)
-    client_id = str(secret["client_id"])
-    fetch = oauth_token_fetcher(
-        settings.identity_url, client_id, str(secret["client_secret"]), settings.scope
-    )
-    tokens = TokenCache(fetch, DynamoDbTokenStore(dynamodb, table, f"norce-connect#{client_id}"))
-    return HttpNorceConnect(settings.connect_url, tokens=tokens, application_id=settings.application_id)
+        auth = {"basic": (str(secret["application_id"]), str(secret["secret_key"]))}
+    else:
+        client_id = str(secret["client_id"])
+        fetch = oauth_token_fetcher(
+            settings.identity_url, client_id, str(secret["client_secret"]), settings.scope
+        )
+        auth = {
+            "tokens": TokenCache(fetch, DynamoDbTokenStore(dynamodb, table, f"norce-connect#{client_id}"))
+        }
+    connect = HttpNorceConnect(settings.connect_url, application_id=settings.application_id, **auth)
+    query = HttpNorceQuery(NorceHttp(settings.query_url, application_id=settings.application_id, **auth))
+    return connect, query

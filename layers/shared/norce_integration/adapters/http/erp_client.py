@@ -1,8 +1,8 @@
 """``HttpErp``: the ``Erp`` port over a generic REST/JSON ERP (contract in docs/simulators.md).
 
-``POST /orders`` is retried freely because the ERP refuses a second order with the same
-``externalRef`` (409 -> the existing order). Customer/company creation is not idempotent, so after a
-create that may have gone through, the entity is looked up before anything is posted again.
+``POST /orders``, ``/customers`` and ``/companies`` are retried freely because the ERP refuses a second
+entity with the same ``externalRef`` (409 -> the existing one). An entity created without an external
+reference is looked up after a create that may have gone through, before anything is posted again.
 """
 
 from collections.abc import Iterator
@@ -66,14 +66,19 @@ class HttpErp:
         )
 
     # -- customers
-    def find_customer(self, *, code: str | None = None, email: str | None = None) -> ErpCustomer | None:
-        query = {"code": code} if code else {"email": email}
-        items = self._get("/customers", **query).get("items") or []
-        return ErpCustomer.model_validate(items[0]) if items else None
+    def find_customer(
+        self, *, code: str | None = None, email: str | None = None, external_ref: str | None = None
+    ) -> ErpCustomer | None:
+        found = self._find("/customers", code=code, externalRef=external_ref, email=email)
+        return ErpCustomer.model_validate(found) if found else None
 
     def create_customer(self, customer: ErpCustomer) -> ErpCustomer:
         return ErpCustomer.model_validate(
-            self._create("/customers", customer, lambda: self.find_customer(email=customer.email))
+            self._create(
+                "/customers",
+                customer,
+                lambda: self.find_customer(external_ref=customer.external_ref, email=customer.email),
+            )
         )
 
     def update_customer(self, customer: ErpCustomer) -> None:
@@ -83,16 +88,28 @@ class HttpErp:
 
     # -- companies
     def find_company(
-        self, *, code: str | None = None, organization_no: str | None = None
+        self,
+        *,
+        code: str | None = None,
+        organization_no: str | None = None,
+        vat_no: str | None = None,
+        external_ref: str | None = None,
     ) -> ErpCompany | None:
-        query = {"code": code} if code else {"organizationNo": organization_no}
-        items = self._get("/companies", **query).get("items") or []
-        return ErpCompany.model_validate(items[0]) if items else None
+        found = self._find(
+            "/companies", code=code, externalRef=external_ref, vatNo=vat_no, organizationNo=organization_no
+        )
+        return ErpCompany.model_validate(found) if found else None
 
     def create_company(self, company: ErpCompany) -> ErpCompany:
         return ErpCompany.model_validate(
             self._create(
-                "/companies", company, lambda: self.find_company(organization_no=company.organization_no)
+                "/companies",
+                company,
+                lambda: self.find_company(
+                    external_ref=company.external_ref,
+                    vat_no=company.vat_no,
+                    organization_no=company.organization_no,
+                ),
             )
         )
 
@@ -101,8 +118,25 @@ class HttpErp:
             "PUT", f"{self._base}/companies/{company.code}", retry=Retry.ALWAYS, json=_wire(company)
         )
 
-    def _create(self, path: str, entity: ErpModel, find: Any) -> Any:
-        """POST once; if it may have gone through (timeout, 5xx), find it before posting again."""
+    def _find(self, path: str, **keys: str | None) -> dict[str, Any] | None:
+        """The first entity found by the given keys, one query per key, in the order given."""
+        for name, value in keys.items():
+            if value:
+                items = self._get(path, **{name: value}).get("items") or []
+                if items:
+                    found: dict[str, Any] = items[0]
+                    return found
+        return None
+
+    def _create(self, path: str, entity: ErpCustomer | ErpCompany, find: Any) -> Any:
+        """POST the entity. With an ``externalRef`` the ERP refuses a second one (409 -> the existing
+        entity), so the POST is retried freely; without one, a POST that may have gone through
+        (timeout, 5xx) is followed by a look-up before anything is posted again."""
+        if entity.external_ref:
+            response = self._caller.request(
+                "POST", f"{self._base}{path}", retry=Retry.ALWAYS, accept=frozenset({409}), json=_wire(entity)
+            )
+            return response.json()
         for _ in range(2):
             try:
                 return self._caller.request(

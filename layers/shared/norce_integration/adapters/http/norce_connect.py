@@ -72,6 +72,49 @@ def _job_id(body: Any) -> int:
     return int(body)
 
 
+class NorceHttp:
+    """Calls to one Norce API (Connect or Query) with the integration's auth: a Bearer token from the
+    shared ``TokenCache`` (renewed once on a 401) or legacy Basic, and the ``applicationId`` header."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        tokens: TokenCache | None = None,
+        basic: tuple[str, str] | None = None,
+        application_id: str | None = None,
+        caller: HttpCaller | None = None,
+    ) -> None:
+        if (tokens is None) == (basic is None):
+            raise ValueError("give either tokens (OAuth2) or basic=(application_id, secret_key)")
+        self.base = base_url.rstrip("/") + "/"
+        self._tokens = tokens
+        self._basic = (
+            "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode() if basic else None
+        )
+        self._application_id = application_id
+        self._caller = caller or HttpCaller(_unavailable, _rejected)
+
+    def call(self, method: str, path: str, retry: Retry, **kwargs: Any) -> requests.Response:
+        extra_headers = kwargs.pop("headers", {})
+        for attempt in (1, 2):
+            token = self._tokens.get() if self._tokens else None
+            headers = {**extra_headers, "Accept": "application/json"}
+            headers["Authorization"] = f"Bearer {token}" if token else (self._basic or "")
+            if self._application_id:
+                headers["applicationId"] = self._application_id
+            response = self._caller.request(
+                method, self.base + path, retry=retry, accept=frozenset({401}), headers=headers, **kwargs
+            )
+            if response.status_code != 401:
+                return response
+            if token and self._tokens and attempt == 1:  # expired or revoked early: get a new one, once
+                self._tokens.invalidate(token)
+                continue
+            raise NorceRejected(f"Norce: {method} {path} answered 401: check the Norce credentials")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
 class HttpNorceConnect:
     def __init__(
         self,
@@ -84,20 +127,14 @@ class HttpNorceConnect:
         full_file_in: Literal["stormconnect-header", "http-header"] = "stormconnect-header",
         caller: HttpCaller | None = None,
     ) -> None:
-        if (tokens is None) == (basic is None):
-            raise ValueError("give either tokens (OAuth2) or basic=(application_id, secret_key)")
-        self._base = connect_url.rstrip("/") + "/"
-        self._tokens = tokens
-        self._basic = (
-            "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode() if basic else None
+        self._http = NorceHttp(
+            connect_url, tokens=tokens, basic=basic, application_id=application_id, caller=caller
         )
-        self._application_id = application_id
         self._full_file_key = full_file_key
         self._full_file_in = full_file_in
-        self._caller = caller or HttpCaller(_unavailable, _rejected)
 
     def send_order_status(self, update: OrderStatusUpdate) -> None:
-        self._call("POST", "Order/SendOrderStatus", Retry.ALWAYS, json=_body(update))
+        self._http.call("POST", "Order/SendOrderStatus", Retry.ALWAYS, json=_body(update))
 
     def import_customers(
         self, customers: list[NorceCustomer], header: ImportHeader, full_file: bool = False
@@ -110,7 +147,9 @@ class HttpNorceConnect:
         return self._import("Customer/ImportCompanies", [_body(c) for c in companies], header, full_file)
 
     def get_job(self, job_id: int) -> Job:
-        return Job.model_validate(self._call("GET", "Job/Get", Retry.ALWAYS, params={"id": job_id}).json())
+        return Job.model_validate(
+            self._http.call("GET", "Job/Get", Retry.ALWAYS, params={"id": job_id}).json()
+        )
 
     def _import(
         self, path: str, entities: list[dict[str, Any]], header: ImportHeader, full_file: bool
@@ -122,27 +161,8 @@ class HttpNorceConnect:
         else:
             headers[self._full_file_key] = "true" if full_file else "false"
         headers["X-StormConnect-Header"] = json.dumps(stormconnect, separators=(",", ":"))
-        response = self._call("POST", path, Retry.IF_REFUSED, json=entities, headers=headers)
+        response = self._http.call("POST", path, Retry.IF_REFUSED, json=entities, headers=headers)
         return _job_id(response.json())
-
-    def _call(self, method: str, path: str, retry: Retry, **kwargs: Any) -> requests.Response:
-        for attempt in (1, 2):
-            token = self._tokens.get() if self._tokens else None
-            headers = {**kwargs.pop("headers", {}), "Accept": "application/json"}
-            headers["Authorization"] = f"Bearer {token}" if token else (self._basic or "")
-            if self._application_id:
-                headers["applicationId"] = self._application_id
-            response = self._caller.request(
-                method, self._base + path, retry=retry, accept=frozenset({401}), headers=headers, **kwargs
-            )
-            if response.status_code != 401:
-                return response
-            if token and self._tokens and attempt == 1:  # expired or revoked early: get a new one, once
-                self._tokens.invalidate(token)
-                kwargs["headers"] = {k: v for k, v in headers.items() if k not in ("Authorization", "Accept")}
-                continue
-            raise NorceRejected(f"Norce Connect: {method} {path} answered 401: check the Connect credentials")
-        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _body(model: NorceModel) -> dict[str, Any]:

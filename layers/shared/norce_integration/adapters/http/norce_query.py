@@ -1,0 +1,50 @@
+"""``HttpNorceQuery``: the ``NorceQuery`` port over Norce Commerce Query 2.0 (OData v4, PascalCase).
+
+Where Norce's reference leaves names to confirm, they live here and nowhere else: the entity set of
+companies and its field names. Query wants the ``applicationId`` header; auth is Connect's (the shared
+OAuth2 token, or legacy Basic). Look-ups are idempotent and retried on any transient failure.
+"""
+
+from typing import Any
+
+from norce_integration.adapters.http.caller import Retry
+from norce_integration.adapters.http.norce_connect import NorceHttp
+from norce_integration.processing.vat import normalise_vat_no
+
+COMPANIES = "Customers/Companies"
+COMPANY_ID, COMPANY_VAT_NO, COMPANY_ORGANIZATION_NO = "Id", "VatNo", "OrganizationNo"
+
+
+def _odata_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class HttpNorceQuery:
+    def __init__(self, http: NorceHttp) -> None:
+        self._http = http
+
+    def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
+        wanted_vat = normalise_vat_no(vat_no)
+        if wanted_vat:
+            # Norce may hold the number as the buyer typed it: ask for it as sent and as normalised.
+            candidates = {wanted_vat, (vat_no or "").strip()} - {""}
+            filter_ = " or ".join(f"{COMPANY_VAT_NO} eq {_odata_string(v)}" for v in sorted(candidates))
+            found = self._first(filter_, lambda c: normalise_vat_no(c.get(COMPANY_VAT_NO)) == wanted_vat)
+            if found is not None:
+                return found
+        if organization_no:
+            filter_ = f"{COMPANY_ORGANIZATION_NO} eq {_odata_string(organization_no)}"
+            return self._first(filter_, lambda c: c.get(COMPANY_ORGANIZATION_NO) == organization_no)
+        return None
+
+    def _first(self, filter_: str, matches: Any) -> int | None:
+        params = {
+            "$filter": filter_,
+            "$select": f"{COMPANY_ID},{COMPANY_VAT_NO},{COMPANY_ORGANIZATION_NO}",
+            "$top": "10",
+        }
+        rows = self._http.call("GET", COMPANIES, Retry.ALWAYS, params=params).json().get("value") or []
+        for row in rows:
+            if matches(row):
+                return int(row[COMPANY_ID])
+        return None
