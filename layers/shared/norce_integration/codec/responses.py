@@ -1,7 +1,7 @@
 """Rendering answers to Norce in the wire format of its request."""
 
 import json
-import xml.etree.ElementTree as ET  # building only; parsing goes through defusedxml
+import xml.etree.ElementTree as ET  # building only; parsing goes through lxml (xml_codec)
 
 from norce_integration.codec.formats import WireFormat
 from norce_integration.codec.json_codec import to_json_bytes
