@@ -110,11 +110,22 @@ class LocalAws:
                     "maxReceiveCount": resolve(policy["maxReceiveCount"], self.refs, self.attributes),
                 }
             )
+        queue_name = f"{prefix}-{name}"
+        if properties.get("FifoQueue"):  # AWS names a FIFO queue *.fifo
+            queue_name += ".fifo"
+            attributes["FifoQueue"] = "true"
+            for key in ("DeduplicationScope", "FifoThroughputLimit", "ContentBasedDeduplication"):
+                if key in properties:
+                    attributes[key] = (
+                        str(properties[key]).lower()
+                        if key == "ContentBasedDeduplication"
+                        else str(properties[key])
+                    )
         sqs = self.client("sqs")
-        url = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes=attributes)["QueueUrl"]
+        url = sqs.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.refs[name] = url
-        self.attributes[(name, "Arn")], self.attributes[(name, "QueueName")] = arn, f"{prefix}-{name}"
+        self.attributes[(name, "Arn")], self.attributes[(name, "QueueName")] = arn, queue_name
 
     def _table(self, name: str, table: str) -> None:
         dynamodb = self.client("dynamodb")

@@ -20,7 +20,7 @@ from typing import Any
 from local.api import LocalApi
 from local.aws import LOCAL_CREDENTIALS, LocalAws, free_port
 from local.erp_simulator import ErpSimulator
-from local.functions import load_handler
+from local.functions import FakeContext, load_handler
 from local.norce_connect_simulator import NorceConnectSimulator
 from local.queues import QueuePoller
 from local.simulator_http import BackgroundServer
@@ -32,6 +32,23 @@ LOCAL_PROCESSING_CONFIG = {
     "routes": [{"target": "default"}],
 }
 
+_SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction")
+SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
+
+
+def _schedule_route(handler: Any) -> Any:
+    """``POST /_local/schedules/{Function}``: run the scheduled function now; its result as JSON."""
+
+    def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        result = handler(SCHEDULER_EVENT, context)
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(result),
+        }
+
+    return route
+
 
 @dataclass
 class LocalStack:
@@ -41,9 +58,10 @@ class LocalStack:
     norce_port: int = 5100
     username: str = field(default_factory=lambda: os.environ.get("NORCE_LOCAL_USER", "norce"))
     password: str = field(default_factory=lambda: os.environ.get("NORCE_LOCAL_PASSWORD", "norce-local"))
+    erp_push_key: str = field(default_factory=lambda: os.environ.get("ERP_PUSH_LOCAL_KEY", "erp-push-local"))
     state_dir: Path = ROOT / ".local-state"
     erp_db: str | None = None  # None: a fresh in-memory ERP; a path keeps the ERP's data across runs
-    processors: int = 2  # concurrent order processor instances (MaximumConcurrency locally)
+    processors: int = 2  # concurrent order/lifecycle processor instances (MaximumConcurrency locally)
     retry_base_seconds: float = 1.0  # processor backoff, compressed for the local stack
     retry_max_seconds: float = 4.0
     log_to_files: bool = True
@@ -53,6 +71,7 @@ class LocalStack:
     norce: NorceConnectSimulator = field(init=False)
     modules: dict[str, list[ModuleType]] = field(init=False, default_factory=dict)
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
+    scheduled: dict[str, Any] = field(init=False, default_factory=dict)  # logical id -> handler
     _api: BackgroundServer | None = field(init=False, default=None)
     _api_app: LocalApi | None = field(init=False, default=None)
     _saved_environment: dict[str, str] | None = field(init=False, default=None)
@@ -99,6 +118,7 @@ class LocalStack:
             {
                 "ReceiverCredentialsSecret": {"username": self.username, "password": self.password},
                 "ErpApiKeySecret": {"apiKey": self.erp.api_key},
+                "ErpPushKeysSecret": {"apiKey": self.erp_push_key},
                 "NorceConnectSecret": {
                     "client_id": self.norce.client_id,
                     "client_secret": self.norce.client_secret,
@@ -118,7 +138,7 @@ class LocalStack:
                 routes[(method, path)] = (function.logical_id, handler)
             for source in function.sqs_sources:
                 arn = resolve(source["Queue"], self.aws.refs, self.aws.attributes)
-                for _ in range(self.processors if function.logical_id == "OrderProcessorFunction" else 1):
+                for _ in range(self.processors if function.logical_id in _SCALED else 1):
                     _, handler = self._load(function, service)
                     poller = QueuePoller(
                         self.aws.client("sqs"),
@@ -129,6 +149,13 @@ class LocalStack:
                         int(source.get("BatchSize", 10)),
                     )
                     self.pollers.append(poller)
+            if function.schedules:
+                _, handler = self._load(function, service)
+                self.scheduled[function.logical_id] = handler
+                routes[("POST", f"/_local/schedules/{function.logical_id}")] = (
+                    function.logical_id,
+                    _schedule_route(handler),
+                )
         self._api_app = LocalApi(routes)
         self._api = BackgroundServer(self._api_app, self.api_port).start()
         for poller in self.pollers:
@@ -160,6 +187,10 @@ class LocalStack:
 
     def resume_api(self) -> None:
         self._api = BackgroundServer(self._api_app, self.api_port).start()
+
+    def run_schedule(self, logical_id: str = "ErpPollFunction") -> dict[str, Any]:
+        """Run a scheduled function once now, as EventBridge Scheduler would (its result)."""
+        return dict(self.scheduled[logical_id](SCHEDULER_EVENT, FakeContext(logical_id)))
 
     def resource(self, logical_id: str) -> str:
         return self.aws.refs[logical_id]
@@ -196,9 +227,13 @@ class LocalStack:
             [
                 f"Order endpoint   POST {self.api_url}/orders   (Basic {self.username} / {self.password})",
                 f"AWS (moto)       {self.aws.endpoint}",
-                f"ERP simulator    {self.erp.url}   (X-Api-Key {self.erp.api_key}; GET /orders)",
+                f"ERP push         POST {self.api_url}/erp/CreateInvoice (and /SendOrderStatus, "
+                f"/CreateDeliveryNote, /CreditPayment)   (X-Api-Key {self.erp_push_key})",
+                f"ERP poll         POST {self.api_url}/_local/schedules/ErpPollFunction   (runs it once now)",
+                f"ERP simulator    {self.erp.url}   (X-Api-Key {self.erp.api_key}; GET /orders, /documents)",
                 f"Norce Connect    {self.norce.connect_url}   (GET {self.norce.url}/_calls)",
                 f"Orders queue     {self.resource('OrdersQueue')}",
+                f"Lifecycle queue  {self.resource('LifecycleQueue')}",
                 f"Ledger table     {self.resource('OrdersTable')}",
                 f"Archive bucket   {self.resource('OrderArchiveBucket')}",
                 f"Handler logs     {self.state_dir / 'logs'}",

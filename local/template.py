@@ -17,6 +17,7 @@ class Function:
     environment: dict[str, Any]  # unresolved: values may be {"Ref": ...} / {"Fn::GetAtt": ...}
     api_routes: list[tuple[str, str]] = field(default_factory=list)  # (METHOD, path)
     sqs_sources: list[dict[str, Any]] = field(default_factory=list)  # the SQS event Properties
+    schedules: list[dict[str, Any]] = field(default_factory=list)  # the ScheduleV2 event Properties
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,25 @@ def load_template(path: Path = ROOT / "template.yaml") -> Template:
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         properties = resource["Properties"]
-        routes, sources = [], []
+        routes, sources, schedules = [], [], []
         for event in properties.get("Events", {}).values():
             if event["Type"] == "Api":
                 routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
             elif event["Type"] == "SQS":
                 sources.append(event["Properties"])
+            elif event["Type"] in ("Schedule", "ScheduleV2"):
+                schedules.append(event["Properties"])
         environment = {**globals_env, **properties.get("Environment", {}).get("Variables", {})}
         functions.append(
-            Function(name, ROOT / properties["CodeUri"], properties["Handler"], environment, routes, sources)
+            Function(
+                name,
+                ROOT / properties["CodeUri"],
+                properties["Handler"],
+                environment,
+                routes,
+                sources,
+                schedules,
+            )
         )
     parameters = {name: spec.get("Default") for name, spec in document.get("Parameters", {}).items()}
     return Template(document["Resources"], parameters, functions)

@@ -1,4 +1,4 @@
-"""Regenerate the sample API Gateway events in events/order_receiver/ from events/payloads/.
+"""Regenerate the sample events in events/ (API Gateway, SQS, Scheduler) from events/payloads/.
 
 Run ``uv run python scripts/make_events.py`` after changing a payload; a test checks they agree.
 """
@@ -27,15 +27,22 @@ INVALID = {
 }
 
 
-def api_event(body: str, content_type: str | None, authorization: str | None = LOCAL_AUTH) -> dict:
+def api_event(
+    body: str,
+    content_type: str | None,
+    authorization: str | None = LOCAL_AUTH,
+    path: str = "/orders",
+    extra_headers: dict[str, str] | None = None,
+) -> dict:
     headers = {"Host": "abc123.execute-api.eu-north-1.amazonaws.com", "User-Agent": "Norce-Commerce"}
     if content_type:
         headers["Content-Type"] = content_type
     if authorization:
         headers["Authorization"] = authorization
+    headers |= extra_headers or {}
     return {
-        "resource": "/orders",
-        "path": "/orders",
+        "resource": path,
+        "path": path,
         "httpMethod": "POST",
         "headers": headers,
         "multiValueHeaders": {name: [value] for name, value in headers.items()},
@@ -44,9 +51,9 @@ def api_event(body: str, content_type: str | None, authorization: str | None = L
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/orders",
+            "resourcePath": path,
             "httpMethod": "POST",
-            "path": "/dev/orders",
+            "path": f"/dev{path}",
             "stage": "dev",
             "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
             "accountId": "123456789012",
@@ -166,6 +173,70 @@ def other_events() -> dict[str, dict]:
         "order_processor/sqs-orders.json": sqs_event([QUEUED_ORDER], "orders"),
         "norce_writeback/sqs-codes.json": sqs_event(codes, "writeback"),
         "norce_writeback/sqs-b2b-company-and-contact.json": sqs_event(b2b_codes, "writeback"),
+        **lifecycle_events(),
+    }
+
+
+ERP_PUSH_KEY = "erp-push-local"
+
+
+def push_event(method: str, body: dict | str, key: str | None = ERP_PUSH_KEY) -> dict:
+    """``POST /erp/{method}`` as the ERP sends it (Norce's Connect shape, ``X-Api-Key``)."""
+    text = body if isinstance(body, str) else json.dumps(body, indent=2)
+    event = api_event(text, "application/json", None, f"/erp/{method}", {"X-Api-Key": key} if key else None)
+    event["headers"]["User-Agent"] = event["multiValueHeaders"]["User-Agent"][0] = "ERP"
+    return event
+
+
+def push_events() -> dict[str, dict]:
+    payload = {name: json.loads((PAYLOADS / f"erp-{name}.json").read_text()) for name in PUSH_PAYLOADS}
+    invalid = dict(payload["credit-payment"], CreditedInvoiceNo=None, CurrencyCode=None)
+    invalid["Items"] = [dict(invalid["Items"][0], Quantity=-1)]
+    return {
+        "push-send-order-status.json": push_event("SendOrderStatus", payload["send-order-status"]),
+        "push-create-delivery-note.json": push_event("CreateDeliveryNote", payload["create-delivery-note"]),
+        "push-create-invoice.json": push_event("CreateInvoice", payload["create-invoice"]),
+        "push-credit-payment.json": push_event("CreditPayment", payload["credit-payment"]),
+        "push-invalid-credit.json": push_event("CreditPayment", invalid),
+        "push-unknown-order.json": push_event(
+            "CreateInvoice", dict(payload["create-invoice"], ClientOrderRef="NO-SUCH-ORDER")
+        ),
+        "push-unauthenticated.json": push_event("CreateInvoice", payload["create-invoice"], key=None),
+        "push-wrong-key.json": push_event("CreateInvoice", payload["create-invoice"], key="not-the-key"),
+    }
+
+
+PUSH_PAYLOADS = ("send-order-status", "create-delivery-note", "create-invoice", "credit-payment")
+
+QUEUED_INVOICE = {
+    "key": "CreateInvoice#ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345#INV-10001",
+    "kind": "CreateInvoice",
+    "order_key": "ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345",
+    "client_order_ref": "REF12345",
+    "erp_order_no": "SO-000001",
+    "received_at": 1732450000.0,
+    "source": "push",
+    "attributes": {},
+}
+
+# EventBridge Scheduler invokes the poll with no input of its own.
+SCHEDULED_POLL: dict = {}
+
+
+def lifecycle_events() -> dict[str, dict]:
+    invoice = json.loads((PAYLOADS / "erp-create-invoice.json").read_text()) | {"ErpOrderNo": "SO-000001"}
+    queued = QUEUED_INVOICE | {"body": invoice}
+    event = sqs_event([queued], "lifecycle.fifo")
+    for record in event["Records"]:  # FIFO records carry their group and deduplication ids
+        record["attributes"] |= {
+            "MessageGroupId": "5f0c2b8e1f7d4a3b9c6e2d1a0b9c8d7e",
+            "MessageDeduplicationId": "9a1e6c0d2b7f4e3a8c5d1f0e2b4a6c8d",
+            "SequenceNumber": "18849496460467696128",
+        }
+    return {
+        **{f"erp_push/{name}": push for name, push in push_events().items()},
+        "lifecycle_processor/sqs-invoice.json": event,
+        "erp_poll/scheduled.json": SCHEDULED_POLL,
     }
 
 

@@ -11,6 +11,8 @@ import pytest
 import yaml
 from cfnlint.decode import decode_str
 
+from norce_integration import settings
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_TEXT = (ROOT / "template.yaml").read_text()
 TEMPLATE: dict[str, Any] = decode_str(TEMPLATE_TEXT)[0]
@@ -106,16 +108,32 @@ def test_the_receiver_may_only_send_orders_and_write_its_ledger_archive_and_read
     assert all("/orders/*" in resource for action, resource in granted if action.startswith("s3:"))
 
 
-def test_each_function_gets_the_environment_its_code_requires():
-    settings = ROOT / "layers/shared/norce_integration/settings.py"
-    required = set(re.findall(r'_env\("([A-Z_]+)"\)', settings.read_text()))
-    receiver_env = set(RESOURCES["OrderReceiverFunction"]["Properties"]["Environment"]["Variables"])
-    processor_env = set(RESOURCES["OrderProcessorFunction"]["Properties"]["Environment"]["Variables"])
-    receiver_required = {"ORDERS_QUEUE_URL", "ORDERS_TABLE", "ARCHIVE_BUCKET", "CREDENTIALS_SECRET_ARN"}
-    assert receiver_required <= receiver_env
-    assert required - receiver_required - {"CREDENTIALS_SECRET_ARN"} <= processor_env
-    writeback_env = set(RESOURCES["NorceWritebackFunction"]["Properties"]["Environment"]["Variables"])
-    assert processor_env - {"POWERTOOLS_SERVICE_NAME"} <= writeback_env
+SETTINGS_OF = {
+    "OrderReceiverFunction": "ReceiverSettings",
+    "OrderProcessorFunction": "ProcessorSettings",
+    "NorceWritebackFunction": "ProcessorSettings",
+    "ErpPushFunction": "ErpPushSettings",
+    "ErpPollFunction": "ErpPollSettings",
+    "LifecycleProcessorFunction": "LifecycleSettings",
+}
+
+
+@pytest.mark.parametrize("function", sorted(SETTINGS_OF))
+def test_each_function_gets_the_environment_its_code_requires(function, monkeypatch):
+    for name in list(os.environ):
+        if name.isupper() and name not in ("PATH", "HOME"):
+            monkeypatch.delenv(name, raising=False)
+    variables = RESOURCES[function]["Properties"]["Environment"]["Variables"]
+    numeric = {"NORCE_ACCOUNT_ID", "MAX_ORDER_BYTES", "ORDER_RECORD_TTL_DAYS", "DOCUMENT_WAIT_SECONDS"}
+    for name in variables:
+        value = "1" if name in numeric else "{}" if name == "ERP_TARGETS" else "https://set.example/"
+        monkeypatch.setenv(name, value)
+    getattr(settings, SETTINGS_OF[function]).from_env()  # raises naming a variable the template lacks
+
+
+def test_every_function_is_configured_by_a_known_settings_class():
+    functions = {name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions == set(SETTINGS_OF)
 
 
 def test_orders_reach_the_processor_with_partial_batch_responses_and_a_concurrency_cap():

@@ -112,3 +112,74 @@ class ProcessorSettings:
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ErpPushSettings:
+    """The ERP's push API (``erp_push``): where documents go, and the secret with the valid API keys."""
+
+    orders_table: str
+    lifecycle_queue_url: str
+    api_keys_secret_arn: str
+    keys_cache_seconds: int
+
+    @classmethod
+    def from_env(cls) -> "ErpPushSettings":
+        return cls(
+            orders_table=_env("ORDERS_TABLE"),
+            lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
+            api_keys_secret_arn=_env("ERP_PUSH_KEYS_SECRET_ARN"),
+            keys_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ErpPollSettings:
+    """The scheduled poll of the ERP's change feed (``erp_poll``)."""
+
+    orders_table: str
+    lifecycle_queue_url: str
+    erp: ErpTarget
+    secrets_cache_seconds: int
+    max_documents: int
+    unknown_order_grace_seconds: float
+
+    @classmethod
+    def from_env(cls) -> "ErpPollSettings":
+        return cls(
+            orders_table=_env("ORDERS_TABLE"),
+            lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
+            erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
+            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            max_documents=int(os.environ.get("POLL_MAX_DOCUMENTS", "500")),
+            unknown_order_grace_seconds=float(os.environ.get("POLL_UNKNOWN_ORDER_GRACE_SECONDS", "900")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleSettings:
+    """The lifecycle processor (``lifecycle_processor``): queued documents -> Norce Connect."""
+
+    orders_table: str
+    archive_bucket: str
+    lifecycle_queue_url: str
+    lifecycle_dlq_url: str
+    norce: NorceConnectSettings
+    wait_seconds: float
+    retry_base_seconds: float
+    retry_max_seconds: float
+    secrets_cache_seconds: int
+
+    @classmethod
+    def from_env(cls) -> "LifecycleSettings":
+        return cls(
+            orders_table=_env("ORDERS_TABLE"),
+            archive_bucket=_env("ARCHIVE_BUCKET"),
+            lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
+            lifecycle_dlq_url=_env("LIFECYCLE_DLQ_URL"),
+            norce=NorceConnectSettings.from_env(),
+            wait_seconds=float(os.environ.get("DOCUMENT_WAIT_SECONDS", "3600")),
+            retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
+            retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
+            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+        )

@@ -4,7 +4,7 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from norce_integration.contracts.connect import (
@@ -14,7 +14,8 @@ from norce_integration.contracts.connect import (
     NorceCustomer,
     OrderStatusUpdate,
 )
-from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpOrder, ErpOrderRef
+from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
+from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpDocument, ErpOrder, ErpOrderRef
 from norce_integration.erp.ports import ErpRejected, ErpUnavailable
 from norce_integration.intake.ports import QueuedOrder
 from norce_integration.norce.ports import NorceUnavailable
@@ -29,6 +30,7 @@ class InMemoryErp:
     orders: dict[str, tuple[str, ErpOrder]] = field(default_factory=dict)
     customers: dict[str, ErpCustomer] = field(default_factory=dict)
     companies: dict[str, ErpCompany] = field(default_factory=dict)
+    documents: list[ErpDocument] = field(default_factory=list)
     down: bool = False
     reject_orders_reason: str | None = None
     calls: list[str] = field(default_factory=list)
@@ -122,6 +124,11 @@ class InMemoryErp:
     def export_companies(self, changed_since: datetime | None) -> Iterator[ErpCompany]:
         return iter(list(self.companies.values()))
 
+    def changed_documents(self, changed_since: datetime | None) -> Iterator[ErpDocument]:
+        self._call("changed_documents")
+        since = changed_since or datetime.min.replace(tzinfo=UTC)
+        return iter(sorted((d for d in self.documents if d.changed_at >= since), key=lambda d: d.changed_at))
+
 
 def _first_match[E: ErpCustomer | ErpCompany](
     entities: Iterable[E], *keys: tuple[str, str | None]
@@ -142,13 +149,28 @@ def _first_match[E: ErpCustomer | ErpCompany](
 class InMemoryNorceConnect:
     statuses: list[OrderStatusUpdate] = field(default_factory=list)
     imports: list[tuple[str, list[Any], ImportHeader]] = field(default_factory=list)
+    documents: list[tuple[str, Any]] = field(default_factory=list)  # (Connect method, document)
     unavailable_calls: int = 0  # the next N calls answer like a 503
+    lost_responses: int = 0  # the next N documents reach Norce, but their answer is lost (a timeout)
     _jobs: Iterator[int] = field(default_factory=lambda: itertools.count(5001))
 
     def _call(self) -> None:
         if self.unavailable_calls > 0:
             self.unavailable_calls -= 1
             raise NorceUnavailable("Norce Connect answered 503", retry_after=5)
+
+    def _maybe_lose_response(self) -> None:
+        if self.lost_responses > 0:
+            self.lost_responses -= 1
+            raise NorceUnavailable("Norce Connect timed out (the document was taken)")
+
+    def numbers(self, method: str) -> list[str]:
+        """The NoteNo / InvoiceNo of every ``method`` call Norce took, repeats included."""
+        return [
+            str(getattr(d, "NoteNo", None) or getattr(d, "InvoiceNo", ""))
+            for m, d in self.documents
+            if m == method
+        ]
 
     def send_order_status(self, update: OrderStatusUpdate) -> None:
         self._call()
@@ -170,6 +192,21 @@ class InMemoryNorceConnect:
 
     def get_job(self, job_id: int) -> Job:
         return Job(JobId=job_id, StatusId=2, IsFinished=True)
+
+    def create_delivery_note(self, note: DeliveryNote) -> None:
+        self._call()
+        self.documents.append(("CreateDeliveryNote", note))
+        self._maybe_lose_response()
+
+    def create_invoice(self, invoice: Invoice) -> None:
+        self._call()
+        self.documents.append(("CreateInvoice", invoice))
+        self._maybe_lose_response()
+
+    def credit_payment(self, credit: Invoice) -> None:
+        self._call()
+        self.documents.append(("CreditPayment", credit))
+        self._maybe_lose_response()
 
 
 @dataclass
@@ -248,10 +285,33 @@ class InMemoryNorceQuery:
     """Companies as Norce holds them: ``{Id: {"Id", "VatNo", "OrganizationNo", ...}}``."""
 
     companies: dict[int, dict[str, Any]] = field(default_factory=dict)
+    delivery_notes: set[str] = field(default_factory=set)
+    invoices: set[str] = field(default_factory=set)
+    connect: InMemoryNorceConnect | None = None  # when set, its documents are what Norce holds
+    down: bool = False
     calls: int = 0
 
-    def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
+    def has_delivery_note(self, note_no: str) -> bool:
+        self._call()
+        held = self.connect.numbers("CreateDeliveryNote") if self.connect else []
+        return note_no in self.delivery_notes or note_no in held
+
+    def has_invoice(self, invoice_no: str) -> bool:
+        self._call()
+        held = (
+            self.connect.numbers("CreateInvoice") + self.connect.numbers("CreditPayment")
+            if self.connect
+            else []
+        )
+        return invoice_no in self.invoices or invoice_no in held
+
+    def _call(self) -> None:
         self.calls += 1
+        if self.down:
+            raise NorceUnavailable("Norce Query answered 503")
+
+    def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
+        self._call()
         for field_name, wanted in (("VatNo", normalise_vat_no(vat_no)), ("OrganizationNo", organization_no)):
             for company in self.companies.values():
                 own = company.get(field_name)

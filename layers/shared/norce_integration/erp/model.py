@@ -157,3 +157,35 @@ class ErpOrderRef(ErpModel):
     external_ref: str
     order_no: str
     created: bool = True
+
+
+class ErpDocumentLine(ErpModel):
+    line_no: int | None = None
+    part_no: str | None = None
+    quantity: Decimal = Decimal(0)
+    unit_price: Decimal | None = None
+    unit_vat: Decimal | None = None
+    vat_rate: Decimal | None = None
+    line_amount: Decimal | None = None
+
+
+class ErpDocument(ErpModel):
+    """A document the ERP made for an order, in the ERP's own terms (the poll reads these).
+
+    ``kind``: ``deliveryNote``, ``invoice``, ``creditNote`` or ``status``; ``external_ref`` is the
+    order's ClientOrderRef; ``total_amount`` includes ``vat``.
+    """
+
+    document_no: str
+    kind: str
+    order_no: str | None = None
+    external_ref: str | None = None
+    currency: str | None = None
+    changed_at: datetime
+    document_date: datetime | None = None
+    lines: list[ErpDocumentLine] = Field(default_factory=list)
+    total_amount: Decimal | None = None
+    vat: Decimal | None = None
+    parcel_number: str | None = None
+    credited_invoice_no: str | None = None
+    status: str | None = None

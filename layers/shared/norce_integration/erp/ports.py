@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpOrder, ErpOrderRef
+from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpDocument, ErpOrder, ErpOrderRef
 
 
 class ErpError(Exception):
@@ -77,3 +77,8 @@ class Erp(Protocol):
         ...
 
     def export_companies(self, changed_since: datetime | None) -> Iterator[ErpCompany]: ...
+
+    def changed_documents(self, changed_since: datetime | None) -> Iterator[ErpDocument]:
+        """Delivery notes, invoices, credit notes and statuses changed since the watermark (all when
+        ``None``), oldest first, page by page. Only needed where the ERP cannot push (``erp_poll``)."""
+        ...

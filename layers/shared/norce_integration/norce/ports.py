@@ -13,6 +13,7 @@ from norce_integration.contracts.connect import (
     NorceCustomer,
     OrderStatusUpdate,
 )
+from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 
 
 class NorceError(Exception):
@@ -47,6 +48,18 @@ class NorceConnect(Protocol):
 
     def get_job(self, job_id: int) -> Job: ...
 
+    def create_delivery_note(self, note: DeliveryNote) -> None:
+        """Not idempotent in Norce: sent once per NoteNo (the lifecycle flow sees to it)."""
+        ...
+
+    def create_invoice(self, invoice: Invoice) -> None:
+        """Captures the payment at the PSP: never sent twice for one InvoiceNo."""
+        ...
+
+    def credit_payment(self, credit: Invoice) -> None:
+        """Pays money back: never sent twice for one InvoiceNo."""
+        ...
+
 
 class NorceQuery(Protocol):
     """Norce Commerce Query (read only): what Norce holds, for the entities it knows no code for."""
@@ -54,4 +67,12 @@ class NorceQuery(Protocol):
     def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
         """Norce's internal Id of the company with this VAT number (compared normalised), else with this
         organisation number; ``None`` when Norce holds no such company (yet: Query caches a while)."""
+        ...
+
+    def has_delivery_note(self, note_no: str) -> bool:
+        """Whether Norce's order history holds a delivery note with this NoteNo."""
+        ...
+
+    def has_invoice(self, invoice_no: str) -> bool:
+        """Whether Norce's order history holds an invoice or credit with this InvoiceNo."""
         ...

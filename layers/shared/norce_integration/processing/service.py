@@ -19,6 +19,7 @@ from norce_integration.contracts import OrderRequest, OrderResponse
 from norce_integration.contracts.connect import OrderStatusUpdate
 from norce_integration.erp.ports import Erp, ErpRejected, ErpUnavailable
 from norce_integration.intake.ports import DependencyUnavailable, IntakeLedger, OrderArchive, QueuedOrder
+from norce_integration.lifecycle.ports import IndexedOrder, OrderIndex
 from norce_integration.norce.ports import NorceConnect, NorceRejected, NorceUnavailable
 from norce_integration.processing.config import ProcessingConfig
 from norce_integration.processing.errors import PermanentFailure, TransientFailure
@@ -54,6 +55,7 @@ class OrderProcessor:
     records: OrderRecords
     config: ProcessingConfig = field(default_factory=ProcessingConfig)
     account_id: int | None = None
+    index: OrderIndex | None = None  # lets the ERP's documents find the order (lifecycle)
     lock_seconds: float = 120.0  # longer than the processor's timeout
     clock: Callable[[], float] = time.time
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -131,6 +133,8 @@ class OrderProcessor:
             erp_order_no=erp_ref.order_no,
             target=target,
         )
+        if self.index is not None:  # before Norce hears of it: the ERP may push documents at once
+            self.index.remember(IndexedOrder(key, ref, erp_ref.order_no))
         if parties.writebacks:
             self.writebacks.enqueue(parties.writebacks)
             self.records.note(
@@ -147,7 +151,14 @@ class OrderProcessor:
                 AccountId=self.account_id,
             )
         )
-        self.records.note(key, CONFIRMED, self.clock(), processing_state=CONFIRMED, last_error=None)
+        self.records.note(
+            key,
+            CONFIRMED,
+            self.clock(),
+            processing_state=CONFIRMED,
+            last_error=None,
+            archive_key=message.archive_key,  # the lifecycle counts delivered lines against the order
+        )
         return ProcessResult(Processed.CONFIRMED, erp_ref.order_no, created)
 
     def _load(self, message: QueuedOrder) -> OrderRequest:

@@ -88,6 +88,7 @@ def build_processing(
     norce_query: "NorceQuery | None" = None,
 ) -> ProcessingComponents:
     """AWS adapters from ``settings``; the ERP and Norce adapters are HTTP unless given (tests)."""
+    from norce_integration.adapters.aws.dynamodb_documents import DynamoDbOrderIndex  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobTracker  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords  # noqa: PLC0415
     from norce_integration.adapters.aws.sqs_processing import SqsDeadLetters, SqsWritebackQueue  # noqa: PLC0415
@@ -114,6 +115,7 @@ def build_processing(
         records=DynamoDbOrderRecords(dynamodb, settings.orders_table),
         config=config,
         account_id=settings.norce.account_id,
+        index=DynamoDbOrderIndex(dynamodb, settings.orders_table),
     )
     writeback = WritebackService(
         connect,

@@ -12,7 +12,14 @@ from typing import Any
 import requests
 
 from norce_integration.adapters.http.caller import HttpCaller, Retry
-from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpModel, ErpOrder, ErpOrderRef
+from norce_integration.erp.model import (
+    ErpCompany,
+    ErpCustomer,
+    ErpDocument,
+    ErpModel,
+    ErpOrder,
+    ErpOrderRef,
+)
 from norce_integration.erp.ports import ErpRejected, ErpUnavailable
 
 
@@ -156,6 +163,10 @@ class HttpErp:
     def export_companies(self, changed_since: datetime | None) -> Iterator[ErpCompany]:
         for item in self._pages("/companies", changed_since):
             yield ErpCompany.model_validate(item)
+
+    def changed_documents(self, changed_since: datetime | None) -> Iterator[ErpDocument]:
+        for item in self._pages("/documents", changed_since):
+            yield ErpDocument.model_validate(item)
 
     def _pages(self, path: str, changed_since: datetime | None) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {

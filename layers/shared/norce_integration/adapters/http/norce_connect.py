@@ -2,8 +2,9 @@
 
 Auth: OAuth2 client credentials (the default; token shared through ``TokenCache``) or legacy Basic
 ``applicationId:secretKey``. Retries: SendOrderStatus and Job/Get are idempotent and retried on any
-transient failure; ImportCustomers/ImportCompanies start a job per call, so they are retried only when
-Norce surely did not take the request (connection refused, 429, 503).
+transient failure; ImportCustomers/ImportCompanies (a job per call), CreateDeliveryNote, CreateInvoice
+(a capture) and CreditPayment (a payout) are retried only when Norce surely did not take the request
+(connection refused, 429, 503).
 """
 
 import base64
@@ -23,6 +24,7 @@ from norce_integration.contracts.connect import (
     NorceCustomer,
     OrderStatusUpdate,
 )
+from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 
 
@@ -150,6 +152,15 @@ class HttpNorceConnect:
         return Job.model_validate(
             self._http.call("GET", "Job/Get", Retry.ALWAYS, params={"id": job_id}).json()
         )
+
+    def create_delivery_note(self, note: DeliveryNote) -> None:
+        self._http.call("POST", "Order/CreateDeliveryNote", Retry.IF_REFUSED, json=_body(note))
+
+    def create_invoice(self, invoice: Invoice) -> None:
+        self._http.call("POST", "Order/CreateInvoice", Retry.IF_REFUSED, json=_body(invoice))
+
+    def credit_payment(self, credit: Invoice) -> None:
+        self._http.call("POST", "Order/CreditPayment", Retry.IF_REFUSED, json=_body(credit))
 
     def _import(
         self, path: str, entities: list[dict[str, Any]], header: ImportHeader, full_file: bool

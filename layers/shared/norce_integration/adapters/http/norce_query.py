@@ -13,6 +13,7 @@ from norce_integration.processing.vat import normalise_vat_no
 
 COMPANIES = "Customers/Companies"
 COMPANY_ID, COMPANY_VAT_NO, COMPANY_ORGANIZATION_NO = "Id", "VatNo", "OrganizationNo"
+DELIVERY_NOTES, INVOICES = "Orders/DeliveryNotes", "Orders/Invoices"  # credits are invoices with IsCredit
 
 
 def _odata_string(value: str) -> str:
@@ -36,6 +37,16 @@ class HttpNorceQuery:
             filter_ = f"{COMPANY_ORGANIZATION_NO} eq {_odata_string(organization_no)}"
             return self._first(filter_, lambda c: c.get(COMPANY_ORGANIZATION_NO) == organization_no)
         return None
+
+    def has_delivery_note(self, note_no: str) -> bool:
+        return self._exists(DELIVERY_NOTES, f"NoteNo eq {_odata_string(note_no)}")
+
+    def has_invoice(self, invoice_no: str) -> bool:
+        return self._exists(INVOICES, f"InvoiceNo eq {_odata_string(invoice_no)}")
+
+    def _exists(self, entity_set: str, filter_: str) -> bool:
+        params = {"$filter": filter_, "$select": "Id", "$top": "1"}
+        return bool(self._http.call("GET", entity_set, Retry.ALWAYS, params=params).json().get("value"))
 
     def _first(self, filter_: str, matches: Any) -> int | None:
         params = {

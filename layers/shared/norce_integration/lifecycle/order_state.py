@@ -1,0 +1,64 @@
+"""An order's lifecycle as we have told Norce: its status only moves forward, and what was delivered,
+invoiced and credited adds up. Plain functions over the order record's fields (``lifecycle``)."""
+
+from decimal import Decimal
+from typing import Any
+
+# A status may follow another of lower or equal rank; one of lower rank than the current is late.
+STATUS_RANK: dict[str, int] = {
+    "Created": 0,
+    "Allocation": 0,
+    "Acknowledged": 1,
+    "ErpConfirmed": 1,
+    "Confirmed": 1,
+    "AcknowledgementError": 1,
+    "CreditControl": 2,
+    "OnHold": 2,
+    "WaitingForOnHoldRemoved": 2,
+    "BackOrder": 2,
+    "ReadyForReservation": 2,
+    "Reserved": 2,
+    "PartlyDelivered": 3,
+    "ReadyForPickup": 4,
+    "Delivered": 5,
+    "PickedUp": 5,
+    "NotPickedUp": 5,
+    "Invoiced": 6,
+    "WaitingForCancel": 7,
+    "CancelError": 7,
+    "Cancelled": 8,
+}
+_ZERO = Decimal(0)
+
+
+def moves_forward(current: str | None, new: str) -> bool:
+    """Whether ``new`` may follow ``current`` (the same status again is no move: a repeat)."""
+    if current is None:
+        return True
+    if new == current:
+        return False
+    return STATUS_RANK.get(new, 0) >= STATUS_RANK.get(current, 0)
+
+
+def amounts(state: dict[str, Any], name: str) -> dict[str, Decimal]:
+    """``invoices`` / ``credits``: document number -> TotalAmount (kept as text, exact)."""
+    return {number: Decimal(str(value)) for number, value in (state.get(name) or {}).items()}
+
+
+def creditable(state: dict[str, Any]) -> Decimal:
+    """What may still be paid back: everything invoiced minus everything already credited."""
+    return sum(amounts(state, "invoices").values(), _ZERO) - sum(amounts(state, "credits").values(), _ZERO)
+
+
+def delivered(state: dict[str, Any]) -> dict[str, Decimal]:
+    """Delivered quantity per order line (``LineNo`` as text), over every delivery note sent."""
+    totals: dict[str, Decimal] = {}
+    for lines in (state.get("delivery_notes") or {}).values():
+        for line, quantity in lines.items():
+            totals[line] = totals.get(line, _ZERO) + Decimal(str(quantity))
+    return totals
+
+
+def fully_delivered(ordered: dict[str, Decimal], state: dict[str, Any]) -> bool:
+    done = delivered(state)
+    return all(done.get(line, _ZERO) >= quantity for line, quantity in ordered.items())

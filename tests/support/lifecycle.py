@@ -1,0 +1,151 @@
+"""The order flow in memory up to a confirmed order, then its lifecycle: push (or poll) -> queue ->
+LifecycleProcessor -> an in-memory Norce Connect whose Query sees what Connect took."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from norce_integration.adapters.memory_lifecycle import (
+    InMemoryDocumentLedger,
+    InMemoryDocumentQueue,
+    InMemoryOrderIndex,
+)
+from norce_integration.adapters.memory_processing import InMemoryNorceQuery
+from norce_integration.lifecycle.documents import Kind, QueuedDocument
+from norce_integration.lifecycle.intake import Accepted, DocumentIntake, Refused
+from norce_integration.lifecycle.service import LifecycleProcessor, Sent
+from norce_integration.processing.errors import PermanentFailure, TransientFailure
+from tests.support.processing import Flow, example_order
+
+REF = "1001"  # a numeric ClientOrderRef, as Norce's basket ids are
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def invoice(number: str = "INV-1", total: str = "750.00", **changes: Any) -> dict[str, Any]:
+    """An invoice of the example order's one line (2 x 300 + 25 % VAT), as the ERP pushes it."""
+    body: dict[str, Any] = {
+        "ClientOrderRef": int(REF),
+        "InvoiceNo": number,
+        "InvoiceDate": "2026-11-25T10:00:00Z",
+        "CurrencyCode": "SEK",
+        "Items": [{"PartNo": "ITEM001", "Quantity": 2, "UnitPrice": 300, "LineAmount": 600, "LineNo": 1}],
+        "Vat": 150,
+        "TotalAmount": total,
+    }
+    return body | changes
+
+
+def credit(number: str = "CN-1", amount: str = "250.00", invoice_no: str = "INV-1") -> dict[str, Any]:
+    vat = str(round(float(amount) * 0.2, 2))
+    net = str(round(float(amount) - float(vat), 2))
+    return {
+        "ClientOrderRef": int(REF),
+        "InvoiceNo": number,
+        "CreditedInvoiceNo": invoice_no,
+        "InvoiceDate": "2026-11-26T10:00:00Z",
+        "CurrencyCode": "SEK",
+        "Items": [{"PartNo": "CREDIT", "Quantity": 1, "UnitPrice": net, "LineAmount": net}],
+        "Vat": vat,
+        "TotalAmount": amount,
+    }
+
+
+def delivery_note(number: str = "DN-1", quantity: int = 2, **changes: Any) -> dict[str, Any]:
+    body = {
+        "ClientOrderRef": int(REF),
+        "NoteNo": number,
+        "DeliveryDate": "2026-11-25T09:00:00Z",
+        "DeliverynoteItems": [{"ItemNo": "ITEM001", "Qty": quantity, "RowNumber": 1}],
+        "DeliveryNotePackages": [{"ParcelNumber": f"PARCEL-{number}"}],
+    }
+    return body | changes
+
+
+def status(value: str) -> dict[str, Any]:
+    return {"ClientOrderRef": int(REF), "OrderStatus": value}
+
+
+@dataclass
+class Lifecycle:
+    flow: Flow = field(default_factory=Flow)
+    index: InMemoryOrderIndex = field(default_factory=InMemoryOrderIndex)
+    ledger: InMemoryDocumentLedger = field(default_factory=InMemoryDocumentLedger)
+    queue: InMemoryDocumentQueue = field(default_factory=InMemoryDocumentQueue)
+    clock: Clock = field(default_factory=Clock)
+    query: InMemoryNorceQuery = field(init=False)
+    order_key: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self.query = InMemoryNorceQuery(connect=self.flow.norce)
+
+    @property
+    def norce(self) -> Any:
+        return self.flow.norce
+
+    @property
+    def intake(self) -> DocumentIntake:
+        return DocumentIntake(self.index, self.queue, self.flow.records, clock=self.clock)
+
+    def processor(self, **options: Any) -> LifecycleProcessor:
+        return LifecycleProcessor(
+            ledger=self.ledger,
+            records=self.flow.records,
+            archive=self.flow.archive,
+            norce=self.flow.norce,
+            query=options.pop("query", self.query),
+            clock=self.clock,
+            **options,
+        )
+
+    def order(self, *, confirm: bool = True) -> str:
+        """Norce's example order, received and (unless ``confirm=False``) confirmed; its record key."""
+        message = self.flow.receive(example_order(REF))
+        self.order_key = message.key
+        if confirm:
+            self.flow.processor(index=self.index).process(message)
+        return message.key
+
+    def push(self, kind: Kind, body: dict[str, Any]) -> Accepted:
+        outcome = self.intake.accept(kind, body, source="push")
+        assert isinstance(outcome, Accepted), outcome
+        return outcome
+
+    def refused(self, kind: Kind, body: Any) -> list[str]:
+        outcome = self.intake.accept(kind, body, source="push")
+        assert isinstance(outcome, Refused), outcome
+        assert not self.queue.documents
+        return outcome.problems
+
+    def run(self, **options: Any) -> list[Sent | str]:
+        """Process every queued document once, oldest first; what became of each."""
+        processor = self.processor(**options)
+        outcomes: list[Sent | str] = []
+        pending, self.queue.documents = self.queue.documents, []
+        for document in pending:
+            outcomes.append(self.process(processor, document))
+        return outcomes
+
+    @staticmethod
+    def process(processor: LifecycleProcessor, document: QueuedDocument) -> Sent | str:
+        try:
+            return processor.process(document)
+        except TransientFailure as failure:
+            return f"retry: {failure.reason}"
+        except PermanentFailure as failure:
+            return f"parked: {failure.reason}"
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return self.flow.records.get(self.order_key) or {}
+
+    def trail(self) -> list[str]:
+        return [entry["event"] for entry in self.record.get("trail", [])]
+
+    def sent_statuses(self) -> list[str]:
+        return [update.OrderStatus for update in self.flow.norce.statuses]
