@@ -185,3 +185,21 @@ def test_layer_requirements_are_the_locked_runtime_dependencies():
 
 def test_yaml_loads_without_cloudformation_tags_too():
     assert "Resources" in yaml.safe_load(re.sub(r"!\w+", "", TEMPLATE_TEXT))
+
+
+def test_the_push_api_description_names_exactly_the_templates_erp_routes():
+    documented = yaml.safe_load((ROOT / "docs/erp-push-openapi.yaml").read_text())["paths"]
+    events = RESOURCES["ErpPushFunction"]["Properties"]["Events"].values()
+    routes = {event["Properties"]["Path"] for event in events if event["Type"] == "Api"}
+    assert {f"/erp{path}" for path in documented} == routes
+
+
+def test_the_lifecycle_queue_keeps_each_orders_documents_in_order_and_parks_on_a_fifo_dlq():
+    queue = RESOURCES["LifecycleQueue"]["Properties"]
+    assert queue["FifoQueue"] is True and RESOURCES["LifecycleDeadLetterQueue"]["Properties"]["FifoQueue"]
+    assert queue["VisibilityTimeout"] >= 6 * RESOURCES["LifecycleProcessorFunction"]["Properties"]["Timeout"]
+    event = RESOURCES["LifecycleProcessorFunction"]["Properties"]["Events"]["Documents"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    poll = RESOURCES["ErpPollFunction"]["Properties"]
+    assert poll["ReservedConcurrentExecutions"] == 1  # one watermark, one poll at a time
+    assert poll["Events"]["Poll"]["Properties"]["State"] == {"Ref": "ErpPollState"}
