@@ -3,9 +3,10 @@
 Norce's order sender (simulated, with Norce's retry rule, time compressed) sends the example order as
 JSON and as XML, duplicates, a conflict, a broken and a malformed order, wrong credentials, a new
 customer, a B2B order for a new company (only Name and VatNo), an order while the endpoint is
-unreachable and one while the ERP is down; then the demo waits for processing and shows the ERP orders,
-companies and contacts, Norce's confirmations and code imports, the ledger and the queues. Exit code 1
-if any order was lost or created twice, or a company appears twice in the ERP or in Norce.
+unreachable and one while the ERP is down; then the demo waits for processing, takes the first order
+through its lifecycle (delivered in two parts, invoiced, partly credited; pushed and polled), and shows
+the ERP orders, companies and contacts, what Norce received, the ledger and the queues. Exit code 1 if
+any order was lost or created twice, a company appears twice, or a document reached Norce twice.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from local.demo_lifecycle import run_lifecycle
 from local.norce_order_sender import Delivery, NorceOrderSender
 from local.stack import LocalStack
 from local.template import ROOT
@@ -128,6 +130,7 @@ class Demo:
             ref="REF-ERPDOWN",
         )
         self._wait_for_processing()
+        self.problems += run_lifecycle(stack, "REF12345", self.out)
         self._report()
         return 1 if self.problems else 0
 
@@ -180,7 +183,14 @@ class Demo:
             )
         out("\nNorce Connect calls:")
         for call in stack.norce.calls:
-            if call["path"] == "Order/SendOrderStatus":
+            if call["path"] in ("Order/CreateDeliveryNote", "Order/CreateInvoice", "Order/CreditPayment"):
+                body = call["body"] or {}
+                number = body.get("NoteNo") or body.get("InvoiceNo")
+                out(
+                    f"   {call['path'].split('/')[1]:<17} {body.get('ClientOrderRef')!s:<12} {number}"
+                    f"  -> HTTP {call.get('status')}"
+                )
+            elif call["path"] == "Order/SendOrderStatus":
                 body = call["body"]
                 out(
                     f"   SendOrderStatus  {body['ClientOrderRef']:<12} {body['OrderStatus']} ErpOrderNo "
@@ -207,7 +217,7 @@ class Demo:
             trail = " > ".join(entry["event"] for entry in item.get("trail", []))
             out(f"   {item['pk']:<60} {item.get('state')}/{item.get('processing_state', '-')}  {trail}")
         sqs = stack.aws.client("sqs")
-        for name in ("OrdersQueue", "OrdersDeadLetterQueue", "WritebackQueue"):
+        for name in ("OrdersQueue", "OrdersDeadLetterQueue", "WritebackQueue", "LifecycleQueue"):
             attributes = sqs.get_queue_attributes(QueueUrl=stack.resource(name), AttributeNames=["All"])[
                 "Attributes"
             ]
@@ -244,8 +254,8 @@ class Demo:
             self.problems.append("a company was created twice in the ERP")
         self.out("\n# Checks")
         self.out(
-            "   every accepted order is exactly one ERP order, every company one ERP and one Norce company: "
-            + ("yes" if not self.problems else "NO")
+            "   every accepted order is exactly one ERP order, every company one ERP and one Norce company,"
+            " every document once in Norce: " + ("yes" if not self.problems else "NO")
         )
         for problem in self.problems:
             self.out(f"   PROBLEM: {problem}")

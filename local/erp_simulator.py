@@ -2,6 +2,16 @@
 
 This is the contract ``HttpErp`` speaks (docs/simulators.md). The ERP enforces a unique external
 reference per order, like a well-configured real ERP: a second POST answers 409 with the first order.
+
+After an order the ERP makes documents, as a warehouse and an accountant would: delivery notes
+(``DN-1``...), invoices (``INV-1``...), credit notes (``CN-1``...) and status changes. Tests and the
+demo make them with ``ship`` / ``invoice`` / ``credit`` / ``set_status`` or the control routes
+``POST /_orders/<orderNo>/ship|invoice|credit|status`` (no API key, like every ``/_`` route); ``GET
+/_documents`` lists them. The integration reads them from the change feed ``GET /documents?changedSince=
+&pageSize=&pageToken=`` (API key and faults as on every ERP route; paged like the customer export,
+ordered by ``changedAt`` then ``documentNo``). A document's lines carry the order line's part number,
+unit price and unit VAT; ``lineAmount`` = quantity x unit price (excluding VAT) and ``totalAmount`` =
+the sum of ``lineAmount`` + ``vat``, both rounded to 2 decimals. ``changedAt`` strictly increases.
 """
 
 import argparse
@@ -13,7 +23,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -29,7 +40,19 @@ CREATE TABLE IF NOT EXISTS orders (order_no TEXT PRIMARY KEY, external_ref TEXT 
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER);
 CREATE TABLE IF NOT EXISTS party_refs (kind TEXT NOT NULL, external_ref TEXT NOT NULL, code TEXT NOT NULL,
                                        PRIMARY KEY (kind, external_ref));
+CREATE TABLE IF NOT EXISTS documents (document_no TEXT PRIMARY KEY, kind TEXT, order_no TEXT, changed_at TEXT,
+                                      body TEXT);
 """
+DOCUMENT_PREFIXES = {"deliveryNote": "DN-", "invoice": "INV-", "creditNote": "CN-"}
+CENT = Decimal("0.01")
+
+
+class DocumentRefused(Exception):
+    """A document the ERP cannot make: ``status`` 404 (no such order), 409 (nothing left), 400 (bad input)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def normalised(value: str | None) -> str:
@@ -95,7 +118,7 @@ class ErpSimulator(Simulator):
             self.stats.clear()
             self._db.executescript(
                 "DELETE FROM customers; DELETE FROM companies; DELETE FROM orders; DELETE FROM counters;"
-                "DELETE FROM party_refs;"
+                "DELETE FROM party_refs; DELETE FROM documents;"
             )
 
     def parties(self, kind: str) -> list[dict[str, Any]]:
@@ -110,6 +133,163 @@ class ErpSimulator(Simulator):
                 "SELECT order_no, external_ref, created_at, body FROM orders ORDER BY order_no"
             )
             return [_order_summary(*row) for row in rows.fetchall()]
+
+    # -- documents: what the ERP does with an order afterwards
+    def ship(
+        self, order_no: str, lines: list[dict[str, Any]] | None = None, parcel_number: str | None = None
+    ) -> dict[str, Any]:
+        """A delivery note for ``lines`` (``[{"lineNo", "quantity"}]``, quantity defaulting to what is left
+        of the line), or for everything not yet shipped."""
+        with self._lock:
+            order = self._order(order_no)
+            left = _left(order, self._shipped(order_no, "deliveryNote"))
+            chosen = _choose(left, lines, "ship")
+            document = self._document("deliveryNote", order, _document_lines(order, chosen), totals=False)
+            document["parcelNumber"] = parcel_number
+            return self._store(document)
+
+    def invoice(self, order_no: str, lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """An invoice for ``lines``, or for everything shipped and not yet invoiced (everything not yet
+        invoiced when nothing was shipped)."""
+        with self._lock:
+            order = self._order(order_no)
+            invoiced = self._shipped(order_no, "invoice")
+            left = _left(order, invoiced)
+            if lines is None and self._documents_of(order_no, "deliveryNote"):
+                shipped = self._shipped(order_no, "deliveryNote")
+                left = {
+                    n: min(q, shipped.get(n, Decimal(0)) - invoiced.get(n, Decimal(0)))
+                    for n, q in left.items()
+                }
+                left = {n: q for n, q in left.items() if q > 0}
+            chosen = _choose(left, lines, "invoice")
+            return self._store(self._document("invoice", order, _document_lines(order, chosen), totals=True))
+
+    def credit(self, order_no: str, invoice_no: str, amount: Any = None) -> dict[str, Any]:
+        """A credit note for ``amount`` (including VAT; default the whole invoice) of an invoice of the
+        order; its VAT is the invoice's VAT share of it. Crediting more than was invoiced is allowed (the
+        ERP does not stop it; Norce does)."""
+        with self._lock:
+            order = self._order(order_no)
+            invoice = next(
+                (d for d in self._documents_of(order_no, "invoice") if d["documentNo"] == invoice_no), None
+            )
+            if invoice is None:
+                raise DocumentRefused(409, f"{invoice_no} is not an invoice of order {order_no}")
+            invoice_total = Decimal(str(invoice["totalAmount"]))
+            credited = _to_decimal(amount, "amount") if amount is not None else invoice_total
+            credited = credited.quantize(CENT, ROUND_HALF_UP)
+            if credited <= 0:
+                raise DocumentRefused(400, f"amount must be above 0, not {credited}")
+            vat = (
+                (credited * Decimal(str(invoice["vat"])) / invoice_total).quantize(CENT, ROUND_HALF_UP)
+                if invoice_total
+                else Decimal(0)
+            )
+            net = credited - vat
+            line = {
+                "lineNo": None,
+                "partNo": "CREDIT",
+                "quantity": 1,
+                "unitPrice": float(net),
+                "unitVat": float(vat),
+                "vatRate": None,
+                "lineAmount": float(net),
+            }
+            document = self._document("creditNote", order, [line], totals=False)
+            document.update(totalAmount=float(credited), vat=float(vat), creditedInvoiceNo=invoice_no)
+            return self._store(document)
+
+    def set_status(self, order_no: str, status: str) -> dict[str, Any]:
+        """A status change (``Delivered``, ``Cancelled``...): document ``<orderNo>:<status>``; setting the
+        same status again makes it change again (a new ``changedAt``)."""
+        if not status:
+            raise DocumentRefused(400, "status is required")
+        with self._lock:
+            order = self._order(order_no)
+            document = self._document("status", order, [], totals=False, number=f"{order_no}:{status}")
+            document["status"] = status
+            return self._store(document)
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM documents ORDER BY changed_at, document_no").fetchall()
+            return [json.loads(row[0]) for row in rows]
+
+    def _order(self, order_no: str) -> dict[str, Any]:
+        row = self._db.execute(
+            "SELECT order_no, external_ref, body FROM orders WHERE order_no = ?", (order_no,)
+        ).fetchone()
+        if row is None:
+            raise DocumentRefused(404, f"no order {order_no}")
+        return {"orderNo": row[0], "externalRef": row[1], "body": json.loads(row[2])}
+
+    def _documents_of(self, order_no: str, kind: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT body FROM documents WHERE order_no = ? AND kind = ? ORDER BY changed_at", (order_no, kind)
+        ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def _shipped(self, order_no: str, kind: str) -> dict[int, Decimal]:
+        """Quantity per order line in the order's documents of ``kind`` (delivery notes or invoices)."""
+        done: dict[int, Decimal] = {}
+        for document in self._documents_of(order_no, kind):
+            for line in document["lines"]:
+                done[line["lineNo"]] = done.get(line["lineNo"], Decimal(0)) + Decimal(str(line["quantity"]))
+        return done
+
+    def _document(
+        self,
+        kind: str,
+        order: dict[str, Any],
+        lines: list[dict[str, Any]],
+        totals: bool,
+        number: str | None = None,
+    ) -> dict[str, Any]:
+        changed_at = self._changed_at()
+        vat = sum((Decimal(str(line.pop("_vat", 0))) for line in lines), Decimal(0)).quantize(
+            CENT, ROUND_HALF_UP
+        )
+        net = sum((Decimal(str(line["lineAmount"])) for line in lines), Decimal(0))
+        return {
+            "documentNo": number or self._next(f"documents:{kind}", DOCUMENT_PREFIXES[kind], 0),
+            "kind": kind,
+            "orderNo": order["orderNo"],
+            "externalRef": order["externalRef"],
+            "currency": order["body"].get("currency"),
+            "changedAt": changed_at,
+            "documentDate": changed_at,
+            "lines": lines,
+            "totalAmount": float(net + vat) if totals else None,
+            "vat": float(vat) if totals else None,
+            "parcelNumber": None,
+            "creditedInvoiceNo": None,
+            "status": None,
+        }
+
+    def _changed_at(self) -> str:
+        """Now, or a microsecond after the newest document when the clock has not moved on."""
+        now = _now()
+        newest = self._db.execute("SELECT MAX(changed_at) FROM documents").fetchone()[0]
+        if newest is not None and now <= newest:
+            later = datetime.fromisoformat(newest) + timedelta(microseconds=1)
+            now = later.isoformat(timespec="microseconds")
+        return now
+
+    def _store(self, document: dict[str, Any]) -> dict[str, Any]:
+        self._db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+            (
+                document["documentNo"],
+                document["kind"],
+                document["orderNo"],
+                document["changedAt"],
+                json.dumps(document),
+            ),
+        )
+        self.stats[f"documents {document['kind']}"] += 1
+        return document
 
     # -- internals
     def _next(self, name: str, prefix: str, start: int) -> str:
@@ -156,6 +336,7 @@ class ErpSimulator(Simulator):
         ):
             sim._register_parties(app, kind, key_column, match_param, prefix, start)
         sim._register_orders(app)
+        sim._register_documents(app)
         sim._register_control(app)
         return app
 
@@ -239,16 +420,17 @@ class ErpSimulator(Simulator):
         app.add_url_rule(f"/{kind}", f"{kind}_create", create, methods=["POST"])
         app.add_url_rule(f"/{kind}/<code>", f"{kind}_one", one, methods=["GET", "PUT"])
 
-    def _export(self, kind: str) -> Response:
+    def _export(self, kind: str, key: str = "code") -> Response:
         since = request.args.get("changedSince") or ""
         size = int(request.args.get("pageSize", 500))
         after = request.args.get("pageToken") or ""
         after_changed, _, after_code = after.partition("|")
-        rows = self._db.execute(
-            f"SELECT code, changed_at, body FROM {kind} WHERE changed_at >= ? "  # noqa: S608
-            "AND (changed_at > ? OR (changed_at = ? AND code > ?)) ORDER BY changed_at, code LIMIT ?",
-            (since, after_changed, after_changed, after_code, size + 1),
-        ).fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {key}, changed_at, body FROM {kind} WHERE changed_at >= ? "  # noqa: S608
+                f"AND (changed_at > ? OR (changed_at = ? AND {key} > ?)) ORDER BY changed_at, {key} LIMIT ?",
+                (since, after_changed, after_changed, after_code, size + 1),
+            ).fetchall()
         page = rows[:size]
         token = f"{page[-1][1]}|{page[-1][0]}" if len(rows) > size else None
         return jsonify({"items": [json.loads(row[2]) for row in page], "nextPageToken": token})
@@ -297,6 +479,46 @@ class ErpSimulator(Simulator):
                 )
             return jsonify({"externalRef": ref, "orderNo": number, "created": True}), 201
 
+    def _register_documents(self, app: Flask) -> None:
+        sim = self
+
+        @app.get("/documents")
+        def changed_documents() -> Response:
+            return sim._export("documents", "document_no")
+
+        @app.get("/_documents")
+        def all_documents() -> Response:
+            return jsonify({"items": sim.documents()})
+
+        def made(make: Callable[[dict[str, Any]], dict[str, Any]]) -> tuple[Response, int]:
+            body = request.get_json(silent=True)
+            if body is None:
+                body = {}
+            if not isinstance(body, dict):
+                return _error(400, "the body must be a JSON object"), 400
+            try:
+                return jsonify(make(body)), 201
+            except DocumentRefused as refused:
+                return _error(refused.status, str(refused)), refused.status
+
+        @app.post("/_orders/<order_no>/ship")
+        def ship(order_no: str) -> tuple[Response, int]:
+            return made(lambda body: sim.ship(order_no, body.get("lines"), body.get("parcelNumber")))
+
+        @app.post("/_orders/<order_no>/invoice")
+        def invoice(order_no: str) -> tuple[Response, int]:
+            return made(lambda body: sim.invoice(order_no, body.get("lines")))
+
+        @app.post("/_orders/<order_no>/credit")
+        def credit(order_no: str) -> tuple[Response, int]:
+            return made(
+                lambda body: sim.credit(order_no, str(body.get("invoiceNo") or ""), body.get("amount"))
+            )
+
+        @app.post("/_orders/<order_no>/status")
+        def status(order_no: str) -> tuple[Response, int]:
+            return made(lambda body: sim.set_status(order_no, str(body.get("status") or "")))
+
     def _register_control(self, app: Flask) -> None:
         sim = self
 
@@ -342,6 +564,87 @@ def _order_problem(body: dict[str, Any], unknown_parts: set[str]) -> str | None:
         if line.get("partNo") in unknown_parts:
             return f"line {line.get('lineNo')}: unknown item {line.get('partNo')}"
     return None
+
+
+def _to_decimal(value: Any, name: str) -> Decimal:
+    if isinstance(value, bool):
+        raise DocumentRefused(400, f"{name} must be a number, not {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise DocumentRefused(400, f"{name} must be a number, not {value!r}") from None
+    if not number.is_finite():
+        raise DocumentRefused(400, f"{name} must be a number, not {value!r}")
+    return number
+
+
+def _left(order: dict[str, Any], done: dict[int, Decimal]) -> dict[int, Decimal]:
+    """Per order line number, the quantity not yet in ``done`` (only lines with something left)."""
+    left = {}
+    for line in order["body"].get("lines") or []:
+        remaining = _to_decimal(line.get("quantity") or 0, "quantity") - done.get(
+            line.get("lineNo"), Decimal(0)
+        )
+        if remaining > 0:
+            left[line.get("lineNo")] = remaining
+    return left
+
+
+def _choose(left: dict[int, Decimal], wanted: list[dict[str, Any]] | None, verb: str) -> dict[int, Decimal]:
+    """The quantities per line to ship or invoice: ``wanted`` (default quantity: what is left of the
+    line) or everything left; 409 when nothing is left or more than what is left is asked for."""
+    if wanted is None:
+        if not left:
+            raise DocumentRefused(409, f"nothing left to {verb}")
+        return left
+    if not isinstance(wanted, list) or not wanted:
+        raise DocumentRefused(400, "lines must be a non-empty array of {lineNo, quantity}")
+    chosen: dict[int, Decimal] = {}
+    for line in wanted:
+        if not isinstance(line, dict) or "lineNo" not in line:
+            raise DocumentRefused(400, "every line needs a lineNo")
+        line_no = line["lineNo"]
+        remaining = left.get(line_no, Decimal(0)) - chosen.get(line_no, Decimal(0))
+        quantity = remaining if line.get("quantity") is None else _to_decimal(line["quantity"], "quantity")
+        if quantity <= 0 and line.get("quantity") is not None:
+            raise DocumentRefused(400, f"line {line_no}: quantity must be above 0")
+        if remaining <= 0:
+            raise DocumentRefused(409, f"line {line_no}: nothing left to {verb}")
+        if quantity > remaining:
+            raise DocumentRefused(
+                409, f"line {line_no}: {quantity} is more than the {remaining} left to {verb}"
+            )
+        chosen[line_no] = chosen.get(line_no, Decimal(0)) + quantity
+    return chosen
+
+
+def _document_lines(order: dict[str, Any], chosen: dict[int, Decimal]) -> list[dict[str, Any]]:
+    """Document lines for the chosen quantities, priced like the order line (excluding VAT)."""
+    lines = []
+    for line in order["body"].get("lines") or []:
+        quantity = chosen.get(line.get("lineNo"))
+        if quantity is None:
+            continue
+        unit_price = _to_decimal(line.get("unitPrice") or 0, "unitPrice")
+        unit_vat = _to_decimal(line.get("unitVat") or 0, "unitVat")
+        vat_rate = line.get("vatRate")
+        lines.append(
+            {
+                "lineNo": line.get("lineNo"),
+                "partNo": line.get("partNo"),
+                "quantity": _quantity(quantity),
+                "unitPrice": float(unit_price),
+                "unitVat": float(unit_vat),
+                "vatRate": float(_to_decimal(vat_rate, "vatRate")) if vat_rate is not None else None,
+                "lineAmount": float((quantity * unit_price).quantize(CENT, ROUND_HALF_UP)),
+                "_vat": str(quantity * unit_vat),  # summed and rounded once for the document's vat
+            }
+        )
+    return lines
+
+
+def _quantity(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _order_summary(order_no: str, external_ref: str, created_at: str, body: str) -> dict[str, Any]:

@@ -5,6 +5,21 @@ rate limit (3/min per IP, burst 20), legacy Basic auth, SendOrderStatus with the
 ImportCustomers/ImportCompanies that need ``X-StormConnect-Header`` and answer a job id, Job/Get.
 Choices where Norce says nothing: the job id is a bare JSON integer; the full-import flag is
 ``FullFile`` inside X-StormConnect-Header. Every call is recorded (``GET /_calls``); faults injectable.
+
+The order lifecycle after the ERP took an order: ``Order/CreateDeliveryNote``, ``Order/CreateInvoice``
+(a capture at the PSP) and ``Order/CreditPayment`` (a refund of an invoice). They need an order Norce
+knows, i.e. one that had a SendOrderStatus, found by ClientOrderRef or by the ErpOrderNo sent with its
+statuses; bodies are kept as received in ``documents[ClientOrderRef]`` (``DeliveryNotes``, ``Invoices``,
+``Credits``). Like Norce, nothing is deduplicated: a repeated NoteNo / InvoiceNo is accepted again and
+counted in ``stats`` ("duplicate delivery notes", "double captures", "double refunds"). An invoice's
+``TotalAmount`` must equal its items' ``LineAmount`` + ``Vat`` + ``InvoiceRoundOff``; a credit may not
+exceed what the order's invoices captured less what was already credited. Query 2.0 serves
+``Orders/DeliveryNotes`` and ``Orders/Invoices`` (credits are invoices with ``IsCredit``).
+
+Faults (``POST /_faults``): ``count`` answers ``status`` without processing; ``dropResponses`` processes
+the request completely and then answers 504, as when Norce took a call but the answer was lost.
+Control routes: ``/_calls``, ``/_orders`` (per ClientOrderRef: Statuses, DeliveryNotes, Invoices,
+Credits), ``/_customers``, ``/_companies``, ``/_stats``, ``/_faults``, ``/_reset``.
 """
 
 import argparse
@@ -19,9 +34,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 from local.simulator_http import BackgroundServer, Simulator
 
@@ -63,6 +79,7 @@ class ConnectFaults:
     retry_after_seconds: int = 1
     latency_ms: int = 0
     fail_jobs: bool = False
+    drop_responses: int = 0  # process the request, then answer 504 (the answer was lost); respects paths
 
 
 @dataclass
@@ -106,6 +123,9 @@ class NorceConnectSimulator(Simulator):
         self.tokens: dict[str, float] = {}  # token -> expires at (clock)
         self.buckets: dict[str, TokenBucket] = {}
         self.orders: dict[str, list[dict[str, Any]]] = {}
+        # ClientOrderRef -> {"DeliveryNotes": [...], "Invoices": [...], "Credits": [...]}, bodies as received
+        self.documents: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self.erp_order_refs: dict[str, str] = {}  # ErpOrderNo (from SendOrderStatus) -> ClientOrderRef
         self.customers: dict[int, dict[str, Any]] = {}  # by Norce's internal Id
         self.companies: dict[int, dict[str, Any]] = {}
         self.jobs: dict[int, dict[str, Any]] = {}
@@ -136,6 +156,7 @@ class NorceConnectSimulator(Simulator):
         with self._lock:
             self.faults, self.calls, self.tokens, self.buckets = ConnectFaults(), [], {}, {}
             self.orders, self.customers, self.companies, self.jobs = {}, {}, {}, {}
+            self.documents, self.erp_order_refs = {}, {}
             self.stats.clear()
 
     def calls_to(self, path: str) -> list[dict[str, Any]]:
@@ -204,7 +225,26 @@ class NorceConnectSimulator(Simulator):
                     response = jsonify({"Message": "injected fault"})
                     response.headers["Retry-After"] = str(faults.retry_after_seconds)
                     return response, faults.status
+            g.connect_call = call  # the request reaches its handler
             return None
+
+        @app.after_request
+        def drop_response(response: Response) -> Response:
+            """``drop_responses``: the handler did everything, then the answer is lost on the way back."""
+            call = g.get("connect_call")
+            if call is None:
+                return response
+            with sim._lock:
+                faults = sim.faults
+                if faults.drop_responses > 0 and (not faults.paths or call["path"] in faults.paths):
+                    faults.drop_responses -= 1
+                    call["processed_status"] = response.status_code
+                    call["status"] = 504
+                    sim.stats["dropped responses"] += 1
+                    dropped = jsonify({"Message": "injected: the response was lost"})
+                    dropped.status_code = 504
+                    return dropped
+            return response
 
         @app.post(f"{CONNECT}/Order/SendOrderStatus")
         def send_order_status() -> tuple[Response, int]:
@@ -218,8 +258,22 @@ class NorceConnectSimulator(Simulator):
                 sim.orders.setdefault(str(ref), []).append(
                     {"OrderStatus": body["OrderStatus"], "ErpOrderNo": body.get("ErpOrderNo")}
                 )
+                if body.get("ErpOrderNo") not in (None, ""):
+                    sim.erp_order_refs[str(body["ErpOrderNo"])] = str(ref)
                 sim.calls[-1]["status"] = 200
             return jsonify({}), 200
+
+        @app.post(f"{CONNECT}/Order/CreateDeliveryNote")
+        def create_delivery_note() -> tuple[Response, int]:
+            return sim._answer(sim._delivery_note(request.get_json(force=True)))
+
+        @app.post(f"{CONNECT}/Order/CreateInvoice")
+        def create_invoice() -> tuple[Response, int]:
+            return sim._answer(sim._invoice(request.get_json(force=True), credit=False))
+
+        @app.post(f"{CONNECT}/Order/CreditPayment")
+        def credit_payment() -> tuple[Response, int]:
+            return sim._answer(sim._invoice(request.get_json(force=True), credit=True))
 
         @app.post(f"{CONNECT}/Customer/ImportCustomers")
         def import_customers() -> tuple[Response, int]:
@@ -251,7 +305,17 @@ class NorceConnectSimulator(Simulator):
 
         @app.get("/_orders")
         def orders() -> Response:
-            return jsonify(sim.orders)
+            with sim._lock:
+                refs = list(dict.fromkeys([*sim.orders, *sim.documents]))
+                return jsonify(
+                    {
+                        ref: {
+                            "Statuses": sim.orders.get(ref, []),
+                            **sim.documents.get(ref, {"DeliveryNotes": [], "Invoices": [], "Credits": []}),
+                        }
+                        for ref in refs
+                    }
+                )
 
         @app.get("/commerce/query/2.0/<path:entity_set>")
         def query(entity_set: str) -> tuple[Response, int]:
@@ -284,6 +348,7 @@ class NorceConnectSimulator(Simulator):
                     "latencyMs": "latency_ms",
                     "retryAfterSeconds": "retry_after_seconds",
                     "failJobs": "fail_jobs",
+                    "dropResponses": "drop_responses",
                 }
                 sim.set_faults(**{names[k]: v for k, v in given.items() if k in names})
             elif request.method == "DELETE":
@@ -381,16 +446,198 @@ class NorceConnectSimulator(Simulator):
             self.calls[-1]["status"] = 200
         return jsonify(job_id), 200
 
+    # -- the order lifecycle: delivery notes, invoices (captures), credits (refunds)
+    def _documents_of(self, ref: str) -> dict[str, list[dict[str, Any]]]:
+        return self.documents.setdefault(ref, {"DeliveryNotes": [], "Invoices": [], "Credits": []})
+
+    def _order_ref(self, body: dict[str, Any], erp_no_key: str) -> str | None:
+        """The ClientOrderRef of a known order (one that had a SendOrderStatus), by ClientOrderRef or by
+        the ErpOrderNo sent with its statuses."""
+        ref = body.get("ClientOrderRef")
+        if ref not in (None, "") and str(ref) in self.orders:
+            return str(ref)
+        erp_no = body.get(erp_no_key)
+        if erp_no in (None, ""):
+            return None
+        known = self.erp_order_refs.get(str(erp_no))
+        if known is not None:
+            return known
+        for order_ref, statuses in self.orders.items():  # orders put into ``orders`` directly
+            if any(str(status.get("ErpOrderNo")) == str(erp_no) for status in statuses):
+                return order_ref
+        return None
+
+    def _unknown_order(self, body: dict[str, Any], erp_no_key: str) -> str:
+        ref, erp_no = body.get("ClientOrderRef"), body.get(erp_no_key)
+        if ref in (None, "") and erp_no in (None, ""):
+            return f"ClientOrderRef or {erp_no_key} is required"
+        return f"unknown order (ClientOrderRef {ref!r}, {erp_no_key} {erp_no!r})"
+
+    def _answer(self, result: tuple[dict[str, Any], int]) -> tuple[Response, int]:
+        body, status = result
+        call = g.get("connect_call")
+        if call is not None:
+            call["status"] = status
+        return jsonify(body), status
+
+    def _delivery_note(self, body: Any) -> tuple[dict[str, Any], int]:
+        if not isinstance(body, dict):
+            return {"Message": "the body must be a delivery note object"}, 400
+        problems = []
+        if body.get("NoteNo") in (None, ""):
+            problems.append("NoteNo is required")
+        items = body.get("DeliverynoteItems")
+        if not isinstance(items, list) or not items:
+            problems.append("DeliverynoteItems must have at least one item")
+        else:
+            for number, item in enumerate(items, start=1):
+                if not isinstance(item, dict):
+                    problems.append(f"DeliverynoteItems[{number}] must be an object")
+                    continue
+                if item.get("ItemNo") in (None, ""):
+                    problems.append(f"DeliverynoteItems[{number}]: ItemNo is required")
+                qty = _decimal(item.get("Qty"))
+                if qty is None or qty <= 0:
+                    problems.append(f"DeliverynoteItems[{number}]: Qty must be a number above 0")
+        with self._lock:
+            ref = self._order_ref(body, "OrderNo")
+            if ref is None:
+                problems.insert(0, self._unknown_order(body, "OrderNo"))
+            if problems:
+                return {"Message": "; ".join(problems)}, 400
+            assert ref is not None
+            notes = self._documents_of(ref)["DeliveryNotes"]
+            if any(str(note.get("NoteNo")) == str(body["NoteNo"]) for note in notes):
+                self.stats["duplicate delivery notes"] += 1
+            notes.append(body)
+            self.stats["delivery notes"] += 1
+        return {}, 200
+
+    def _invoice(self, body: Any, credit: bool) -> tuple[dict[str, Any], int]:
+        """CreateInvoice (``credit`` False) or CreditPayment (True): the same body, and their rules."""
+        what = "credit" if credit else "invoice"
+        if not isinstance(body, dict):
+            return {"Message": f"the body must be an {what} object"}, 400
+        problems = [
+            f"{name} is required"
+            for name in ("InvoiceNo", "CurrencyCode", "InvoiceDate")
+            if body.get(name) in (None, "")
+        ]
+        if credit and body.get("CreditedInvoiceNo") in (None, ""):
+            problems.append("CreditedInvoiceNo is required")
+        items = body.get("Items")
+        if items is not None and not isinstance(items, list):
+            problems.append("Items must be an array")
+            items = None
+        if not items and body.get("SuppressPspCall") is not True:
+            problems.append("Items are required unless SuppressPspCall is true")
+        line_total = Decimal(0)
+        for number, item in enumerate(items or [], start=1):
+            if not isinstance(item, dict):
+                problems.append(f"Items[{number}] must be an object")
+                continue
+            quantity = _decimal(item.get("Quantity"), Decimal(0))
+            line_amount = _decimal(item.get("LineAmount"), Decimal(0))
+            if quantity is None or line_amount is None:
+                problems.append(f"Items[{number}]: Quantity and LineAmount must be numbers")
+                continue
+            if quantity < 0:
+                problems.append(f"Items[{number}]: Quantity must not be negative")
+            line_total += line_amount
+        total = _decimal(body.get("TotalAmount"))
+        vat = _decimal(body.get("Vat"), Decimal(0))
+        round_off = _decimal(body.get("InvoiceRoundOff"), Decimal(0))
+        if vat is None or round_off is None or (body.get("TotalAmount") is not None and total is None):
+            problems.append("TotalAmount, Vat and InvoiceRoundOff must be numbers")
+        elif total is not None and items:
+            expected = line_total + vat + round_off
+            if abs(total - expected) > Decimal("0.01"):
+                problems.append(
+                    f"TotalAmount {total} is not the items' LineAmount + Vat + InvoiceRoundOff ({expected})"
+                )
+        with self._lock:
+            ref = self._order_ref(body, "ErpOrderNo")
+            if ref is None:
+                problems.insert(0, self._unknown_order(body, "ErpOrderNo"))
+            if problems:
+                return {"Message": "; ".join(problems)}, 400
+            assert ref is not None
+            documents = self._documents_of(ref)
+            invoice_no = str(body["InvoiceNo"])
+            if credit:
+                credited_no = str(body["CreditedInvoiceNo"])
+                if not any(str(i.get("InvoiceNo")) == credited_no for i in documents["Invoices"]):
+                    return {"Message": f"invoice {credited_no} is not an invoice of order {ref}"}, 400
+                amount = total if total is not None else line_total + (vat or 0) + (round_off or 0)
+                if amount <= 0:
+                    return {"Message": f"the credited amount must be above 0, not {amount}"}, 400
+                captured = sum((_total_of(i) for i in documents["Invoices"]), Decimal(0))
+                refunded = sum((_total_of(c) for c in documents["Credits"]), Decimal(0))
+                if amount > captured - refunded:
+                    return {
+                        "Message": f"the credit {amount} exceeds what is left to refund on order {ref}: "
+                        f"{captured} invoiced - {refunded} credited"
+                    }, 400
+                if any(str(c.get("InvoiceNo")) == invoice_no for c in documents["Credits"]):
+                    self.stats["double refunds"] += 1
+                documents["Credits"].append(body)
+                self.stats["refunds"] += 1
+            else:
+                if any(str(i.get("InvoiceNo")) == invoice_no for i in documents["Invoices"]):
+                    self.stats["double captures"] += 1
+                documents["Invoices"].append(body)
+                self.stats["captures"] += 1
+        return {}, 200
+
+    def _lifecycle_rows(self, entity_set: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for ref, documents in self.documents.items():
+            if entity_set == "Orders/DeliveryNotes":
+                for note in documents["DeliveryNotes"]:
+                    rows.append(
+                        {
+                            "Id": len(rows) + 1,
+                            "NoteNo": note.get("NoteNo"),
+                            "ClientOrderRef": ref,
+                            "OrderNo": note.get("OrderNo") or self._erp_order_no(ref),
+                        }
+                    )
+                continue
+            for kind, is_credit in (("Invoices", False), ("Credits", True)):
+                for invoice in documents[kind]:
+                    rows.append(
+                        {
+                            "Id": len(rows) + 1,
+                            "InvoiceNo": invoice.get("InvoiceNo"),
+                            "ClientOrderRef": ref,
+                            "ErpOrderNo": invoice.get("ErpOrderNo") or self._erp_order_no(ref),
+                            "TotalAmount": float(_total_of(invoice)),
+                            "CreditedInvoiceNo": invoice.get("CreditedInvoiceNo"),
+                            "IsCredit": is_credit,
+                        }
+                    )
+        return rows
+
+    def _erp_order_no(self, ref: str) -> str | None:
+        numbers = [s.get("ErpOrderNo") for s in self.orders.get(ref, []) if s.get("ErpOrderNo")]
+        return str(numbers[-1]) if numbers else None
+
     def _query(self, entity_set: str) -> tuple[Response, int]:
         """Norce Query 2.0 (OData): ``$filter`` with ``Field eq 'value'`` joined by ``or`` / ``and``,
-        ``$top``; answers ``{"value": [...]}`` in Query's PascalCase (CompanyCode, not Code)."""
+        ``$top``; answers ``{"value": [...]}`` in Query's PascalCase (CompanyCode, not Code).
+        ``Orders/DeliveryNotes`` and ``Orders/Invoices`` (credits too, ``IsCredit``) come from
+        ``documents``; ``$select`` is ignored."""
         if not request.headers.get("applicationId") and not request.headers.get("application-id"):
             return jsonify({"Message": "applicationId header is required"}), 400
+        matches = _odata_filter(request.args.get("$filter", ""))
+        top = int(request.args.get("$top", "100"))
+        if entity_set in ("Orders/DeliveryNotes", "Orders/Invoices"):
+            with self._lock:
+                rows = self._lifecycle_rows(entity_set)
+            return jsonify({"value": [row for row in rows if matches(row)][:top]}), 200
         store = {"Customers/Companies": self.companies, "Customers/Customers": self.customers}.get(entity_set)
         if store is None:
             return jsonify({"Message": f"unknown entity set {entity_set}"}), 404
-        matches = _odata_filter(request.args.get("$filter", ""))
-        top = int(request.args.get("$top", "100"))
         with self._lock:
             rows = [_query_row(entity_set, e) for e in store.values()]
         return jsonify({"value": [row for row in rows if matches(row)][:top]}), 200
@@ -420,6 +667,35 @@ def _log_line(row: int, message: str) -> dict[str, Any]:
         "TimeStamp": datetime.now(UTC).isoformat(),
         "ImportedRow": row,
     }
+
+
+def _decimal(value: Any, default: Decimal | None = None) -> Decimal | None:
+    """A JSON number or numeric string as a Decimal; ``default`` when absent, None when not a number."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _total_of(invoice: dict[str, Any]) -> Decimal:
+    """An accepted invoice's TotalAmount, or its items' LineAmount + Vat + InvoiceRoundOff without one."""
+    total = _decimal(invoice.get("TotalAmount"))
+    if total is not None:
+        return total
+    lines = sum(
+        (_decimal(i.get("LineAmount"), Decimal(0)) or Decimal(0) for i in invoice.get("Items") or []),
+        Decimal(0),
+    )
+    return (
+        lines
+        + (_decimal(invoice.get("Vat"), Decimal(0)) or 0)
+        + (_decimal(invoice.get("InvoiceRoundOff"), Decimal(0)) or 0)
+    )
 
 
 def _query_row(entity_set: str, entity: dict[str, Any]) -> dict[str, Any]:

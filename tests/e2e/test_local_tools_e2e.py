@@ -57,9 +57,11 @@ def test_the_demo_runs_to_completion_with_every_order_exactly_once(capsys):
     assert demo.main(["--free-ports"]) == 0
     printed = capsys.readouterr().out
     assert (
-        "every accepted order is exactly one ERP order, every company one ERP and one Norce company: yes"
-        in printed
+        "every accepted order is exactly one ERP order, every company one ERP and one Norce company,"
+        " every document once in Norce: yes" in printed
     )
+    assert "statuses        ['Confirmed', 'PartlyDelivered', 'Delivered']" in printed
+    assert "invoices        [('INV-1', 750.0)]" in printed and "credits         [('CN-1', 100.0)]" in printed
     assert "Nya Bygg AB  VatNo SE556677889901  Code B20001" in printed, "the checkout's company got the code"
     assert "contact of ['B20001']" in printed
     assert "REF-ERPDOWN" in printed and "retrying > erp_order_created > confirmed" in printed

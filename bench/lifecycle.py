@@ -1,0 +1,94 @@
+"""Order lifecycle: documents per second through one lifecycle processor (in-memory ports: zero-latency
+Norce and AWS), and the ERP push endpoint's warm answer time (handler with in-memory adapters)."""
+
+import contextlib
+import io
+import json
+import logging
+
+from bench.common import ROOT, Figure, summary, time_calls
+
+
+def _world(orders: int) -> object:
+    from tests.support.lifecycle import Lifecycle  # noqa: PLC0415
+    from tests.support.processing import example_order  # noqa: PLC0415
+
+    world = Lifecycle()
+    processor = world.flow.processor(index=world.index)
+    for index in range(orders):
+        processor.process(world.flow.receive(example_order(f"{10_000 + index}")))
+    return world
+
+
+def processor_throughput(count: int = 2000) -> list[Figure]:
+    """One invoice per confirmed order, each processed once (ledger, order record, Connect call)."""
+    from norce_integration.lifecycle.documents import Kind  # noqa: PLC0415
+    from tests.support.lifecycle import invoice  # noqa: PLC0415
+
+    world = _world(count + 20)
+    for index in range(count + 20):
+        world.push(Kind.INVOICE, invoice(f"INV-{index}", ClientOrderRef=10_000 + index))  # type: ignore[attr-defined]
+    documents = list(world.queue.documents)  # type: ignore[attr-defined]
+    processor = world.processor()  # type: ignore[attr-defined]
+    samples = time_calls(
+        lambda index: processor.process(documents[index + 20 if index >= 0 else -index - 1]), count
+    )
+    median, p90, _ = summary(samples)
+    return [
+        Figure("lifecycle processor per document, in-memory ports: median", median, "ms", 2.0),
+        Figure("lifecycle processor per document: p90", p90, "ms"),
+        Figure(
+            "lifecycle documents/s, one thread", 1000 / (sum(samples) / len(samples)), "docs/s", 500.0, True
+        ),
+    ]
+
+
+class _Discard(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def push_warm(count: int = 2000) -> list[Figure]:
+    """``POST /erp/CreateInvoice`` through the handler: auth, validation, order lookup, queueing."""
+    from norce_integration.adapters.aws.wiring_lifecycle import PushComponents  # noqa: PLC0415
+    from norce_integration.intake.api_keys import ApiKeyAuthenticator  # noqa: PLC0415
+    from tests.support.handlers import FakeLambdaContext, load_function  # noqa: PLC0415
+
+    world = _world(1)
+    module = load_function("erp_push")
+    parts = PushComponents(world.intake, ApiKeyAuthenticator(lambda: ["erp-push-local"]))  # type: ignore[attr-defined]
+    module.components = lambda: parts
+    module.metrics.provider.add_cold_start_metric = lambda context: None
+    module.logger.setLevel(logging.WARNING)
+    event = json.loads((ROOT / "events" / "erp_push" / "push-create-invoice.json").read_text())
+    body = json.loads(event["body"]) | {"ClientOrderRef": 10_000}
+    requests = {
+        index: dict(event, body=json.dumps(body | {"InvoiceNo": f"INV-{index}"}))
+        for index in range(-20, count)
+    }
+    context = FakeLambdaContext()
+
+    def call(index: int) -> None:
+        answer = module.lambda_handler(requests.pop(index), context)
+        assert answer["statusCode"] == 202, answer["body"]
+
+    with contextlib.redirect_stdout(_Discard()):
+        median, p90, p99 = summary(time_calls(call, count, warmup=20))
+    return [
+        Figure("ERP push, warm, invoice: median", median, "ms", 2.0),
+        Figure("ERP push, warm, invoice: p90 / p99", p90, "ms", note=f"p99 {p99:.2f} ms"),
+    ]
+
+
+def run(scale: float = 1.0) -> list[Figure]:
+    count = max(20, int(2000 * scale))
+    return processor_throughput(count) + push_warm(count)
+
+
+if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+    for figure in run():
+        print(figure.line())
