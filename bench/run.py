@@ -11,7 +11,7 @@ import time
 import warnings
 from collections.abc import Callable
 
-from bench import cold_start, processor, throughput, warm
+from bench import cold_start, cold_start_artifact, lifecycle, processor, throughput, warm
 from bench.common import Figure
 
 
@@ -19,6 +19,7 @@ def groups(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
     scale = 0.05 if quick else 1.0
     return {
         "cold_start": lambda: cold_start.run(3 if quick else 15),
+        "cold_start_artifact": lambda: cold_start_artifact.run(3 if quick else 15),
         "warm": lambda: warm.run(scale),
         "processor": lambda: (
             processor.overhead(100 if quick else 2000) + processor.overhead_over_http(20 if quick else 300)
@@ -27,7 +28,15 @@ def groups(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
             (1, 2) if quick else (1, 2, 5, 10, 20), 6 if quick else 60
         ),
         "local_stack": lambda: throughput.run(20 if quick else 300, (1, 4) if quick else (1, 4, 16)),
+        "lifecycle": lambda: lifecycle.run(0.05 if quick else 1.0),
     }
+
+
+# What a group measures, when its name does not say it.
+LABELS = {
+    "cold_start": "proxy: import in .venv",
+    "cold_start_artifact": "the built artifact (.aws-sam/build) as Lambda runs it, against a boto3 peer",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, run in groups(args.quick).items():
         if args.only and name != args.only:
             continue
-        print(f"\n## {name}", flush=True)
+        label = f" ({LABELS[name]})" if name in LABELS else ""
+        print(f"\n## {name}{label}", flush=True)
         for figure in run():
             print(figure.line(), flush=True)
     return 0

@@ -1,6 +1,8 @@
 """The benchmarks run and produce figures (tiny sizes; speed is never asserted here, see bench/)."""
 
-from bench import cold_start, processor, warm
+import pytest
+
+from bench import cold_start, cold_start_artifact, processor, warm
 from bench.common import Figure
 
 
@@ -24,3 +26,12 @@ def test_warm_benchmark_runs_every_case():
 def test_processor_benchmarks_run():
     assert positive(processor.overhead(count=20))
     assert positive(processor.throughput((1, 2), orders_per_run=2, latency=0.01))
+
+
+@pytest.mark.skipif(
+    not (cold_start_artifact.BUILD / cold_start_artifact.FUNCTION).is_dir(),
+    reason="needs `make build` (make test builds it first, through artifact-check)",
+)
+def test_artifact_cold_start_benchmark_runs_once():
+    figures = cold_start_artifact.run(runs=1)  # ~4 s: copies the artifact, starts moto, two processes
+    assert positive(figures) and any("receiver / peer" in f.name for f in figures)
