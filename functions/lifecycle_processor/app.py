@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.adapters.aws.sqs_documents import document_from_body
+from norce_integration.adapters.aws.sqs_retry import retry_later
 from norce_integration.observability import LazyTracer
 from norce_integration.processing.errors import PermanentFailure, TransientFailure
-from norce_integration.processing.retry import backoff_seconds
 from norce_integration.settings import LifecycleSettings
 
 if TYPE_CHECKING:
@@ -43,22 +43,6 @@ def components() -> "LifecycleComponents":
     return build_lifecycle(LifecycleSettings.from_env())
 
 
-def _retry_later(parts: "LifecycleComponents", record: SQSRecord, failure: TransientFailure) -> int:
-    receive_count = int(record.attributes.approximate_receive_count or 1)
-    delay = backoff_seconds(
-        receive_count,
-        failure.retry_after,
-        parts.settings.retry_base_seconds,
-        parts.settings.retry_max_seconds,
-    )
-    parts.sqs.change_message_visibility(
-        QueueUrl=parts.settings.lifecycle_queue_url,
-        ReceiptHandle=record.receipt_handle,
-        VisibilityTimeout=delay,
-    )
-    return delay
-
-
 @tracer.capture_method(capture_response=False)
 def process_record(record: SQSRecord) -> str:
     parts = components()
@@ -74,7 +58,16 @@ def process_record(record: SQSRecord) -> str:
     try:
         outcome = parts.processor.process(document)
     except TransientFailure as failure:
-        delay = _retry_later(parts, record, failure)
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        delay = retry_later(
+            parts.sqs,
+            parts.settings.lifecycle_queue_url,
+            record.receipt_handle,
+            receive_count=receive_count,
+            retry_after=failure.retry_after,
+            base_seconds=parts.settings.retry_base_seconds,
+            max_seconds=parts.settings.retry_max_seconds,
+        )
         metrics.add_metric(name="DocumentsRetried", unit=MetricUnit.Count, value=1)
         logger.warning(
             "Document will be retried", extra={"reason": failure.reason, "retry_in_seconds": delay}

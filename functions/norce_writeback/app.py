@@ -15,9 +15,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.adapters.aws.sqs_processing import writeback_from_body
+from norce_integration.adapters.aws.sqs_retry import retry_later
 from norce_integration.observability import LazyTracer
 from norce_integration.processing.ports import Writeback
-from norce_integration.processing.retry import backoff_seconds
 
 if TYPE_CHECKING:
     from norce_integration.adapters.aws.wiring import ProcessingComponents
@@ -38,15 +38,15 @@ def components() -> "ProcessingComponents":
 def _retry_later(parts: "ProcessingComponents", record: dict[str, Any]) -> None:
     """A deferred code comes back after a growing delay (a contact waiting for its company's job needs
     seconds, not the queue's visibility timeout); best effort: without it, the timeout applies."""
-    receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-    delay = backoff_seconds(
-        receive_count, None, parts.settings.retry_base_seconds, parts.settings.retry_max_seconds
-    )
     try:
-        parts.sqs.change_message_visibility(
-            QueueUrl=parts.settings.writeback_queue_url,
-            ReceiptHandle=record["receiptHandle"],
-            VisibilityTimeout=delay,
+        retry_later(
+            parts.sqs,
+            parts.settings.writeback_queue_url,
+            record["receiptHandle"],
+            receive_count=int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")),
+            retry_after=None,
+            base_seconds=parts.settings.retry_base_seconds,
+            max_seconds=parts.settings.retry_max_seconds,
         )
     except Exception:  # noqa: BLE001 - the message still comes back, later
         logger.warning("Could not shorten the retry delay of a write-back message")

@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.adapters.aws.sqs_queue import queued_order_from_body
+from norce_integration.adapters.aws.sqs_retry import retry_later
 from norce_integration.observability import LazyTracer
 from norce_integration.processing.errors import PermanentFailure, TransientFailure
-from norce_integration.processing.retry import backoff_seconds
 from norce_integration.processing.service import Processed
 
 if TYPE_CHECKING:
@@ -55,16 +55,14 @@ def process_record(record: SQSRecord) -> str:
         result = parts.processor.process(message)
     except TransientFailure as failure:
         receive_count = int(record.attributes.approximate_receive_count or 1)
-        delay = backoff_seconds(
-            receive_count,
-            failure.retry_after,
-            parts.settings.retry_base_seconds,
-            parts.settings.retry_max_seconds,
-        )
-        parts.sqs.change_message_visibility(
-            QueueUrl=parts.settings.orders_queue_url,
-            ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=delay,
+        delay = retry_later(
+            parts.sqs,
+            parts.settings.orders_queue_url,
+            record.receipt_handle,
+            receive_count=receive_count,
+            retry_after=failure.retry_after,
+            base_seconds=parts.settings.retry_base_seconds,
+            max_seconds=parts.settings.retry_max_seconds,
         )
         metrics.add_metric(name="OrdersRetried", unit=MetricUnit.Count, value=1)
         logger.warning(

@@ -109,12 +109,12 @@ class LifecycleProcessor:
         if kind is Kind.CREDIT and isinstance(body, Invoice):
             self._check_credit(body, state)
         if maybe_sent and self._already_in_norce(kind, body):
-            self._after_sent(document, body, state)
+            self._after_sent(document, body, state, record)
             self.ledger.finish(document.key, token, DocumentState.SENT, found_in_norce=True)
             self._note(document, "document_found_in_norce")
             return Sent.FOUND_IN_NORCE
         self._send(kind, body)
-        self._after_sent(document, body, state)
+        self._after_sent(document, body, state, record)
         self.ledger.finish(document.key, token, DocumentState.SENT)
         self._note(document, "document_sent")
         return Sent.SENT
@@ -162,13 +162,15 @@ class LifecycleProcessor:
         else:
             self.norce.credit_payment(body)
 
-    def _after_sent(self, document: QueuedDocument, body: Any, state: dict[str, Any]) -> None:
+    def _after_sent(
+        self, document: QueuedDocument, body: Any, state: dict[str, Any], record: dict[str, Any]
+    ) -> None:
         """What Norce now knows of the order (idempotent: every map is keyed by document number)."""
         kind = document.document_kind
         if kind is Kind.STATUS:
             state["status"] = body.OrderStatus
         elif kind is Kind.DELIVERY_NOTE:
-            ordered, parts = self._ordered_lines(document)
+            ordered, parts = self._ordered_lines(record)
             notes = dict(state.get("delivery_notes") or {})
             notes[body.NoteNo] = _delivered_lines(body, ordered, parts, state)
             state["delivery_notes"] = notes
@@ -194,9 +196,8 @@ class LifecycleProcessor:
             AccountId=self.account_id,
         )
 
-    def _ordered_lines(self, document: QueuedDocument) -> tuple[dict[str, Decimal], dict[str, str | None]]:
+    def _ordered_lines(self, record: dict[str, Any]) -> tuple[dict[str, Decimal], dict[str, str | None]]:
         """Ordered quantity and part number per line, from the order as Norce sent it (the archive)."""
-        record = self.records.get(document.order_key) or {}
         items = [item for item in self._archived_order(record).Items or [] if item.LineNo is not None]
         quantities = {str(item.LineNo): item.Quantity or Decimal(0) for item in items}
         parts = {str(item.LineNo): item.ErpPartNo or item.PartNo for item in items}

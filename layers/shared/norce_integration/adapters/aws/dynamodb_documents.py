@@ -1,21 +1,18 @@
 """The lifecycle document ledger (``DOC#{key}``), order index (``REF#``, ``ERPNO#``) and the poll's
 watermark (``WATERMARK#``), all in the orders table."""
 
+import time
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.dynamodb_records import from_dynamo, to_dynamo
-from norce_integration.adapters.aws.errors import unavailable_on_aws_error
+from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.lifecycle.ports import Begun, DocumentState, IndexedOrder, Watermark
 
 DOCUMENT_RETENTION_SECONDS = 400 * 86400  # a repeat "weeks later" is still recognised
 _OPEN = [DocumentState.UNKNOWN.value, DocumentState.WAITING.value, DocumentState.PARKED.value]
-
-
-def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoDbDocumentLedger:
@@ -57,7 +54,7 @@ class DynamoDbDocumentLedger:
                     ReturnValues="ALL_OLD",
                 ).get("Attributes")
             except ClientError as error:
-                if not _condition_failed(error):
+                if not condition_failed(error):
                     raise
                 current = self.get(key) or {}
                 return Begun(False, DocumentState(current["state"]) if "state" in current else None)
@@ -87,7 +84,7 @@ class DynamoDbDocumentLedger:
                     ExpressionAttributeValues=values,
                 )
             except ClientError as error:
-                if not _condition_failed(error):  # another attempt took over: its outcome counts
+                if not condition_failed(error):  # another attempt took over: its outcome counts
                     raise
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -124,8 +121,6 @@ class DynamoDbOrderIndex:
         return None
 
     def remember(self, order: IndexedOrder) -> None:
-        import time  # noqa: PLC0415
-
         item = {
             "order_key": {"S": order.order_key},
             "client_order_ref": {"S": order.client_order_ref},

@@ -5,12 +5,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from norce_integration.adapters.aws.errors import unavailable_on_aws_error
+from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.intake.ports import LedgerEntry, LedgerState
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoDbLedger:
@@ -41,7 +37,7 @@ class DynamoDbLedger:
                 )
                 return None
             except ClientError as error:
-                if not _is_condition_failure(error):
+                if not condition_failed(error):
                     raise
                 old: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
                 return _entry(old) if old else self.get(entry.key)
@@ -101,7 +97,7 @@ class DynamoDbLedger:
                     },
                 )
             except ClientError as error:
-                if not _is_condition_failure(error):
+                if not condition_failed(error):
                     raise
 
     def admit(self, key: str, token: str, response: dict[str, Any]) -> bool:
@@ -122,7 +118,7 @@ class DynamoDbLedger:
                 )
                 return True
             except ClientError as error:
-                if _is_condition_failure(error):
+                if condition_failed(error):
                     return False
                 raise
 

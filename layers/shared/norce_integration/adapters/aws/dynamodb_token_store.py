@@ -8,12 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from norce_integration.adapters.aws.errors import unavailable_on_aws_error
+from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.adapters.http.token_cache import StoredToken
-
-
-def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoDbTokenStore:
@@ -52,7 +48,7 @@ class DynamoDbTokenStore:
                 )
                 return True
             except ClientError as error:
-                if _condition_failed(error):
+                if condition_failed(error):
                     return False
                 raise
 
@@ -78,5 +74,5 @@ class DynamoDbTokenStore:
                     ExpressionAttributeValues={":token": {"S": token}},
                 )
             except ClientError as error:
-                if not _condition_failed(error):
+                if not condition_failed(error):
                     raise

@@ -15,3 +15,8 @@ def unavailable_on_aws_error(what: str) -> Iterator[None]:
         yield
     except (BotoCoreError, ClientError) as error:
         raise DependencyUnavailable(f"{what} failed ({type(error).__name__})") from error
+
+
+def condition_failed(error: ClientError) -> bool:
+    """A DynamoDB conditional write that lost: another writer got there first."""
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

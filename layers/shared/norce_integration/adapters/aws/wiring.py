@@ -50,19 +50,31 @@ def build_authenticator(settings: ReceiverSettings) -> BasicAuthenticator:
     secrets = parameters.SecretsProvider(boto_config=_AWS_CONFIG)
 
     def load() -> list[Credential]:
-        try:
-            secret = secrets.get(
-                settings.credentials_secret_arn, transform="json", max_age=settings.credentials_cache_seconds
-            )
-        except parameters.exceptions.GetParameterError as error:
-            raise DependencyUnavailable("Reading the receiver credentials failed") from error
-        except parameters.exceptions.TransformParameterError as error:
-            raise DependencyUnavailable("The receiver credentials secret is not valid JSON") from error
-        if not isinstance(secret, dict):
-            raise DependencyUnavailable("The receiver credentials secret is not a JSON object")
+        secret = read_json_secret(
+            secrets,
+            settings.credentials_secret_arn,
+            settings.credentials_cache_seconds,
+            "receiver credentials",
+        )
         return credentials_from_secret(secret)
 
     return BasicAuthenticator(load)
+
+
+def read_json_secret(secrets: Any, arn: str, max_age: int, what: str) -> dict[str, Any]:
+    """``what`` from Secrets Manager through a Powertools ``SecretsProvider`` (cached ``max_age`` s): a JSON
+    object, else ``DependencyUnavailable`` (the caller answers 503 and is retried)."""
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - keeps cold start lean
+
+    try:
+        secret = secrets.get(arn, transform="json", max_age=max_age)
+    except parameters.exceptions.GetParameterError as error:
+        raise DependencyUnavailable(f"Reading the {what} failed") from error
+    except parameters.exceptions.TransformParameterError as error:
+        raise DependencyUnavailable(f"The {what} secret is not valid JSON") from error
+    if not isinstance(secret, dict):
+        raise DependencyUnavailable(f"The {what} secret is not a JSON object")
+    return secret
 
 
 @dataclass

@@ -12,7 +12,13 @@ from norce_integration.adapters.aws.dynamodb_documents import (
 from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
 from norce_integration.adapters.aws.s3_archive import S3Archive
 from norce_integration.adapters.aws.sqs_documents import SqsDocumentDeadLetters, SqsDocumentQueue
-from norce_integration.adapters.aws.wiring import _AWS_CONFIG, aws_client, http_erp, http_norce
+from norce_integration.adapters.aws.wiring import (
+    _AWS_CONFIG,
+    aws_client,
+    http_erp,
+    http_norce,
+    read_json_secret,
+)
 from norce_integration.intake.api_keys import ApiKeyAuthenticator, keys_from_secret
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.lifecycle.intake import DocumentIntake
@@ -45,16 +51,9 @@ def build_push(settings: ErpPushSettings) -> PushComponents:
     secrets = parameters.SecretsProvider(boto_config=_AWS_CONFIG)
 
     def load_keys() -> list[str]:
-        try:
-            secret = secrets.get(
-                settings.api_keys_secret_arn, transform="json", max_age=settings.keys_cache_seconds
-            )
-        except parameters.exceptions.GetParameterError as error:
-            raise DependencyUnavailable("Reading the ERP push API keys failed") from error
-        except parameters.exceptions.TransformParameterError as error:
-            raise DependencyUnavailable("The ERP push API key secret is not valid JSON") from error
-        if not isinstance(secret, dict):
-            raise DependencyUnavailable("The ERP push API key secret is not a JSON object")
+        secret = read_json_secret(
+            secrets, settings.api_keys_secret_arn, settings.keys_cache_seconds, "ERP push API keys"
+        )
         try:
             return keys_from_secret(secret)
         except ValueError as error:
