@@ -2,6 +2,7 @@
 API Gateway REST proxy event for the function in-process, and its answer becomes the HTTP response."""
 
 import base64
+import re
 import threading
 import time
 import uuid
@@ -16,7 +17,9 @@ from local.functions import FakeContext
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def proxy_event(request: Request, resource: str, stage: str) -> dict[str, Any]:
+def proxy_event(
+    request: Request, resource: str, stage: str, path_parameters: dict[str, str] | None = None
+) -> dict[str, Any]:
     raw = request.get_data()
     try:
         body, encoded = raw.decode("utf-8"), False
@@ -33,7 +36,7 @@ def proxy_event(request: Request, resource: str, stage: str) -> dict[str, Any]:
         "multiValueHeaders": multi,
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {n: request.args.getlist(n) for n in request.args} or None,
-        "pathParameters": None,
+        "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {
             "resourcePath": resource,
@@ -51,20 +54,43 @@ def proxy_event(request: Request, resource: str, stage: str) -> dict[str, Any]:
     }
 
 
+def _pattern(path: str) -> re.Pattern[str]:
+    """API Gateway's ``/norce/events/{EventType}`` as a regular expression with named groups."""
+    parts = re.split(r"\{(\w+)\}", path)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
+    return re.compile(f"^{regex}$")
+
+
 class LocalApi:
-    """A WSGI app routing (METHOD, path) to handlers; one handler call at a time per route, like one
-    warm Lambda instance (handlers keep per-instance state such as the Powertools resolver)."""
+    """A WSGI app routing (METHOD, path) to handlers, one handler call at a time for the whole API.
+
+    Lambda runs one request per process; here every function shares one process, and Powertools'
+    resolvers keep the current event on their common base class (``BaseRouter.current_event``), so two
+    functions resolving at once would read each other's request. Paths may have API Gateway parameters
+    (``{EventType}``); a literal path wins over a parameterised one."""
 
     def __init__(self, routes: dict[tuple[str, str], tuple[str, Handler]], stage: str = "local") -> None:
         self._routes = routes
         self._stage = stage
-        self._locks = {route: threading.Lock() for route in routes}
+        self._lock = threading.Lock()
+        self._templates = [(route, _pattern(route[1])) for route in routes if "{" in route[1]]
+
+    def _match(self, method: str, path: str) -> tuple[tuple[str, str], dict[str, str]] | None:
+        if (method, path) in self._routes:
+            return (method, path), {}
+        for route, pattern in self._templates:
+            found = pattern.match(path)
+            if route[0] == method and found:
+                return route, found.groupdict()
+        return None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
-        route = (request.method, request.path)
-        if route not in self._routes:
-            known = any(path == request.path for _, path in self._routes)
+        matched = self._match(request.method, request.path)
+        if matched is None:
+            known = any(
+                path == request.path or _pattern(path).match(request.path) for _, path in self._routes
+            )
             status = 405 if known else 404
             message = (
                 b'{"message": "Method Not Allowed"}'
@@ -72,9 +98,10 @@ class LocalApi:
                 else b'{"message": "Missing Authentication Token"}'
             )
             return Response(message, status=status, content_type="application/json")(environ, start_response)
+        route, parameters = matched
         function_name, handler = self._routes[route]
-        event = proxy_event(request, request.path, self._stage)
-        with self._locks[route]:
+        event = proxy_event(request, route[1], self._stage, parameters)
+        with self._lock:
             result = handler(event, FakeContext(function_name))
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()

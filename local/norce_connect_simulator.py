@@ -16,14 +16,24 @@ counted in ``stats`` ("duplicate delivery notes", "double captures", "double ref
 exceed what the order's invoices captured less what was already credited. Query 2.0 serves
 ``Orders/DeliveryNotes`` and ``Orders/Invoices`` (credits are invoices with ``IsCredit``).
 
+Norce Event (``local.norce_event_sender``, ``self.events``): orders placed with ``place_order`` /
+``POST /_orders/place`` (an OrderRequest, stored per ClientOrderRef with an ``OrderId`` from 700000001)
+send OrderReceivedEvent; the first Confirmed / ReadyForPickup / Delivered / PartlyDelivered / Cancelled
+SendOrderStatus of an order sends its Order*Event once; ``PATCH /_customers/<id>`` / ``/_companies/<id>``
+(an edit in Norce Admin) sends Customer/CompanyChangedNotification; a finished import job sends
+JobCompletedEvent. Customers and companies carry ``Updated``; Query 2.0 also serves ``Orders/Orders``
+(placed orders with their Items). Subscriptions and deliveries: ``/_events/subscriptions``,
+``/_events/emit``, ``GET /_events``.
+
 Faults (``POST /_faults``): ``count`` answers ``status`` without processing; ``dropResponses`` processes
 the request completely and then answers 504, as when Norce took a call but the answer was lost.
 Control routes: ``/_calls``, ``/_orders`` (per ClientOrderRef: Statuses, DeliveryNotes, Invoices,
-Credits), ``/_customers``, ``/_companies``, ``/_stats``, ``/_faults``, ``/_reset``.
+Credits), ``/_customers``, ``/_companies``, ``/_stats``, ``/_faults``, ``/_reset``, ``/_events``.
 """
 
 import argparse
 import base64
+import hashlib
 import itertools
 import json
 import re
@@ -33,12 +43,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 
+from local.norce_event_sender import ANY_EVENT, NorceEventSender, delivery_view
 from local.simulator_http import BackgroundServer, Simulator
 
 CONNECT = "/commerce/connect/4.0"
@@ -67,6 +78,25 @@ STATUSES = frozenset(
         "Reserved",
     ]
 )
+# SendOrderStatus statuses that make Norce send an order event (once per order)
+STATUS_EVENTS = {
+    "Confirmed": "OrderConfirmedEvent",
+    "ReadyForPickup": "OrderReadyForPickupEvent",
+    "Delivered": "OrderDeliveredEvent",
+    "PartlyDelivered": "OrderPartlyDeliveredEvent",
+    "Cancelled": "OrderCancelledEvent",
+}
+# Query's Orders/Orders StatusId per status (statuses not listed leave the previous one)
+STATUS_IDS = {
+    "Created": 0,
+    "Allocation": 1,
+    "Confirmed": 2,
+    "Delivered": 4,
+    "Invoiced": 5,
+    "Cancelled": 6,
+    "PartlyDelivered": 8,
+}
+FIRST_ORDER_ID = 700000001
 
 
 @dataclass
@@ -111,6 +141,8 @@ class NorceConnectSimulator(Simulator):
         clock: Callable[[], float] = time.monotonic,
         job_seconds: float = 0.0,
         full_file_key: str = "FullFile",
+        event_time_scale: float = 0.001,
+        client_number: int = 1,
     ) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.application_id = application_id
@@ -133,6 +165,13 @@ class NorceConnectSimulator(Simulator):
         self._job_ids = itertools.count(5001)
         self._entity_ids = itertools.count(1)
         self._lock = threading.RLock()
+        self.client_number = client_number  # Norce's ClientId in event payloads
+        self.events = NorceEventSender(time_scale=event_time_scale)
+        self.placed: dict[str, dict[str, Any]] = {}  # ClientOrderRef -> {"OrderId", "OrderRequest"}
+        self.order_events: set[tuple[str, str]] = set()  # (order key, event type) already sent
+        self._order_ids = itertools.count(FIRST_ORDER_ID)
+        self._job_timers: set[threading.Timer] = set()
+        self._last_stamp = ""
         self.app = self._build_app()
         self.server = BackgroundServer(self.app, port)
 
@@ -157,7 +196,33 @@ class NorceConnectSimulator(Simulator):
             self.faults, self.calls, self.tokens, self.buckets = ConnectFaults(), [], {}, {}
             self.orders, self.customers, self.companies, self.jobs = {}, {}, {}, {}
             self.documents, self.erp_order_refs = {}, {}
+            self.placed, self.order_events = {}, set()
             self.stats.clear()
+            self._cancel_job_timers()
+        self.events.reset()
+
+    def stop(self) -> None:
+        super().stop()
+        with self._lock:
+            self._cancel_job_timers()
+        self.events.stop()
+
+    @property
+    def application_number(self) -> int:
+        return int(self.application_id)
+
+    def _event_ids(self) -> dict[str, Any]:
+        """``ClientId`` and ``ApplicationId``, which every event starts with."""
+        return {"ClientId": self.client_number, "ApplicationId": self.application_number}
+
+    def _stamp(self) -> str:
+        """Under the lock: ``Updated`` now (ISO-8601 UTC, microseconds), strictly later than the last one."""
+        stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+        if stamp <= self._last_stamp:
+            last = datetime.fromisoformat(self._last_stamp)
+            stamp = (last + timedelta(microseconds=1)).isoformat(timespec="microseconds")
+        self._last_stamp = stamp
+        return stamp
 
     def calls_to(self, path: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -261,6 +326,9 @@ class NorceConnectSimulator(Simulator):
                 if body.get("ErpOrderNo") not in (None, ""):
                     sim.erp_order_refs[str(body["ErpOrderNo"])] = str(ref)
                 sim.calls[-1]["status"] = 200
+                event = sim._status_event(str(ref), body)
+            if event is not None:
+                sim.events.emit(*event)
             return jsonify({}), 200
 
         @app.post(f"{CONNECT}/Order/CreateDeliveryNote")
@@ -333,6 +401,44 @@ class NorceConnectSimulator(Simulator):
                 return jsonify(sim.hold("companies", request.get_json(force=True))), 201
             return jsonify(list(sim.companies.values()))
 
+        @app.patch("/_customers/<int:entity_id>")
+        def edit_customer(entity_id: int) -> tuple[Response, int]:
+            return sim._edit_answer("customers", entity_id)
+
+        @app.patch("/_companies/<int:entity_id>")
+        def edit_company(entity_id: int) -> tuple[Response, int]:
+            return sim._edit_answer("companies", entity_id)
+
+        @app.post("/_orders/place")
+        def place_order() -> tuple[Response, int]:
+            body = request.get_json(force=True)
+            if not isinstance(body, dict) or body.get("ClientOrderRef") in (None, ""):
+                return jsonify({"Message": "an OrderRequest object with a ClientOrderRef is required"}), 400
+            placed, new = sim._place(body)
+            return jsonify(placed), 201 if new else 200
+
+        @app.route("/_events/subscriptions", methods=["GET", "POST", "DELETE"])
+        def event_subscriptions() -> tuple[Response, int]:
+            if request.method == "POST":
+                return sim._subscribe(request.get_json(force=True))
+            if request.method == "DELETE":
+                sim.events.unsubscribe_all()
+            return jsonify({k: v.__dict__ for k, v in sim.events.subscriptions.items()}), 200
+
+        @app.post("/_events/emit")
+        def emit_event() -> tuple[Response, int]:
+            body = request.get_json(force=True)
+            if not isinstance(body, dict) or not isinstance(body.get("eventType"), str):
+                return jsonify({"Message": "eventType is required"}), 400
+            payload = body.get("payload")
+            if not isinstance(payload, dict):
+                return jsonify({"Message": "payload must be an object"}), 400
+            return jsonify(delivery_view(sim.events.emit(body["eventType"], payload))), 202
+
+        @app.get("/_events")
+        def events() -> Response:
+            return jsonify([delivery_view(d) for d in sim.events.deliveries])
+
         @app.get("/_stats")
         def stats() -> Response:
             return jsonify(dict(sim.stats))
@@ -375,7 +481,7 @@ class NorceConnectSimulator(Simulator):
     def hold(self, kind: str, entity: dict[str, Any]) -> dict[str, Any]:
         """Add a customer or company as Norce creates it at checkout (no Code yet); returns it with its Id."""
         with self._lock:
-            held = {"Id": next(self._entity_ids), "IsActive": True, **entity}
+            held = {"Id": next(self._entity_ids), "IsActive": True, "Updated": self._stamp(), **entity}
             (self.customers if kind == "customers" else self.companies)[held["Id"]] = held
             return held
 
@@ -428,6 +534,7 @@ class NorceConnectSimulator(Simulator):
                     current = {"Id": next(self._entity_ids), "IsActive": True}
                     store[current["Id"]] = current
                 current.update(written)
+                current["Updated"] = self._stamp()
                 seen.add(current["Id"])
             if header.get(self.full_file_key) is True:
                 for entity_id, entity in store.items():
@@ -444,7 +551,177 @@ class NorceConnectSimulator(Simulator):
                 "log": log,
             }
             self.calls[-1]["status"] = 200
+            self._complete_job_later(job_id)
         return jsonify(job_id), 200
+
+    # -- Norce Event: jobs, edits in Norce Admin, placed orders
+    def _complete_job_later(self, job_id: int) -> None:
+        """Under the lock: JobCompletedEvent when the job finishes (at once with ``job_seconds`` 0)."""
+        if self.job_seconds <= 0:
+            self._complete_job(job_id)
+            return
+        timer = threading.Timer(self.job_seconds, self._complete_job, args=(job_id,))
+        timer.daemon = True
+        self._job_timers.add(timer)
+        timer.start()
+
+    def _complete_job(self, job_id: int) -> None:
+        with self._lock:
+            self._job_timers = {t for t in self._job_timers if t is not threading.current_thread()}
+            job = self.jobs.get(job_id)
+            if job is None:  # reset meanwhile
+                return
+            payload = {**self._event_ids(), "JobId": job_id, "StatusId": 3 if job["fail"] else 2}
+        self.events.emit("JobCompletedEvent", payload)
+
+    def _cancel_job_timers(self) -> None:
+        for timer in self._job_timers:
+            timer.cancel()
+        self._job_timers = set()
+
+    def edit_customer(
+        self, customer_id: int, changes: dict[str, Any], entity_changed: str = "tClientCustomer"
+    ) -> dict[str, Any]:
+        """A person edits a customer in Norce Admin: CustomerChangedNotification. KeyError if unknown."""
+        return self._edit("customers", customer_id, changes, entity_changed)
+
+    def edit_company(
+        self, company_id: int, changes: dict[str, Any], entity_changed: str = "tClientCompany"
+    ) -> dict[str, Any]:
+        """A person edits a company in Norce Admin: CompanyChangedNotification. KeyError if unknown."""
+        return self._edit("companies", company_id, changes, entity_changed)
+
+    def _edit(
+        self, kind: str, entity_id: int, changes: dict[str, Any], entity_changed: str
+    ) -> dict[str, Any]:
+        with self._lock:
+            entity = (self.customers if kind == "customers" else self.companies)[entity_id]
+            entity.update({k: v for k, v in changes.items() if k != "Id"})
+            entity["Updated"] = self._stamp()
+            edited = dict(entity)
+        event_type, id_key = (
+            ("CustomerChangedNotification", "CustomerId")
+            if kind == "customers"
+            else ("CompanyChangedNotification", "CompanyId")
+        )
+        self.events.emit(
+            event_type, {**self._event_ids(), id_key: entity_id, "EntityChanged": entity_changed}
+        )
+        return edited
+
+    def _edit_answer(self, kind: str, entity_id: int) -> tuple[Response, int]:
+        changes = request.get_json(force=True)
+        if not isinstance(changes, dict):
+            return jsonify({"Message": "the body must be an object of fields"}), 400
+        default = "tClientCustomer" if kind == "customers" else "tClientCompany"
+        try:
+            edited = self._edit(kind, entity_id, changes, request.args.get("entityChanged", default))
+        except KeyError:
+            return jsonify({"Message": f"no such {kind[:-1]} {entity_id}"}), 404
+        return jsonify(edited), 200
+
+    def _subscribe(self, body: Any) -> tuple[Response, int]:
+        if not isinstance(body, dict):
+            return jsonify({"Message": "the body must be an object"}), 400
+        event_type, url, headers = (
+            body.get("eventType", ANY_EVENT),
+            body.get("url"),
+            body.get("headers") or {},
+        )
+        if not isinstance(event_type, str) or not isinstance(url, str) or not isinstance(headers, dict):
+            return jsonify({"Message": "eventType and url must be text, headers an object"}), 400
+        self.events.subscribe(event_type, url, {str(k): str(v) for k, v in headers.items()})
+        return jsonify({"eventType": event_type, "url": url, "headers": headers}), 201
+
+    def place_order(self, order_request: dict[str, Any]) -> dict[str, Any]:
+        """A buyer checks out: Norce holds the OrderRequest and sends OrderReceivedEvent (once per ref)."""
+        if order_request.get("ClientOrderRef") in (None, ""):
+            raise ValueError("the OrderRequest needs a ClientOrderRef")
+        return self._place(order_request)[0]
+
+    def _place(self, order_request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """``place_order``, and whether the order is new."""
+        ref = str(order_request["ClientOrderRef"])
+        with self._lock:
+            known = self.placed.get(ref)
+            if known is not None:
+                return {"OrderId": known["OrderId"], "ClientOrderRef": ref}, False
+            order_id = next(self._order_ids)
+            self.placed[ref] = {"OrderId": order_id, "OrderRequest": order_request}
+            payload = {
+                **self._event_ids(),
+                "ClientOrderRef": ref,
+                **_person_fields(order_request),
+                "Source": "WEB",
+            }
+        self.events.emit("OrderReceivedEvent", payload)
+        return {"OrderId": order_id, "ClientOrderRef": ref}, True
+
+    def _order_key(self, ref: str, body: dict[str, Any]) -> str:
+        """Under the lock: the order a status is about; a status sent by ErpOrderNo alone belongs to the
+        order (placed first) that had a status with that ErpOrderNo and its ClientOrderRef."""
+        erp_no = body.get("ErpOrderNo")
+        if ref in self.placed or body.get("ClientOrderRef") not in (None, "") or erp_no in (None, ""):
+            return ref
+        others = [
+            other
+            for other, statuses in self.orders.items()
+            if other != ref and any(str(s.get("ErpOrderNo")) == str(erp_no) for s in statuses)
+        ]
+        return next((o for o in others if o in self.placed), others[0] if others else ref)
+
+    def _status_event(self, ref: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """Under the lock: the Order*Event this status sends, unless the order already had it."""
+        event_type = STATUS_EVENTS.get(body["OrderStatus"])
+        if event_type is None:
+            return None
+        key = self._order_key(ref, body)
+        if (key, event_type) in self.order_events:
+            return None
+        self.order_events.add((key, event_type))
+        placed = self.placed.get(key)
+        known_ref = placed is not None or key != ref or body.get("ClientOrderRef") not in (None, "")
+        erp_no = body.get("ErpOrderNo")
+        return event_type, {
+            **self._event_ids(),
+            "OrderId": placed["OrderId"] if placed else _derived_order_id(key),
+            "OrderNo": str(erp_no) if erp_no not in (None, "") else self._erp_order_no(key),
+            "ClientOrderRef": key if known_ref else None,
+            **_person_fields(placed["OrderRequest"] if placed else {}),
+            "Source": "WEB",
+        }
+
+    def _placed_rows(self) -> list[dict[str, Any]]:
+        """Under the lock: Query's Orders/Orders, one row per placed order."""
+        return [self._placed_row(ref, placed) for ref, placed in self.placed.items()]
+
+    def _placed_row(self, ref: str, placed: dict[str, Any]) -> dict[str, Any]:
+        order = placed["OrderRequest"]
+        person = _person(order)
+        items = [_order_item_row(item) for item in order.get("Items") or [] if isinstance(item, dict)]
+        amounts = [item["LineAmount"] for item in items]
+        return {
+            "Id": placed["OrderId"],
+            "OrderNo": self._erp_order_no(ref),
+            "ClientOrderRef": ref,
+            "CultureCode": order.get("CultureCode"),
+            "CurrencyCode": order.get("CurrencyCode"),
+            "EmailAddress": person.get("Email"),
+            "FirstName": person.get("FirstName"),
+            "LastName": person.get("LastName"),
+            "StatusId": self._status_id(ref),
+            "DeliveryMode": _delivery_mode(order),
+            "DeliveryAddress": _delivery_address(order),
+            "TotalAmount": round(sum(amounts), 2) if amounts and None not in amounts else None,
+            "Items": items,
+        }
+
+    def _status_id(self, ref: str) -> int:
+        """Query's StatusId: of the last status that has one, 0 (Created) before any."""
+        ids = [
+            STATUS_IDS[s["OrderStatus"]] for s in self.orders.get(ref, []) if s["OrderStatus"] in STATUS_IDS
+        ]
+        return ids[-1] if ids else 0
 
     # -- the order lifecycle: delivery notes, invoices (captures), credits (refunds)
     def _documents_of(self, ref: str) -> dict[str, list[dict[str, Any]]]:
@@ -631,9 +908,11 @@ class NorceConnectSimulator(Simulator):
             return jsonify({"Message": "applicationId header is required"}), 400
         matches = _odata_filter(request.args.get("$filter", ""))
         top = int(request.args.get("$top", "100"))
-        if entity_set in ("Orders/DeliveryNotes", "Orders/Invoices"):
+        if entity_set in ("Orders/DeliveryNotes", "Orders/Invoices", "Orders/Orders"):
             with self._lock:
-                rows = self._lifecycle_rows(entity_set)
+                rows = (
+                    self._placed_rows() if entity_set == "Orders/Orders" else self._lifecycle_rows(entity_set)
+                )
             return jsonify({"value": [row for row in rows if matches(row)][:top]}), 200
         store = {"Customers/Companies": self.companies, "Customers/Customers": self.customers}.get(entity_set)
         if store is None:
@@ -698,7 +977,68 @@ def _total_of(invoice: dict[str, Any]) -> Decimal:
     )
 
 
+def _person(order: dict[str, Any]) -> dict[str, Any]:
+    """The buyer of an OrderRequest: SellTo's Person, else BillTo's (a B2B SellTo may have none)."""
+    for party in ("SellTo", "BillTo"):
+        person = (order.get(party) or {}).get("Person")
+        if isinstance(person, dict):
+            return person
+    return {}
+
+
+def _person_fields(order: dict[str, Any]) -> dict[str, Any]:
+    """The person fields of Norce's order events (None when unknown)."""
+    person = _person(order)
+    return {name: person.get(name) for name in ("Email", "CellPhone", "FirstName", "LastName")}
+
+
+def _derived_order_id(ref: str) -> int:
+    """A stable OrderId for an order never placed here (above the placed orders' range)."""
+    return 900_000_000 + int.from_bytes(hashlib.sha256(ref.encode()).digest()[:4], "big")
+
+
+def _delivery_mode(order: dict[str, Any]) -> str | None:
+    """Best effort: the OrderRequest's ShippingAdvice.DeliveryMethodCode, or ShippingInfo.DeliveryMethod."""
+    for section, name in (("ShippingAdvice", "DeliveryMethodCode"), ("ShippingInfo", "DeliveryMethod")):
+        value = (order.get(section) or {}).get(name)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _delivery_address(order: dict[str, Any]) -> dict[str, Any] | None:
+    """ShipTo's Person address in Query's names, else the buyer's."""
+    person = (order.get("ShipTo") or {}).get("Person")
+    address = (person if isinstance(person, dict) else _person(order)).get("Address")
+    if not isinstance(address, dict):
+        return None
+    return {
+        name: address.get(name)
+        for name in ("Line1", "Line2", "CareOf", "ZipCode", "City", "Region", "Country")
+    }
+
+
+def _order_item_row(item: dict[str, Any]) -> dict[str, Any]:
+    """An OrderRequest item as a Query order row item; LineAmount incl. VAT, None when not computable."""
+    quantity = _decimal(item.get("Quantity"))
+    price = _decimal(item.get("UnitPrice"))
+    vat = _decimal(item.get("UnitVat"))
+    rate = _decimal(item.get("VatRate"))
+    if vat is None and price is not None and rate is not None:
+        vat = price * rate / 100
+    amount = None
+    if quantity is not None and price is not None:
+        amount = float(round(quantity * (price + (vat or 0)), 2))
+    return {
+        "PartNo": item.get("PartNo") or item.get("ErpPartNo"),
+        "Name": item.get("Name") or item.get("Description"),
+        "Quantity": float(quantity) if quantity is not None else None,
+        "LineAmount": amount,
+    }
+
+
 def _query_row(entity_set: str, entity: dict[str, Any]) -> dict[str, Any]:
+    """A held entity in Query's names; ``Updated`` (and every other field) is carried as held."""
     row = {k: v for k, v in entity.items() if k != "Code"}
     row["CompanyCode" if entity_set.endswith("Companies") else "CustomerCode"] = entity.get("Code")
     return row

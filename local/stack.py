@@ -32,7 +32,7 @@ LOCAL_PROCESSING_CONFIG = {
     "routes": [{"target": "default"}],
 }
 
-_SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction")
+_SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction", "EventProcessorFunction")
 SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
 
 
@@ -59,11 +59,16 @@ class LocalStack:
     username: str = field(default_factory=lambda: os.environ.get("NORCE_LOCAL_USER", "norce"))
     password: str = field(default_factory=lambda: os.environ.get("NORCE_LOCAL_PASSWORD", "norce-local"))
     erp_push_key: str = field(default_factory=lambda: os.environ.get("ERP_PUSH_LOCAL_KEY", "erp-push-local"))
+    events_key: str = field(
+        default_factory=lambda: os.environ.get("NORCE_EVENTS_LOCAL_KEY", "norce-events-local")
+    )
     state_dir: Path = ROOT / ".local-state"
     erp_db: str | None = None  # None: a fresh in-memory ERP; a path keeps the ERP's data across runs
     processors: int = 2  # concurrent order/lifecycle processor instances (MaximumConcurrency locally)
     retry_base_seconds: float = 1.0  # processor backoff, compressed for the local stack
     retry_max_seconds: float = 4.0
+    change_settle_seconds: int = 1  # a burst of Norce change notifications waits this long (10 s deployed)
+    subscribe_events: bool = True  # the Norce simulator posts its events to our webhook, like Norce Admin
     log_to_files: bool = True
 
     aws: LocalAws = field(init=False)
@@ -96,6 +101,7 @@ class LocalStack:
 
     def start(self) -> "LocalStack":
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox.unlink(missing_ok=True)
         template = load_template()
         self.aws = LocalAws(self.aws_port)
         self.aws.start()
@@ -119,6 +125,7 @@ class LocalStack:
                 "ReceiverCredentialsSecret": {"username": self.username, "password": self.password},
                 "ErpApiKeySecret": {"apiKey": self.erp.api_key},
                 "ErpPushKeysSecret": {"apiKey": self.erp_push_key},
+                "NorceEventsKeysSecret": {"apiKey": self.events_key},
                 "NorceConnectSecret": {
                     "client_id": self.norce.client_id,
                     "client_secret": self.norce.client_secret,
@@ -156,11 +163,32 @@ class LocalStack:
                     function.logical_id,
                     _schedule_route(handler),
                 )
+        routes[("GET", "/_local/mail")] = ("LocalMail", self._mail_route)
         self._api_app = LocalApi(routes)
         self._api = BackgroundServer(self._api_app, self.api_port).start()
         for poller in self.pollers:
             poller.start()
+        if self.subscribe_events:
+            self.norce.events.subscribe(
+                "*", f"{self.api_url}/norce/events/{{EventType}}", {"X-Api-Key": self.events_key}
+            )
         return self
+
+    @property
+    def outbox(self) -> Path:
+        """Where the event processor captures the e-mails it would send (none is sent locally)."""
+        return self.state_dir / f"mail-{self.api_port}.jsonl"
+
+    def mail(self) -> list[dict[str, Any]]:
+        """The captured e-mails: to, subject, event type, ClientOrderRef, language, text (and html)."""
+        from norce_integration.adapters.outbox_notifier import read_outbox  # noqa: PLC0415 - the layer's
+
+        return read_outbox(self.outbox)
+
+    def _mail_route(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        fields = ("to", "subject", "event_type", "client_order_ref", "language", "text", "sent_at")
+        mail = [{name: message.get(name) for name in fields} for message in self.mail()]
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(mail)}
 
     def stop(self) -> None:
         for poller in self.pollers:
@@ -208,6 +236,9 @@ class LocalStack:
             "POWERTOOLS_METRICS_NAMESPACE": "NorceErpIntegrationLocal",
             "RETRY_BASE_SECONDS": str(self.retry_base_seconds),
             "RETRY_MAX_SECONDS": str(self.retry_max_seconds),
+            "NOTIFIER": "outbox",
+            "LOCAL_OUTBOX": str(self.outbox),
+            "CHANGE_SETTLE_SECONDS": str(self.change_settle_seconds),
         }
 
     def _load(self, function: Any, service: str) -> tuple[ModuleType, Any]:
@@ -230,10 +261,14 @@ class LocalStack:
                 f"ERP push         POST {self.api_url}/erp/CreateInvoice (and /SendOrderStatus, "
                 f"/CreateDeliveryNote, /CreditPayment)   (X-Api-Key {self.erp_push_key})",
                 f"ERP poll         POST {self.api_url}/_local/schedules/ErpPollFunction   (runs it once now)",
+                f"Norce events     POST {self.api_url}/norce/events/{{EventType}}   "
+                f"(X-Api-Key {self.events_key}; the Norce simulator posts its events here)",
+                f"Customer e-mail  GET  {self.api_url}/_local/mail   (captured, never sent)",
                 f"ERP simulator    {self.erp.url}   (X-Api-Key {self.erp.api_key}; GET /orders, /documents)",
                 f"Norce Connect    {self.norce.connect_url}   (GET {self.norce.url}/_calls)",
                 f"Orders queue     {self.resource('OrdersQueue')}",
                 f"Lifecycle queue  {self.resource('LifecycleQueue')}",
+                f"Events queue     {self.resource('EventsQueue')}",
                 f"Ledger table     {self.resource('OrdersTable')}",
                 f"Archive bucket   {self.resource('OrderArchiveBucket')}",
                 f"Handler logs     {self.state_dir / 'logs'}",

@@ -174,6 +174,7 @@ def other_events() -> dict[str, dict]:
         "norce_writeback/sqs-codes.json": sqs_event(codes, "writeback"),
         "norce_writeback/sqs-b2b-company-and-contact.json": sqs_event(b2b_codes, "writeback"),
         **lifecycle_events(),
+        **event_events(),
     }
 
 
@@ -238,6 +239,72 @@ def lifecycle_events() -> dict[str, dict]:
         "lifecycle_processor/sqs-invoice.json": event,
         "erp_poll/scheduled.json": SCHEDULED_POLL,
     }
+
+
+NORCE_EVENTS = PAYLOADS / "norce-events"
+EVENTS_KEY = "norce-events-local"
+
+
+def norce_event(
+    path: str,
+    body: dict | str,
+    key: str | None = EVENTS_KEY,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict:
+    """``POST /norce/events...`` as Norce Event posts it: JSON, the static ``X-Api-Key`` header."""
+    text = body if isinstance(body, str) else json.dumps(body, indent=2)
+    extra = ({"X-Api-Key": key} if key else {}) | (headers or {})
+    event = api_event(text, "application/json; charset=utf-8", None, path, extra)
+    event["headers"]["User-Agent"] = event["multiValueHeaders"]["User-Agent"][0] = "Norce-Event"
+    if path.startswith("/norce/events/"):
+        event["resource"] = event["requestContext"]["resourcePath"] = "/norce/events/{EventType}"
+        event["pathParameters"] = {"EventType": path.rsplit("/", 1)[1]}
+    if query:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()}
+    return event
+
+
+def event_events() -> dict[str, dict]:
+    """``events/event_receiver/``: every Norce event type, and each way a request can go wrong."""
+    payloads = {path.stem: json.loads(path.read_text()) for path in sorted(NORCE_EVENTS.glob("*.json"))}
+    samples = {
+        f"event_receiver/post-{name}.json": norce_event(f"/norce/events/{name}", body)
+        for name, body in payloads.items()
+    }
+    confirmed = payloads["OrderConfirmedEvent"]
+    samples |= {
+        "event_receiver/post-type-in-header.json": norce_event(
+            "/norce/events", confirmed, headers={"x-norce-event-type": "orderconfirmedevent"}
+        ),
+        "event_receiver/post-type-in-query.json": norce_event(
+            "/norce/events", confirmed, query={"norceEventType": "OrderConfirmedEvent"}
+        ),
+        "event_receiver/post-unknown-type.json": norce_event(
+            "/norce/events/SomethingNewEvent", {"ClientId": 1}
+        ),
+        "event_receiver/post-invalid-body.json": norce_event(
+            "/norce/events/JobCompletedEvent", {"ClientId": 1, "JobId": "not-a-number"}
+        ),
+        "event_receiver/post-wrong-key.json": norce_event(
+            "/norce/events/OrderConfirmedEvent", confirmed, key="not-the-key"
+        ),
+        "event_receiver/post-no-key.json": norce_event(
+            "/norce/events/OrderConfirmedEvent", confirmed, key=None
+        ),
+    }
+    queued = [
+        {
+            "event_type": name,
+            "body": payloads[name],
+            "received_at": 1732450000.0,
+            "event_key": f"{name}#sample",
+        }
+        for name in ("OrderConfirmedEvent", "CustomerChangedNotification", "JobCompletedEvent")
+    ]
+    samples["event_processor/sqs-events.json"] = sqs_event(queued, "events")
+    return samples
 
 
 def main() -> None:

@@ -115,6 +115,8 @@ SETTINGS_OF = {
     "ErpPushFunction": "ErpPushSettings",
     "ErpPollFunction": "ErpPollSettings",
     "LifecycleProcessorFunction": "LifecycleSettings",
+    "EventReceiverFunction": "EventReceiverSettings",
+    "EventProcessorFunction": "EventProcessorSettings",
 }
 
 
@@ -124,7 +126,13 @@ def test_each_function_gets_the_environment_its_code_requires(function, monkeypa
         if name.isupper() and name not in ("PATH", "HOME"):
             monkeypatch.delenv(name, raising=False)
     variables = RESOURCES[function]["Properties"]["Environment"]["Variables"]
-    numeric = {"NORCE_ACCOUNT_ID", "MAX_ORDER_BYTES", "ORDER_RECORD_TTL_DAYS", "DOCUMENT_WAIT_SECONDS"}
+    numeric = {
+        "NORCE_ACCOUNT_ID",
+        "MAX_ORDER_BYTES",
+        "ORDER_RECORD_TTL_DAYS",
+        "DOCUMENT_WAIT_SECONDS",
+        "CHANGE_SETTLE_SECONDS",
+    }
     for name in variables:
         value = "1" if name in numeric else "{}" if name == "ERP_TARGETS" else "https://set.example/"
         monkeypatch.setenv(name, value)
@@ -205,3 +213,39 @@ def test_the_lifecycle_queue_keeps_each_orders_documents_in_order_and_parks_on_a
     poll = RESOURCES["ErpPollFunction"]["Properties"]
     assert poll["ReservedConcurrentExecutions"] == 1  # one watermark, one poll at a time
     assert poll["Events"]["Poll"]["Properties"]["State"] == {"Ref": "ErpPollState"}
+
+
+def test_norce_events_are_received_on_the_typed_and_the_untyped_route_and_answered_within_5_seconds():
+    receiver = RESOURCES["EventReceiverFunction"]["Properties"]
+    routes = {(e["Properties"]["Path"], e["Properties"]["Method"]) for e in receiver["Events"].values()}
+    assert routes == {("/norce/events/{EventType}", "post"), ("/norce/events", "post")}
+    assert receiver["Timeout"] <= 5
+
+
+def test_the_event_processor_reports_partial_batches_and_parks_on_an_alarmed_dlq():
+    event = RESOURCES["EventProcessorFunction"]["Properties"]["Events"]["Events"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = RESOURCES["EventsQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * RESOURCES["EventProcessorFunction"]["Properties"]["Timeout"]
+    alarm = RESOURCES["EventsDeadLetterQueueNotEmptyAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "QueueName"]}
+
+
+def test_the_event_processor_may_send_email_only_from_the_configured_sender():
+    statements = RESOURCES["EventProcessorFunction"]["Properties"]["Policies"][0]["Statement"]
+    [ses] = [s for s in statements if s["Action"] == "ses:SendEmail"]
+    assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "NotificationSender"}}}
+
+
+def test_the_template_outputs_the_url_to_paste_into_norce_admin_for_each_handled_event_type():
+    outputs = yaml.safe_load(re.sub(r"!\w+", "", TEMPLATE_TEXT))["Outputs"]
+    for name in (
+        "OrderReceivedEvent",
+        "OrderConfirmedEvent",
+        "OrderReadyForPickupEvent",
+        "CustomerChangedNotification",
+        "CompanyChangedNotification",
+        "JobCompletedEvent",
+    ):
+        assert outputs[f"{name}Url"]["Value"].endswith(f"/norce/events/{name}")

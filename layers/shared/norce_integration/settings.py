@@ -183,3 +183,86 @@ class LifecycleSettings:
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
         )
+
+
+def _names(value: str | None) -> frozenset[str] | None:
+    """A comma-separated list; empty or ``*`` means every value (None)."""
+    names = frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+    return None if not names or "*" in names else names
+
+
+@dataclass(frozen=True, slots=True)
+class EventReceiverSettings:
+    """Norce Event's webhook (``event_receiver``): the events queue, its DLQ and the valid API keys."""
+
+    events_queue_url: str
+    events_dlq_url: str
+    api_keys_secret_arn: str
+    keys_cache_seconds: int
+    optional_notifications: str
+    change_delay_seconds: int
+
+    @classmethod
+    def from_env(cls) -> "EventReceiverSettings":
+        return cls(
+            events_queue_url=_env("EVENTS_QUEUE_URL"),
+            events_dlq_url=_env("EVENTS_DLQ_URL"),
+            api_keys_secret_arn=_env("NORCE_EVENTS_KEYS_SECRET_ARN"),
+            keys_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            optional_notifications=os.environ.get("OPTIONAL_NOTIFICATIONS", ""),
+            change_delay_seconds=int(os.environ.get("CHANGE_SETTLE_SECONDS", "10")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventProcessorSettings:
+    """The event processor (``event_processor``): Query, the ERP, the mail service and the records."""
+
+    orders_table: str
+    events_queue_url: str
+    events_dlq_url: str
+    norce: NorceConnectSettings
+    query_version: str
+    erp: ErpTarget
+    optional_notifications: str
+    notifier: str  # "ses", or "outbox" (the local stack: captured in a file, never sent)
+    sender: str
+    reply_to: tuple[str, ...]
+    configuration_set: str | None
+    outbox_path: str
+    default_language: str
+    shop_name: str
+    customer_entities: frozenset[str] | None
+    company_entities: frozenset[str] | None
+    retry_base_seconds: float
+    retry_max_seconds: float
+    secrets_cache_seconds: int
+
+    @classmethod
+    def from_env(cls) -> "EventProcessorSettings":
+        notifier = os.environ.get("NOTIFIER", "ses")
+        return cls(
+            orders_table=_env("ORDERS_TABLE"),
+            events_queue_url=_env("EVENTS_QUEUE_URL"),
+            events_dlq_url=_env("EVENTS_DLQ_URL"),
+            norce=NorceConnectSettings.from_env(),
+            query_version=os.environ.get("NORCE_QUERY_VERSION", "2.0"),
+            erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
+            optional_notifications=os.environ.get("OPTIONAL_NOTIFICATIONS", ""),
+            notifier=notifier,
+            sender=_env("NOTIFICATION_SENDER")
+            if notifier == "ses"
+            else os.environ.get("NOTIFICATION_SENDER", ""),
+            reply_to=tuple(
+                r.strip() for r in os.environ.get("NOTIFICATION_REPLY_TO", "").split(",") if r.strip()
+            ),
+            configuration_set=os.environ.get("SES_CONFIGURATION_SET") or None,
+            outbox_path=os.environ.get("LOCAL_OUTBOX", ""),
+            default_language=os.environ.get("DEFAULT_LANGUAGE", "en"),
+            shop_name=os.environ.get("SHOP_NAME", ""),
+            customer_entities=_names(os.environ.get("SYNC_CUSTOMER_ENTITIES")),
+            company_entities=_names(os.environ.get("SYNC_COMPANY_ENTITIES")),
+            retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
+            retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
+            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+        )

@@ -162,32 +162,31 @@ def http_erp(target: ErpTarget, max_age: int) -> "Erp":
     return HttpErp(target.base_url, str(_secret(target.api_key_secret_arn, max_age)["apiKey"]))
 
 
-def http_norce(
-    settings: "NorceConnectSettings", dynamodb: Any, table: str, max_age: int
-) -> "tuple[NorceConnect, NorceQuery]":
-    """Norce Connect and Query over HTTP with one auth: OAuth2 with the token shared through the orders
-    table (one token for both APIs), or legacy Basic."""
+def norce_auth(settings: "NorceConnectSettings", dynamodb: Any, table: str, max_age: int) -> dict[str, Any]:
+    """``NorceHttp``'s auth arguments: OAuth2 with the token shared through the orders table (one token
+    for Connect and Query, whichever function asks), or legacy Basic."""
     from norce_integration.adapters.aws.dynamodb_token_store import DynamoDbTokenStore  # noqa: PLC0415
-    from norce_integration.adapters.http.norce_connect import (  # noqa: PLC0415
-        HttpNorceConnect,
-        NorceHttp,
-        oauth_token_fetcher,
-    )
-    from norce_integration.adapters.http.norce_query import HttpNorceQuery  # noqa: PLC0415
+    from norce_integration.adapters.http.norce_connect import oauth_token_fetcher  # noqa: PLC0415
     from norce_integration.adapters.http.token_cache import TokenCache  # noqa: PLC0415
 
     secret = _secret(settings.credentials_secret_arn, max_age)
-    auth: dict[str, Any]
     if settings.auth_mode == "basic":
-        auth = {"basic": (str(secret["application_id"]), str(secret["secret_key"]))}
-    else:
-        client_id = str(secret["client_id"])
-        fetch = oauth_token_fetcher(
-            settings.identity_url, client_id, str(secret["client_secret"]), settings.scope
-        )
-        auth = {
-            "tokens": TokenCache(fetch, DynamoDbTokenStore(dynamodb, table, f"norce-connect#{client_id}"))
-        }
+        return {"basic": (str(secret["application_id"]), str(secret["secret_key"]))}
+    client_id = str(secret["client_id"])
+    fetch = oauth_token_fetcher(
+        settings.identity_url, client_id, str(secret["client_secret"]), settings.scope
+    )
+    return {"tokens": TokenCache(fetch, DynamoDbTokenStore(dynamodb, table, f"norce-connect#{client_id}"))}
+
+
+def http_norce(
+    settings: "NorceConnectSettings", dynamodb: Any, table: str, max_age: int
+) -> "tuple[NorceConnect, NorceQuery]":
+    """Norce Connect and Query over HTTP with one auth (``norce_auth``)."""
+    from norce_integration.adapters.http.norce_connect import HttpNorceConnect, NorceHttp  # noqa: PLC0415
+    from norce_integration.adapters.http.norce_query import HttpNorceQuery  # noqa: PLC0415
+
+    auth = norce_auth(settings, dynamodb, table, max_age)
     connect = HttpNorceConnect(settings.connect_url, application_id=settings.application_id, **auth)
     query = HttpNorceQuery(NorceHttp(settings.query_url, application_id=settings.application_id, **auth))
     return connect, query

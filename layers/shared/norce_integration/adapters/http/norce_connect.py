@@ -153,6 +153,11 @@ class HttpNorceConnect:
             self._http.call("GET", "Job/Get", Retry.ALWAYS, params={"id": job_id}).json()
         )
 
+    def job_log(self, job_id: int) -> list[dict[str, Any]]:
+        """``Job/GetLog``: ``[{SeverityId, Message, TimeStamp, ImportedRow}]`` (idempotent, retried)."""
+        lines = self._http.call("GET", "Job/GetLog", Retry.ALWAYS, params={"id": job_id}).json()
+        return [line for line in lines or [] if isinstance(line, dict)]
+
     def create_delivery_note(self, note: DeliveryNote) -> None:
         self._http.call("POST", "Order/CreateDeliveryNote", Retry.IF_REFUSED, json=_body(note))
 

@@ -1,0 +1,107 @@
+"""event_receiver: Norce Event's webhook, ``POST /norce/events/{EventType}``, or ``POST /norce/events`` with
+the type in an ``x-norce-event-type`` header or a ``norceEventType`` query parameter (as Norce's event
+compatibility kit reads it; names compare case-insensitively).
+
+Norce waits at most 5 seconds and retries anything but a 2xx for 22 hours, so the answer is fast and a
+200 whenever a retry could not change it: queued; a type we do not act on or do not know (counted); a body
+that can never be valid (parked on the DLQ with the reason, alarmed). 401 for a wrong or missing
+``X-Api-Key``; 503 only when our own queue or secret failed, so that Norce retries.
+"""
+
+import json
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from norce_integration.events.intake import Outcome
+from norce_integration.intake.ports import DependencyUnavailable
+from norce_integration.observability import LazyTracer
+from norce_integration.settings import EventReceiverSettings
+
+if TYPE_CHECKING:
+    from norce_integration.adapters.aws.wiring_events import ReceiverComponents
+
+logger = Logger()
+metrics = Metrics()
+tracer = LazyTracer()
+app = APIGatewayRestResolver()
+JSON = "application/json"
+TYPE_HEADER, TYPE_PARAMETER = "x-norce-event-type", "norceEventType"
+
+
+@cache
+def components() -> "ReceiverComponents":
+    from norce_integration.adapters.aws.wiring_events import build_event_receiver  # noqa: PLC0415
+
+    return build_event_receiver(EventReceiverSettings.from_env())
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=headers)
+
+
+def _header(name: str) -> str | None:
+    headers = app.current_event.headers or {}
+    return next((value for key, value in headers.items() if key.lower() == name), None)
+
+
+def _receive(named_type: str | None) -> Response:
+    if not components().authenticator.is_authorized(_header("x-api-key")):
+        metrics.add_metric(name="EventAuthenticationFailures", unit=MetricUnit.Count, value=1)
+        logger.warning("Norce event refused: missing or wrong API key")
+        return _json(401, {"Message": "A valid X-Api-Key header is required"})
+    taken = components().intake.take(named_type, app.current_event.decoded_body or "")
+    name = taken.event_type or "Unknown"
+    if taken.outcome is Outcome.UNKNOWN_TYPE:
+        metrics.add_metric(name="EventsUnknownType", unit=MetricUnit.Count, value=1)
+        logger.warning("Norce event of an unknown type acknowledged", extra={"reason": taken.reason})
+    elif taken.outcome is Outcome.PARKED:
+        metrics.add_metric(name="EventsInvalid", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Norce event not valid for its type: parked", extra={"event_type": name, "reason": taken.reason}
+        )
+    else:
+        metrics.add_metric(name=f"Events{taken.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.info("Norce event acknowledged", extra={"event_type": name, "outcome": taken.outcome.value})
+    if taken.event_key:
+        logger.set_correlation_id(taken.event_key)
+    return _json(200, {"EventType": name, "Outcome": taken.outcome.value})
+
+
+@app.post("/norce/events/<event_type>")
+@tracer.capture_method(capture_response=False)
+def receive_typed(event_type: str) -> Response:
+    return _receive(event_type)
+
+
+@app.post("/norce/events")
+@tracer.capture_method(capture_response=False)
+def receive_untyped() -> Response:
+    parameters = app.current_event.query_string_parameters or {}
+    return _receive(_header(TYPE_HEADER) or parameters.get(TYPE_PARAMETER))
+
+
+@app.exception_handler(DependencyUnavailable)
+def dependency_unavailable(error: DependencyUnavailable) -> Response:
+    logger.warning("A dependency is unavailable; Norce will retry", extra={"reason": str(error)})
+    metrics.add_metric(name="EventsUnavailable", unit=MetricUnit.Count, value=1)
+    return _json(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "5"})
+
+
+@app.exception_handler(Exception)
+def unexpected_error(error: Exception) -> Response:
+    # Nothing was queued: ask Norce to retry, and never answer with a stack trace.
+    logger.exception("Unexpected error while receiving a Norce event")
+    metrics.add_metric(name="EventsUnexpectedErrors", unit=MetricUnit.Count, value=1)
+    return _json(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "5"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

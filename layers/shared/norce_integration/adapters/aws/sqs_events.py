@@ -1,0 +1,46 @@
+"""The events queue (SQS standard) and its dead-letter queue.
+
+Standard, not FIFO: events of different orders and customers need no order between them, and a change
+notification waits ``delay_seconds`` on the queue so that a burst is read from Norce once (``events.sync``).
+"""
+
+from typing import Any
+
+from norce_integration.adapters.aws.errors import unavailable_on_aws_error
+from norce_integration.events.envelope import QueuedEvent
+
+MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
+
+
+class SqsEventQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, event: QueuedEvent, delay_seconds: int = 0) -> None:
+        with unavailable_on_aws_error("Queueing the event"):
+            self._client.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=event.as_json(),
+                DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)),
+                MessageAttributes={
+                    "EventType": {"DataType": "String", "StringValue": event.event_type},
+                    "EventKey": {"DataType": "String", "StringValue": event.event_key},
+                },
+            )
+
+
+class SqsEventDeadLetters:
+    """Parks an event that cannot succeed on the events DLQ with its reason (alarmed; redrive to replay)."""
+
+    def __init__(self, client: Any, dlq_url: str) -> None:
+        self._client = client
+        self._dlq_url = dlq_url
+
+    def park(self, body: str, reason: str) -> None:
+        with unavailable_on_aws_error("Parking the event in the dead-letter queue"):
+            self._client.send_message(
+                QueueUrl=self._dlq_url,
+                MessageBody=body,
+                MessageAttributes={"FailureReason": {"DataType": "String", "StringValue": reason[:1000]}},
+            )

@@ -1,0 +1,127 @@
+"""In-memory adapters of the event ports, for tests and benchmarks (same rules as the AWS ones)."""
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from norce_integration.events.envelope import QueuedEvent
+from norce_integration.events.ports import Claim, Email, SyncState
+from norce_integration.events.views import CompanyView, CustomerView, OrderView
+
+
+@dataclass
+class MemoryEventQueue:
+    sent: list[tuple[QueuedEvent, int]] = field(default_factory=list)
+
+    def send(self, event: QueuedEvent, delay_seconds: int = 0) -> None:
+        self.sent.append((event, delay_seconds))
+
+
+@dataclass
+class MemoryEventDeadLetters:
+    parked: list[tuple[str, str]] = field(default_factory=list)
+
+    def park(self, body: str, reason: str) -> None:
+        self.parked.append((body, reason))
+
+
+@dataclass
+class CapturingNotifier:
+    sent: list[Email] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def send(self, email: Email) -> str:
+        self.sent.append(email)
+        return f"memory-{next(self._ids)}"
+
+
+class MemoryNotificationLedger:
+    def __init__(self, lease_seconds: float = 180) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self._lease = lease_seconds
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, now: float) -> Claim:
+        with self._lock:
+            item = self.items.get(key)
+            if item is None:
+                self.items[key] = {"state": "SENDING", "lease_until": now + self._lease}
+                return Claim.CLAIMED
+            if item["state"] == "SENT":
+                return Claim.SENT
+            if item["state"] == "SENDING" and item["lease_until"] > now:
+                return Claim.BUSY
+            item["state"] = "IN_DOUBT"
+            return Claim.IN_DOUBT
+
+    def sent(self, key: str, message_id: str, now: float) -> None:
+        with self._lock:
+            self.items[key] = {"state": "SENT", "message_id": message_id, "sent_at": now}
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            if self.items.get(key, {}).get("state") == "SENDING":
+                del self.items[key]
+
+
+class MemorySyncStates:
+    def __init__(self) -> None:
+        self.items: dict[str, SyncState] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> SyncState | None:
+        return self.items.get(key)
+
+    def save(self, key: str, state: SyncState, expected_version: int | None) -> bool:
+        with self._lock:
+            current = self.items.get(key)
+            if (current.version if current else None) != expected_version:
+                return False
+            self.items[key] = state
+            return True
+
+
+@dataclass
+class MemoryJobRecords:
+    jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def complete(self, job_id: int, status: str, status_id: int, errors: list[str], at: float) -> bool:
+        known = job_id in self.jobs
+        self.jobs.setdefault(job_id, {}).update(
+            status=status, status_id=status_id, job_errors=errors, finished_at=at
+        )
+        return known
+
+
+@dataclass
+class MemoryEventQuery:
+    customers: dict[int, CustomerView] = field(default_factory=dict)
+    companies: dict[int, CompanyView] = field(default_factory=dict)
+    orders: list[OrderView] = field(default_factory=list)
+    calls: int = 0
+
+    def customer(self, customer_id: int) -> CustomerView | None:
+        self.calls += 1
+        return self.customers.get(customer_id)
+
+    def company(self, company_id: int) -> CompanyView | None:
+        self.calls += 1
+        return self.companies.get(company_id)
+
+    def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None:
+        self.calls += 1
+        for order in self.orders:
+            if (order_id is not None and order.order_id == order_id) or (
+                client_order_ref and order.client_order_ref == client_order_ref
+            ):
+                return order
+        return None
+
+
+@dataclass
+class MemoryJobLog:
+    logs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def job_log(self, job_id: int) -> list[dict[str, Any]]:
+        return self.logs.get(job_id, [])

@@ -1,0 +1,27 @@
+"""What handling one event came to (each is a metric ``Events{Outcome}`` and a log line)."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    SENT = "sent"  # the e-mail went out
+    ALREADY_SENT = "already_sent"  # Norce redelivered, or a retry after the e-mail went out
+    IN_DOUBT = "in_doubt"  # an attempt died while sending: not sent again (at most once)
+    NO_RECIPIENT = "no_recipient"
+    FILTERED = "filtered"  # an EntityChanged value we do not sync
+    COALESCED = "coalesced"  # a later read of Norce already covered this notification
+    UNCHANGED = "unchanged"  # Norce holds what we last wrote
+    UPDATED = "updated"  # the ERP was updated
+    NO_CODE = "no_code"  # not in the ERP (no Code in Norce): nothing to update
+    NOT_IN_NORCE = "not_in_norce"
+    ERP_NEWER = "erp_newer"  # the ERP changed after Norce did: never overwritten
+    JOB_SUCCEEDED = "job_succeeded"
+    JOB_FAILED = "job_failed"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: Outcome
+    detail: str = ""  # why, for the log (no personal data)

@@ -1,0 +1,41 @@
+"""Handling a queued Norce event: read it again, and hand it to the flow its type belongs to."""
+
+from dataclasses import dataclass
+
+from norce_integration.events.contracts import (
+    CompanyChangedNotification,
+    CustomerChangedNotification,
+    InvalidEvent,
+    JobCompletedEvent,
+    parse_event,
+)
+from norce_integration.events.envelope import QueuedEvent
+from norce_integration.events.jobs import JobCompletion
+from norce_integration.events.notify import NotificationService
+from norce_integration.events.outcomes import Handled, Outcome
+from norce_integration.events.sync import ChangeSync
+from norce_integration.events.types import Action, action_for
+from norce_integration.processing.errors import PermanentFailure
+
+
+@dataclass
+class EventProcessor:
+    notify: frozenset[str]
+    notifications: NotificationService
+    changes: ChangeSync
+    jobs: JobCompletion
+
+    def process(self, queued: QueuedEvent) -> Handled:
+        """``TransientFailure``: retry later; ``PermanentFailure``: park with the reason."""
+        try:
+            event = parse_event(queued.event_type, queued.body)
+        except InvalidEvent as error:  # e.g. redriven before the fix
+            raise PermanentFailure(error.reason) from error
+        action = action_for(queued.event_type, self.notify)
+        if action is Action.NOTIFY:
+            return self.notifications.handle(queued.event_type, event)
+        if isinstance(event, CustomerChangedNotification | CompanyChangedNotification):
+            return self.changes.handle(event, queued.received_at)
+        if isinstance(event, JobCompletedEvent):
+            return self.jobs.handle(event)
+        return Handled(Outcome.IGNORED, f"{queued.event_type} is not acted on")
