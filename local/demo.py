@@ -4,9 +4,12 @@ Norce's order sender (simulated, with Norce's retry rule, time compressed) sends
 JSON and as XML, duplicates, a conflict, a broken and a malformed order, wrong credentials, a new
 customer, a B2B order for a new company (only Name and VatNo), an order while the endpoint is
 unreachable and one while the ERP is down; then the demo waits for processing, takes the first order
-through its lifecycle (delivered in two parts, invoiced, partly credited; pushed and polled), and shows
+through its lifecycle (delivered in two parts, invoiced, partly credited; pushed and polled), shows what
+Norce Event posted for the orders and the customer e-mails they produced, edits a customer in Norce Admin
+(the change reaches the ERP), and shows
 the ERP orders, companies and contacts, what Norce received, the ledger and the queues. Exit code 1 if
-any order was lost or created twice, a company appears twice, or a document reached Norce twice.
+any order was lost or created twice, a company appears twice, a document reached Norce twice, or an
+e-mail is missing or went out twice.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from local.demo_events import run_events
 from local.demo_lifecycle import run_lifecycle
 from local.norce_order_sender import Delivery, NorceOrderSender
 from local.stack import LocalStack
@@ -63,6 +67,8 @@ class Demo:
         sender: NorceOrderSender | None = None,
         **options: Any,
     ) -> Delivery:
+        if ref and content_type == "application/json":  # the buyer checks out: Norce holds the order
+            self.stack.norce.place_order(json.loads(body))
         delivery = (sender or self.sender).send(body, content_type, **options)
         self.out(f"\n## {title}")
         for attempt in delivery.attempts[:3]:
@@ -131,6 +137,7 @@ class Demo:
         )
         self._wait_for_processing()
         self.problems += run_lifecycle(stack, "REF12345", self.out)
+        self.problems += run_events(stack, self.accepted, self.out)
         self._report()
         return 1 if self.problems else 0
 
@@ -217,7 +224,13 @@ class Demo:
             trail = " > ".join(entry["event"] for entry in item.get("trail", []))
             out(f"   {item['pk']:<60} {item.get('state')}/{item.get('processing_state', '-')}  {trail}")
         sqs = stack.aws.client("sqs")
-        for name in ("OrdersQueue", "OrdersDeadLetterQueue", "WritebackQueue", "LifecycleQueue"):
+        for name in (
+            "OrdersQueue",
+            "OrdersDeadLetterQueue",
+            "WritebackQueue",
+            "LifecycleQueue",
+            "EventsQueue",
+        ):
             attributes = sqs.get_queue_attributes(QueueUrl=stack.resource(name), AttributeNames=["All"])[
                 "Attributes"
             ]
