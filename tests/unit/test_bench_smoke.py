@@ -35,3 +35,10 @@ def test_processor_benchmarks_run():
 def test_artifact_cold_start_benchmark_runs_once():
     figures = cold_start_artifact.run(runs=1)  # ~4 s: copies the artifact, starts moto, two processes
     assert positive(figures) and any("receiver / peer" in f.name for f in figures)
+
+
+def test_events_benchmark_runs():
+    from bench import events  # noqa: PLC0415
+
+    figures = events.run(scale=0.02)
+    assert positive(figures) and any("warm ack" in f.name for f in figures)
