@@ -19,8 +19,10 @@ from norce_integration.adapters.aws.wiring_events import build_event_processor
 from norce_integration.adapters.memory_events import CapturingNotifier, MemoryEventQuery, MemoryJobLog
 from norce_integration.adapters.memory_processing import InMemoryErp
 from norce_integration.erp.model import ErpCustomer
+from norce_integration.erp.ports import ErpUnavailable
 from norce_integration.events.ports import Claim, Email, NotifierUnavailable, SyncState
 from norce_integration.events.views import CustomerView, OrderLineView, OrderView
+from norce_integration.norce.ports import NorceUnavailable
 from norce_integration.settings import EventProcessorSettings
 from tests.support.aws import ReceiverResources, Serialized
 from tests.support.handlers import EVENTS, FakeLambdaContext, load_event, load_function
@@ -300,3 +302,41 @@ def test_sync_states_on_dynamodb_refuse_a_stale_writer(world):
     assert not states.save("SYNC#customer#1", SyncState(2.0, None, 1), None)
     assert states.save("SYNC#customer#1", SyncState(3.0, None, 2), 1)
     assert states.get("SYNC#customer#1") == SyncState(3.0, None, 2)
+
+
+class QueryDown(MemoryEventQuery):
+    def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None:
+        raise NorceUnavailable("Norce Query answered 503")
+
+
+def test_query_down_for_good_ends_on_the_dlq_after_the_retries_with_the_event_intact(world):
+    world.processor.components().processor.notifications.query = QueryDown()
+    body = json.loads(load_event("event_receiver/post-OrderConfirmedEvent.json")["body"])
+    world.post("post-OrderConfirmedEvent.json")
+    for _ in range(4):  # maxReceiveCount 3: the fourth receive finds it moved to the DLQ
+        world.process()
+        time.sleep(1.1)  # the backoff set on the message's visibility
+    [parked] = world.parked()
+    assert json.loads(parked["Body"])["body"] == body  # nothing lost: redrive replays it as it came
+    assert world.notifier.sent == []
+
+
+class ErpDown(InMemoryErp):
+    """Down without a Retry-After (the in-memory ERP asks for 60 s), so the test's 1 s backoff applies."""
+
+    def find_customer(self, **keys: Any) -> ErpCustomer | None:
+        if self.down:
+            raise ErpUnavailable("ERP answered 503")
+        return super().find_customer(**keys)
+
+
+def test_an_erp_outage_is_retried_until_the_change_is_written(world):
+    erp = ErpDown(customers={"C10001": ErpCustomer(code="C10001", first_name="Old")}, down=True)
+    world.processor.components().processor.changes.erp = erp
+    world.query.customers[1] = CustomerView(1, "C10001", "anna@example.com", "Anna")
+    world.post("post-CustomerChangedNotification.json")
+    assert len(world.process()["batchItemFailures"]) == 1
+    erp.down = False
+    time.sleep(1.1)
+    world.drain()
+    assert erp.customers["C10001"].first_name == "Anna"
