@@ -266,3 +266,46 @@ class EventProcessorSettings:
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSettings:
+    """The scheduled imports (``erp_import``): the ERP read, Norce written, and how."""
+
+    orders_table: str
+    norce: NorceConnectSettings
+    erp: ErpTarget
+    customer_fields: tuple[str, ...] | None
+    company_fields: tuple[str, ...] | None
+    application_key: str | None
+    accounts: bool
+    shrink_limit: float
+    overlap_seconds: float
+    max_records_per_job: int
+    job_lead_seconds: float
+    full_file_key: str
+    full_file_in: str
+    secrets_cache_seconds: int
+
+    @classmethod
+    def from_env(cls) -> "ImportSettings":
+        def fields(name: str) -> tuple[str, ...] | None:
+            chosen = tuple(f.strip() for f in os.environ.get(name, "").split(",") if f.strip())
+            return chosen or None
+
+        return cls(
+            orders_table=_env("ORDERS_TABLE"),
+            norce=NorceConnectSettings.from_env(),
+            erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
+            customer_fields=fields("IMPORT_CUSTOMER_FIELDS"),
+            company_fields=fields("IMPORT_COMPANY_FIELDS"),
+            application_key=os.environ.get("IMPORT_APPLICATION_KEY") or None,
+            accounts=os.environ.get("IMPORT_ACCOUNTS", "false").strip().lower() in ("1", "true", "yes"),
+            shrink_limit=float(os.environ.get("SHRINK_GUARD_LIMIT", "0.10")),
+            overlap_seconds=float(os.environ.get("DELTA_OVERLAP_SECONDS", "300")),
+            max_records_per_job=int(os.environ.get("MAX_RECORDS_PER_JOB", "200000")),
+            job_lead_seconds=float(os.environ.get("JOB_LEAD_SECONDS", "3600")),
+            full_file_key=os.environ.get("NORCE_FULL_FILE_KEY", "FullFile"),
+            full_file_in=os.environ.get("NORCE_FULL_FILE_IN", "stormconnect-header"),
+            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+        )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from norce_integration.events.envelope import QueuedEvent
-from norce_integration.events.ports import Claim, Email, SyncState
+from norce_integration.events.ports import Claim, Email, RecordedJob, SyncState
 from norce_integration.events.views import CompanyView, CustomerView, OrderView
 
 
@@ -85,13 +85,24 @@ class MemorySyncStates:
 @dataclass
 class MemoryJobRecords:
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    open: dict[int, float] = field(default_factory=dict)
 
-    def complete(self, job_id: int, status: str, status_id: int, errors: list[str], at: float) -> bool:
-        known = job_id in self.jobs
+    def complete(
+        self, job_id: int, status: str, status_id: int, errors: list[str], at: float
+    ) -> RecordedJob | None:
+        before = dict(self.jobs.get(job_id, {}))
         self.jobs.setdefault(job_id, {}).update(
             status=status, status_id=status_id, job_errors=errors, finished_at=at
         )
-        return known
+        self.open.pop(job_id, None)
+        if not before:
+            return None
+        return RecordedJob(
+            before.get("kind"), before.get("mode"), before.get("records"), before.get("started_at")
+        )
+
+    def open_jobs(self) -> dict[int, float]:
+        return dict(self.open)
 
 
 @dataclass

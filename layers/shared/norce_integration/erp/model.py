@@ -47,6 +47,13 @@ class ErpCustomer(ErpModel):
     address: ErpAddress | None = None
     is_active: bool = True
     changed_at: datetime | None = None
+    # What a scheduled import also carries (docs/imports.md): more companies, price lists, delivery
+    # addresses, login accounts; ``anonymised`` (GDPR): never sent to Norce with personal data again.
+    company_codes: list[str] | None = None
+    price_lists: list[str] | None = None
+    delivery_addresses: list[ErpAddress] | None = None
+    accounts: list[dict[str, Any]] | None = None
+    anonymised: bool = False
 
 
 class ErpCompany(ErpModel):
@@ -67,6 +74,9 @@ class ErpCompany(ErpModel):
     address: ErpAddress | None = None
     is_active: bool = True
     changed_at: datetime | None = None
+    price_lists: list[str] | None = None
+    delivery_addresses: list[ErpAddress] | None = None
+    contact_codes: list[str] | None = None  # customer codes of its contacts
 
 
 class ErpOrderLine(ErpModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from norce_integration.events.contracts import JobCompletedEvent
 from norce_integration.events.outcomes import Handled, Outcome
 from norce_integration.events.ports import JobLog, JobRecords
+from norce_integration.imports.ports import FullImports
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 from norce_integration.processing.errors import TransientFailure
 
@@ -29,20 +30,29 @@ MAX_ERROR_LINES = 50
 
 @dataclass
 class JobCompletion:
+    """The end of a job, told by JobCompletedEvent or found by the job follower's ``Job/Get``."""
+
     jobs: JobRecords
     log: JobLog
+    full_imports: FullImports | None = None
     clock: Callable[[], float] = field(default=time.time)
 
     def handle(self, event: JobCompletedEvent) -> Handled:
-        status = JOB_STATUSES.get(event.StatusId, f"Status{event.StatusId}")
-        errors = self._errors(event.JobId) if event.StatusId in FAILED else []
-        ours = self.jobs.complete(event.JobId, status, event.StatusId, errors, self.clock())
-        origin = "" if ours else " (a job this integration did not start)"
-        if event.StatusId in FAILED:
-            return Handled(
-                Outcome.JOB_FAILED, f"job {event.JobId} {status}, {len(errors)} error lines{origin}"
+        return self.finish(event.JobId, event.StatusId)
+
+    def finish(self, job_id: int, status_id: int) -> Handled:
+        status = JOB_STATUSES.get(status_id, f"Status{status_id}")
+        errors = self._errors(job_id) if status_id in FAILED else []
+        recorded = self.jobs.complete(job_id, status, status_id, errors, self.clock())
+        origin = "" if recorded else " (a job this integration did not start)"
+        if status_id in FAILED:
+            return Handled(Outcome.JOB_FAILED, f"job {job_id} {status}, {len(errors)} error lines{origin}")
+        if recorded and recorded.mode == "full" and recorded.kind and self.full_imports:
+            # A full import Norce completed is the shrink guard's reference; it supersedes failed ones.
+            self.full_imports.full_succeeded(
+                recorded.kind, recorded.records or 0, job_id, recorded.started_at or 0.0
             )
-        return Handled(Outcome.JOB_SUCCEEDED, f"job {event.JobId} {status}{origin}")
+        return Handled(Outcome.JOB_SUCCEEDED, f"job {job_id} {status}{origin}")
 
     def _errors(self, job_id: int) -> list[str]:
         try:

@@ -91,9 +91,27 @@ class SyncStates(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedJob:
+    """What ``JOB#{id}`` said of a job we started: ``kind`` customers/companies, ``mode`` full/delta/
+    write-back, how many records it carried, when it was started."""
+
+    kind: str | None
+    mode: str | None
+    records: int | None
+    started_at: float | None
+
+
 class JobRecords(Protocol):
-    def complete(self, job_id: int, status: str, status_id: int, errors: list[str], at: float) -> bool:
-        """Record the job's end; returns whether we had started the job (a record existed)."""
+    def complete(
+        self, job_id: int, status: str, status_id: int, errors: list[str], at: float
+    ) -> RecordedJob | None:
+        """Record the job's end (and take it off the open jobs); what was recorded when it started, or
+        None for a job this integration did not start (it gets a record now)."""
+        ...
+
+    def open_jobs(self) -> dict[int, float]:
+        """Jobs started and not known to be finished: job id -> started at."""
         ...
 
 

@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.dynamodb_jobs import JOB_RETENTION_SECONDS
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
-from norce_integration.events.ports import Claim, SyncState
+from norce_integration.events.ports import Claim, RecordedJob, SyncState
 
 MAIL_RETENTION_SECONDS = 400 * 86400
 SYNC_RETENTION_SECONDS = 400 * 86400
@@ -130,13 +130,23 @@ class DynamoDbSyncStates:
 
 
 class DynamoDbJobRecords:
-    """Completes ``JOB#{id}``; a job we did not start (another integration's) gets a record too."""
+    """Completes ``JOB#{id}``; a job we did not start (another integration's) gets a record too. The
+    jobs not known to be finished are a map in one item, ``JOBS#OPEN`` (job ids are few at a time)."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
-    def complete(self, job_id: int, status: str, status_id: int, errors: list[str], at: float) -> bool:
+    def open_jobs(self) -> dict[int, float]:
+        with unavailable_on_aws_error("Reading the open import jobs"):
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": {"S": OPEN_JOBS}}, ConsistentRead=True
+            ).get("Item", {})
+        return {int(name[1:]): float(value["N"]) for name, value in item.get("jobs", {}).get("M", {}).items()}
+
+    def complete(
+        self, job_id: int, status: str, status_id: int, errors: list[str], at: float
+    ) -> RecordedJob | None:
         values: dict[str, Any] = {
             ":status": {"S": status},
             ":status_id": {"N": str(status_id)},
@@ -155,6 +165,50 @@ class DynamoDbJobRecords:
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="ALL_OLD",
             ).get("Attributes", {})
-        return "job_id" in old
+            forget_open_job(self._client, self._table, job_id)
+        if "job_id" not in old:
+            return None
+        number = lambda name: float(old[name]["N"]) if name in old else None  # noqa: E731
+        records = number("records")
+        return RecordedJob(
+            old.get("kind", {}).get("S"),
+            old.get("mode", {}).get("S"),
+            int(records) if records is not None else None,
+            number("started_at"),
+        )
+
+
+OPEN_JOBS = "JOBS#OPEN"
+
+
+def remember_open_job(client: Any, table: str, job_id: int, started_at: float) -> None:
+    """Put a started job on ``JOBS#OPEN`` (the follower polls these until they finish)."""
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": OPEN_JOBS}},
+        UpdateExpression="SET jobs = if_not_exists(jobs, :empty)",
+        ExpressionAttributeValues={":empty": {"M": {}}},
+    )
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": OPEN_JOBS}},
+        UpdateExpression="SET jobs.#job = :started",
+        ExpressionAttributeNames={"#job": f"j{job_id}"},
+        ExpressionAttributeValues={":started": {"N": str(started_at)}},
+    )
+
+
+def forget_open_job(client: Any, table: str, job_id: int) -> None:
+    try:
+        client.update_item(
+            TableName=table,
+            Key={"pk": {"S": OPEN_JOBS}},
+            UpdateExpression="REMOVE jobs.#job",
+            ConditionExpression="attribute_exists(jobs)",
+            ExpressionAttributeNames={"#job": f"j{job_id}"},
+        )
+    except ClientError as error:
+        if not condition_failed(error):
+            raise

@@ -32,6 +32,9 @@ class DynamoDbJobTracker:
                 TableName=self._table,
                 Item={name: self._serialize(to_dynamo(value)) for name, value in item.items()},
             )
+            from norce_integration.adapters.aws.dynamodb_events import remember_open_job  # noqa: PLC0415
+
+            remember_open_job(self._client, self._table, job_id, at)
 
     def record_codes(self, kind: str, codes: list[str], job_id: int) -> None:
         for code in codes:

@@ -96,6 +96,7 @@ def build_event_processor(
         DynamoDbNotificationLedger,
         DynamoDbSyncStates,
     )
+    from norce_integration.adapters.aws.dynamodb_imports import DynamoDbImportStore  # noqa: PLC0415
     from norce_integration.events.jobs import JobCompletion  # noqa: PLC0415
     from norce_integration.events.notifications import TemplateRenderer  # noqa: PLC0415
     from norce_integration.events.notify import NotificationService  # noqa: PLC0415
@@ -130,6 +131,10 @@ def build_event_processor(
             customer_entities=settings.customer_entities,
             company_entities=settings.company_entities,
         ),
-        jobs=JobCompletion(DynamoDbJobRecords(dynamodb, settings.orders_table), job_log),
+        jobs=JobCompletion(
+            DynamoDbJobRecords(dynamodb, settings.orders_table),
+            job_log,
+            full_imports=DynamoDbImportStore(dynamodb, settings.orders_table),
+        ),
     )
     return ProcessorComponents(processor, SqsEventDeadLetters(sqs, settings.events_dlq_url), sqs, settings)

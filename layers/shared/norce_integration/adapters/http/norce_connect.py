@@ -9,7 +9,7 @@ transient failure; ImportCustomers/ImportCompanies (a job per call), CreateDeliv
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import requests
@@ -25,6 +25,7 @@ from norce_integration.contracts.connect import (
     OrderStatusUpdate,
 )
 from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
+from norce_integration.imports.config import Entity
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 
 
@@ -97,7 +98,11 @@ class NorceHttp:
         self._application_id = application_id
         self._caller = caller or HttpCaller(_unavailable, _rejected)
 
-    def call(self, method: str, path: str, retry: Retry, **kwargs: Any) -> requests.Response:
+    def call(
+        self, method: str, path: str, retry: Retry, replayable: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        """``replayable=False`` for a streamed body: it cannot be sent twice, so an expired token is renewed
+        and reported as unavailable (the caller makes the body again) instead of retried here."""
         extra_headers = kwargs.pop("headers", {})
         for attempt in (1, 2):
             token = self._tokens.get() if self._tokens else None
@@ -112,6 +117,8 @@ class NorceHttp:
                 return response
             if token and self._tokens and attempt == 1:  # expired or revoked early: get a new one, once
                 self._tokens.invalidate(token)
+                if not replayable:
+                    raise NorceUnavailable(f"Norce: {method} {path} answered 401: token renewed, send again")
                 continue
             raise NorceRejected(f"Norce: {method} {path} answered 401: check the Norce credentials")
         raise AssertionError("unreachable")  # pragma: no cover
@@ -167,9 +174,17 @@ class HttpNorceConnect:
     def credit_payment(self, credit: Invoice) -> None:
         self._http.call("POST", "Order/CreditPayment", Retry.IF_REFUSED, json=_body(credit))
 
-    def _import(
-        self, path: str, entities: list[dict[str, Any]], header: ImportHeader, full_file: bool
+    def import_stream(
+        self, entity: Entity, body: Iterable[bytes], header: ImportHeader, full_file: bool
     ) -> int:
+        """A scheduled import: the body (a JSON array) is sent chunked while it is made; never retried here
+        (it cannot be replayed): the import run makes it again."""
+        path = "Customer/ImportCustomers" if entity is Entity.CUSTOMERS else "Customer/ImportCompanies"
+        headers = self._import_headers(header, full_file) | {"Content-Type": "application/json"}
+        response = self._http.call("POST", path, Retry.NEVER, replayable=False, data=body, headers=headers)
+        return _job_id(response.json())
+
+    def _import_headers(self, header: ImportHeader, full_file: bool) -> dict[str, str]:
         stormconnect = _body(header)
         headers = {}
         if self._full_file_in == "stormconnect-header":
@@ -177,6 +192,12 @@ class HttpNorceConnect:
         else:
             headers[self._full_file_key] = "true" if full_file else "false"
         headers["X-StormConnect-Header"] = json.dumps(stormconnect, separators=(",", ":"))
+        return headers
+
+    def _import(
+        self, path: str, entities: list[dict[str, Any]], header: ImportHeader, full_file: bool
+    ) -> int:
+        headers = self._import_headers(header, full_file)
         response = self._http.call("POST", path, Retry.IF_REFUSED, json=entities, headers=headers)
         return _job_id(response.json())
 

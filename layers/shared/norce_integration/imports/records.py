@@ -1,0 +1,122 @@
+"""ERP customers and companies as Norce's import entities, one record at a time, or a reason to skip it.
+
+Names are Connect's Customer Service 4.0 (``Customer``, ``Company``, ``Address``: ``AddressLine1``,
+``CountryCode``, …). Only the fields the import writes (the header's *FieldsThatAreSet*) are put in a
+record. A customer the ERP marks anonymised (GDPR) keeps its Code and nothing personal: its personal fields
+go as null, so Norce clears them and never gets them back from us.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from norce_integration.erp.model import ErpAddress, ErpCompany, ErpCustomer
+from norce_integration.imports.config import Entity, ImportConfig
+from norce_integration.imports.seen import SeenCodes
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+PERSONAL = (
+    "EmailAddress",
+    "FirstName",
+    "LastName",
+    "PhoneNumber",
+    "CellPhoneNumber",
+    "InvoiceAddress",
+    "DeliveryAddresses",
+    "Accounts",
+)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    code: str | None
+    reason: str  # never the record's personal data
+
+
+def address(value: ErpAddress | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "AddressLine1": value.line1,
+        "AddressLine2": value.line2,
+        "CareOf": value.care_of,
+        "ZipCode": value.zip_code,
+        "City": value.city,
+        "Region": value.region,
+        "CountryCode": value.country,
+    }
+
+
+def _codes(values: list[str] | None) -> list[dict[str, str]] | None:
+    return None if values is None else [{"Code": value} for value in values]
+
+
+class RecordWriter:
+    """Checks and maps the records of one import run; remembers the codes it has sent (duplicates)."""
+
+    def __init__(self, entity: Entity, config: ImportConfig) -> None:
+        self.entity = entity
+        self.fields = config.fields(entity)
+        self._application_key = config.application_key
+        self._seen = SeenCodes()
+
+    def record(self, entity: ErpCustomer | ErpCompany) -> bytes | Skipped:
+        """The record's JSON, or why it is skipped."""
+        if isinstance(entity, ErpCustomer):
+            problem = self._customer_problem(entity)
+        else:
+            problem = None if entity.code else "no Code"
+        if problem:
+            return Skipped(entity.code, problem)
+        if entity.code and not self._seen.add(entity.code):
+            return Skipped(entity.code, "Code already sent in this run (duplicated in the ERP)")
+        body = self._customer(entity) if isinstance(entity, ErpCustomer) else self._company(entity)
+        return _dumps({name: body.get(name) for name in self.fields}).encode()
+
+    def _customer_problem(self, customer: ErpCustomer) -> str | None:
+        if customer.anonymised:
+            return None if customer.code else "anonymised and without Code"
+        if not customer.code and not customer.email:
+            return "neither Code nor e-mail"
+        if customer.email and not EMAIL.match(customer.email):
+            return "invalid e-mail address"
+        return None
+
+    def _customer(self, customer: ErpCustomer) -> dict[str, Any]:
+        companies = customer.company_codes or ([customer.company_code] if customer.company_code else None)
+        body: dict[str, Any] = {
+            "Code": customer.code,
+            "ApplicationKey": self._application_key,
+            "EmailAddress": customer.email,
+            "FirstName": customer.first_name,
+            "LastName": customer.last_name,
+            "PhoneNumber": customer.phone,
+            "CellPhoneNumber": customer.cell_phone,
+            "InvoiceAddress": address(customer.address),
+            "DeliveryAddresses": [address(a) for a in customer.delivery_addresses or []] or None,
+            "Companies": _codes(companies),
+            "PriceLists": _codes(customer.price_lists),
+            "Accounts": customer.accounts,
+            "IsActive": customer.is_active,
+        }
+        if customer.anonymised:
+            body.update(dict.fromkeys(PERSONAL))
+        return body
+
+    def _company(self, company: ErpCompany) -> dict[str, Any]:
+        return {
+            "Code": company.code,
+            "ApplicationKey": self._application_key,
+            "OrganizationNo": company.organization_no,
+            "Name": company.name,
+            "VatNo": company.vat_no,
+            "EmailAddress": company.email,
+            "PhoneNumber": company.phone,
+            "InvoiceAddress": address(company.address),
+            "DeliveryAddresses": [address(a) for a in company.delivery_addresses or []] or None,
+            "Customers": _codes(company.contact_codes),
+            "PriceLists": _codes(company.price_lists),
+            "IsActive": company.is_active,
+        }

@@ -1,0 +1,169 @@
+"""One import run: lock, read the ERP, stream to Norce, record the job, move the watermark, report.
+
+- **Delta**: what changed since the watermark less an overlap (clock skew), full-import flag off; split
+  into several jobs past ``max_records_per_job``. The watermark (the newest ``changed_at`` read) moves only
+  after Norce has accepted every job of the run.
+- **Full**: everything in one job with the flag on (Norce deactivates what it does not name); never split.
+  The shrink guard refuses it, before its last byte, when it is more than ``shrink_limit`` smaller than
+  the last full import Norce completed (or empty), unless ``force``.
+- Norce refusing (429/503) or the connection failing: the run is made again from the ERP, a few times.
+  The ERP failing on any page: the request is aborted, nothing is imported, the run fails and the next
+  one starts from the same watermark.
+"""
+
+import contextlib
+import itertools
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from norce_integration.contracts.connect import ImportHeader
+from norce_integration.erp.model import ErpCompany, ErpCustomer
+from norce_integration.erp.ports import ErpError
+from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest
+from norce_integration.imports.ports import ErpExport, Importer, ImportStore, RunSummary, StartedJob
+from norce_integration.imports.records import RecordWriter
+from norce_integration.imports.stream import ImportBody
+from norce_integration.norce.ports import NorceRejected, NorceUnavailable
+
+LOCK_LEASE_SECONDS = 960  # longer than the function's 15 minutes: a crashed run's lock runs out
+
+
+class ShrinkGuardTripped(Exception):
+    pass
+
+
+class NothingToSend(Exception):
+    """A delta request whose every record was skipped: aborted rather than sent as an empty job."""
+
+
+def _not_empty(count: int) -> None:
+    if count == 0:
+        raise NothingToSend
+
+
+@dataclass
+class ImportRunner:
+    erp: ErpExport
+    norce: Importer
+    store: ImportStore
+    config: ImportConfig
+    attempts: int = 3
+    clock: Callable[[], float] = field(default=time.time)
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    def run(self, request: RunRequest) -> RunSummary:
+        summary = RunSummary(request.entity, request.mode, self.clock())
+        owner = uuid.uuid4().hex
+        if not self.store.lock(request.entity, owner, summary.started_at, LOCK_LEASE_SECONDS):
+            summary.outcome, summary.reason = "locked", f"another {request.entity} import is running"
+            return self._finish(summary, save=False)
+        try:
+            self._attempts(request, summary)
+        finally:
+            self.store.unlock(request.entity, owner)
+        return self._finish(summary)
+
+    def _attempts(self, request: RunRequest, summary: RunSummary) -> None:
+        for attempt in range(1, self.attempts + 1):
+            fresh = RunSummary(request.entity, request.mode, summary.started_at)
+            try:
+                self._once(request, fresh)
+            except NorceUnavailable as error:
+                if attempt == self.attempts:
+                    self._failed(summary, fresh, f"Norce Connect unavailable: {error}")
+                    return
+                self.sleep(min(error.retry_after or 2.0 * attempt, 30.0))
+                continue
+            except ShrinkGuardTripped as error:
+                self._copy(fresh, summary, "refused_by_shrink_guard", str(error))
+            except ErpError as error:
+                self._failed(summary, fresh, f"the ERP failed while it was read: {error}")
+            except NorceRejected as error:
+                self._failed(summary, fresh, f"Norce refused the import: {error}")
+            else:
+                self._copy(fresh, summary, fresh.outcome, fresh.reason)
+            return
+
+    def _once(self, request: RunRequest, summary: RunSummary) -> None:
+        state = self.store.state(request.entity)
+        since = None
+        if request.mode is Mode.DELTA and state.delta_watermark is not None:
+            since = state.delta_watermark - timedelta(seconds=self.config.overlap_seconds)
+            summary.since = since.isoformat()
+        source = self._export(request.entity, since)
+        writer = RecordWriter(request.entity, self.config)
+        header = self._header(request.entity)
+        if request.mode is Mode.FULL:
+            body = ImportBody(
+                source, writer, summary, before_end=self._guard(request, state.last_full_records)
+            )
+            self._send(request, body, header, summary)
+            summary.outcome = "sent"
+            return
+        latest = None
+        while (first := next(source, None)) is not None:
+            body = ImportBody(
+                itertools.chain([first], source),
+                writer,
+                summary,
+                limit=self.config.max_records_per_job,
+                before_end=_not_empty,
+            )
+            with contextlib.suppress(NothingToSend):  # all skipped: no job, no watermark move (read again)
+                self._send(request, body, header, summary)
+            latest = max(filter(None, (latest, body.latest)), default=None)
+            if body.exhausted:
+                break
+        if summary.job_ids and latest is not None:
+            self.store.move_watermark(request.entity, latest)
+            summary.watermark = latest.isoformat()
+        summary.outcome = "sent" if summary.job_ids else "nothing_to_send"
+
+    def _send(self, request: RunRequest, body: ImportBody, header: ImportHeader, summary: RunSummary) -> None:
+        job_id = self.norce.import_stream(request.entity, body.chunks(), header, request.mode is Mode.FULL)
+        summary.sent += body.count
+        summary.job_ids.append(job_id)
+        self.store.job_started(StartedJob(job_id, request.entity, request.mode, body.count, self.clock()))
+
+    def _guard(self, request: RunRequest, last_good: int | None) -> Callable[[int], None]:
+        def check(count: int) -> None:
+            if request.force:
+                return
+            if count == 0:
+                raise ShrinkGuardTripped("the full import is empty: it would deactivate everything")
+            if last_good and count < last_good * (1 - self.config.shrink_limit):
+                raise ShrinkGuardTripped(
+                    f"{count} records is more than {self.config.shrink_limit:.0%} below the last full "
+                    f"import's {last_good}: it would deactivate real {request.entity}; force it to send it"
+                )
+
+        return check
+
+    def _export(self, entity: Entity, since: datetime | None) -> Iterator[ErpCustomer | ErpCompany]:
+        if entity is Entity.CUSTOMERS:
+            return iter(self.erp.export_customers(since))
+        return iter(self.erp.export_companies(since))
+
+    def _header(self, entity: Entity) -> ImportHeader:
+        fields = list(self.config.fields(entity))
+        if entity is Entity.CUSTOMERS:
+            return ImportHeader(AccountId=self.config.account_id, CustomerFieldsThatAreSet=fields)
+        return ImportHeader(AccountId=self.config.account_id, CompanyFieldsThatAreSet=fields)
+
+    @staticmethod
+    def _copy(source: RunSummary, target: RunSummary, outcome: str, reason: str | None) -> None:
+        target.sent, target.skipped, target.skipped_codes = source.sent, source.skipped, source.skipped_codes
+        target.job_ids, target.since, target.watermark = source.job_ids, source.since, source.watermark
+        target.outcome, target.reason = outcome, reason
+
+    def _failed(self, summary: RunSummary, attempt: RunSummary, reason: str) -> None:
+        self._copy(attempt, summary, "failed", reason)
+
+    def _finish(self, summary: RunSummary, save: bool = True) -> RunSummary:
+        summary.finished_at = self.clock()
+        if save:
+            self.store.save_summary(summary)
+        return summary
