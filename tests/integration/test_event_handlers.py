@@ -262,7 +262,7 @@ def test_a_customer_changed_in_norce_updates_the_erp_once_per_burst(world):
     assert world.erp.calls.count("update_customer") == 1
     assert world.erp.customers["C10001"].first_name == "Anna"
     state = DynamoDbSyncStates(boto3.client("dynamodb"), world.table).get("SYNC#customer#1")
-    assert state is not None and state.version == 1
+    assert state is not None and state.version == 2 and state.busy_until is None  # claimed, then written
 
 
 def test_a_failed_import_job_keeps_its_errors_on_the_job_record(world):

@@ -35,7 +35,13 @@ from norce_integration.events.intake import EventIntake, Outcome
 from norce_integration.events.jobs import JobCompletion
 from norce_integration.events.notify import NotificationService
 from norce_integration.events.outcomes import Outcome as Handled
-from norce_integration.events.ports import Email, NotifierInDoubt, NotifierRejected, NotifierUnavailable
+from norce_integration.events.ports import (
+    Email,
+    NotifierInDoubt,
+    NotifierRejected,
+    NotifierUnavailable,
+    SyncState,
+)
 from norce_integration.events.service import EventProcessor
 from norce_integration.events.sync import ChangeSync
 from norce_integration.events.types import (
@@ -450,3 +456,53 @@ def test_a_lost_answer_from_the_mail_service_is_never_sent_again():
     service.clock = lambda: 10.0 + 1000  # after the claim's lease
     assert service.handle("OrderConfirmedEvent", event).outcome is Handled.IN_DOUBT
     assert notifier.sent == [] and ledger.items["MAIL#OrderConfirmedEvent#REF12345"]["state"] == "IN_DOUBT"
+
+
+class StampingErp(InMemoryErp):
+    """Sets changed_at on every update, as a real ERP does (the in-memory one does not)."""
+
+    now = datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
+
+    def update_customer(self, customer: ErpCustomer) -> None:
+        super().update_customer(customer.model_copy(update={"changed_at": self.now}))
+
+
+def test_an_edit_made_in_norce_while_we_wrote_the_previous_one_is_not_taken_for_an_erp_change():
+    query = MemoryEventQuery(customers={1: ANNA})  # edited in Norce at 10:00
+    erp = StampingErp(customers={"C10001": ErpCustomer(code="C10001", first_name="Old")})
+    clock = iter(range(100, 1000))
+    sync = ChangeSync(query, erp, MemorySyncStates(), clock=lambda: float(next(clock)))
+    assert sync.handle(customer_changed(), received_at=50.0).outcome is Handled.UPDATED  # ERP: 10:05
+    edited = CustomerView(
+        1, "C10001", "anna@example.com", "Annika", "Berg", updated=NORCE_EDIT.replace(minute=3)
+    )
+    query.customers[1] = edited  # made at 10:03, before our write at 10:05 was done
+    assert sync.handle(customer_changed(), received_at=5000.0).outcome is Handled.UPDATED
+    assert erp.customers["C10001"].first_name == "Annika"
+    erp.customers["C10001"] = erp.customers["C10001"].model_copy(
+        update={"first_name": "Changed in the ERP", "changed_at": datetime(2026, 11, 25, 11, 0, tzinfo=UTC)}
+    )
+    query.customers[1] = CustomerView(
+        1, "C10001", "x@example.com", "Norce", updated=NORCE_EDIT.replace(minute=30)
+    )
+    assert (
+        sync.handle(customer_changed(), received_at=9000.0).outcome is Handled.ERP_NEWER
+    )  # a real ERP change
+
+
+def test_one_processor_at_a_time_writes_an_entity_and_a_failed_write_is_not_taken_as_covered():
+    states = MemorySyncStates()
+    sync, erp, _ = changes(ANNA, ErpCustomer(code="C10001", first_name="Old"))
+    sync.states = states
+    states.save("SYNC#customer#1", SyncState(0.0, None, 1, busy_until=1e12), None)  # another one is busy
+    with pytest.raises(TransientFailure, match="another processor"):
+        sync.handle(customer_changed(), received_at=50.0)
+    states.items.clear()
+    erp.down = True
+    with pytest.raises(TransientFailure):
+        sync.handle(customer_changed(), received_at=50.0)
+    assert (
+        states.items["SYNC#customer#1"].busy_until is None and states.items["SYNC#customer#1"].read_at == 0.0
+    )
+    erp.down = False
+    assert sync.handle(customer_changed(), received_at=50.0).outcome is Handled.UPDATED

@@ -46,8 +46,9 @@ class MemoryImportStore:
     def move_watermark(self, entity: Entity, to: datetime) -> None:
         self._item(entity)["delta_watermark"] = to
 
-    def job_started(self, job: StartedJob) -> None:
+    def job_started(self, job: StartedJob) -> str | None:
         self.jobs[job.job_id] = job
+        return None
 
     def save_summary(self, summary: RunSummary) -> None:
         self.summaries.append(summary)

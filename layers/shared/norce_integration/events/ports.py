@@ -80,6 +80,8 @@ class SyncState:
     read_at: float  # when we read Norce: every notification received before this is covered
     norce_updated: str | None  # Norce's Updated of what we wrote
     version: int
+    erp_changed_at: str | None = None  # the ERP's changed_at right after our own write
+    busy_until: float | None = None  # a processor is writing it to the ERP until then
 
 
 class SyncStates(Protocol):

@@ -6,12 +6,14 @@
   a few seconds on the queue, and one that arrived before our last read of Norce is already covered by it
   (``SYNC#{kind}#{id}.read_at``). Norce's ``Updated`` equal to what we last wrote is no change at all.
 - A change never overwrites newer data: when the ERP changed the entity after Norce's ``Updated``, the ERP
-  wins and nothing is written (the next full import brings the ERP's state back to Norce).
+  wins and nothing is written (the next full import brings the ERP's state back to Norce). Our own last
+  write is told apart by the ERP's ``changed_at`` read back after it (``SYNC#….erp_changed_at``), so an
+  edit made in Norce while we wrote the previous one is not mistaken for an ERP change.
 """
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from norce_integration.erp.model import ErpAddress, ErpCompany, ErpCustomer
@@ -24,6 +26,7 @@ from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 from norce_integration.processing.errors import PermanentFailure, TransientFailure
 
 Notification = CustomerChangedNotification | CompanyChangedNotification
+CLAIM_SECONDS = 120  # longer than the processor's timeout: a crashed attempt's claim runs out
 
 
 @dataclass
@@ -45,42 +48,68 @@ class ChangeSync:
         state = self.states.get(key)
         if state is not None and state.read_at >= received_at:
             return Handled(Outcome.COALESCED, "a later read of Norce covered this notification")
+        if state is not None and (state.busy_until or 0) > self.clock():
+            raise TransientFailure("another processor is writing this entity to the ERP", retry_after=5)
         read_at = self.clock()
         found = self._look_up(is_customer, entity_id)
         if found is None:
             return Handled(Outcome.NOT_IN_NORCE, f"Norce Query has no {key.split('#')[1]} {entity_id}")
         if not found.code:
             return Handled(Outcome.NO_CODE, "it has no Code in Norce, so it is not in the ERP")
+        claimed = self._claim(key, state)
         updated = found.updated.isoformat() if found.updated else None
-        outcome = self._write(found, state, updated)
-        version = state.version if state else None
-        self.states.save(key, SyncState(read_at, updated, (version or 0) + 1), version)
+        try:
+            outcome, ours = self._write(found, state, updated)
+        except BaseException:  # nothing was synced: the retry must not find this notification covered
+            self.states.save(
+                key, replace(claimed, busy_until=None, version=claimed.version + 1), claimed.version
+            )
+            raise
+        self.states.save(key, SyncState(read_at, updated, claimed.version + 1, ours), claimed.version)
         return outcome
+
+    def _claim(self, key: str, state: SyncState | None) -> SyncState:
+        """One processor at a time per entity: two writing at once could leave the older state in the ERP."""
+        version = state.version if state else None
+        claimed = replace(
+            state or SyncState(0.0, None, 0),
+            version=(version or 0) + 1,
+            busy_until=self.clock() + CLAIM_SECONDS,
+        )
+        if not self.states.save(key, claimed, version):
+            raise TransientFailure("another processor is writing this entity to the ERP", retry_after=5)
+        return claimed
 
     def _write(
         self, found: CustomerView | CompanyView, state: SyncState | None, updated: str | None
-    ) -> Handled:
+    ) -> tuple[Handled, str | None]:
+        """What happened, and the ERP's ``changed_at`` of our own last write (not an ERP change)."""
+        ours = state.erp_changed_at if state else None
         if state is not None and updated is not None and state.norce_updated == updated:
-            return Handled(Outcome.UNCHANGED, "Norce holds what was last written to the ERP")
+            return Handled(Outcome.UNCHANGED, "Norce holds what was last written to the ERP"), ours
         try:
-            current = (
-                self.erp.find_customer(code=found.code)
-                if isinstance(found, CustomerView)
-                else self.erp.find_company(code=found.code)
-            )
+            current = self._erp_entity(found)
             if current is None:
                 raise PermanentFailure(f"the ERP has no {_kind(found)} with code {found.code}")
-            if _newer(current.changed_at, found.updated):
-                return Handled(Outcome.ERP_NEWER, "the ERP changed it after Norce did: the ERP wins")
+            erp_changed = current.changed_at.isoformat() if current.changed_at else None
+            if erp_changed != ours and _newer(current.changed_at, found.updated):
+                return Handled(Outcome.ERP_NEWER, "the ERP changed it after Norce did: the ERP wins"), ours
             if isinstance(found, CustomerView):
                 self.erp.update_customer(customer_from(found))
             else:
                 self.erp.update_company(company_from(found))
+            written = self._erp_entity(found)  # its changed_at is ours: never mistaken for an ERP change
         except ErpUnavailable as error:
             raise TransientFailure(str(error), error.retry_after) from error
         except ErpRejected as error:
             raise PermanentFailure(str(error)) from error
-        return Handled(Outcome.UPDATED, f"{_kind(found)} {found.code}")
+        after = written.changed_at.isoformat() if written and written.changed_at else None
+        return Handled(Outcome.UPDATED, f"{_kind(found)} {found.code}"), after
+
+    def _erp_entity(self, found: CustomerView | CompanyView) -> ErpCustomer | ErpCompany | None:
+        if isinstance(found, CustomerView):
+            return self.erp.find_customer(code=found.code)
+        return self.erp.find_company(code=found.code)
 
     def _look_up(self, is_customer: bool, entity_id: int) -> CustomerView | CompanyView | None:
         try:

@@ -77,7 +77,13 @@ class RunSummary:
         }
 
 
-class ImportStore(Protocol):
+class FullImports(Protocol):
+    def full_succeeded(self, entity: str, records: int, job_id: int, started_at: float) -> None:
+        """A full import Norce completed: the shrink guard's new reference (never an older one)."""
+        ...
+
+
+class ImportStore(FullImports, Protocol):
     def lock(self, entity: Entity, owner: str, now: float, lease_seconds: float) -> bool:
         """Take the entity's import lock (one run at a time); False when another run holds it."""
         ...
@@ -88,14 +94,9 @@ class ImportStore(Protocol):
 
     def move_watermark(self, entity: Entity, to: datetime) -> None: ...
 
-    def job_started(self, job: StartedJob) -> None:
-        """``JOB#{id}`` (status Queued) and the open-jobs index the follower reads."""
+    def job_started(self, job: StartedJob) -> str | None:
+        """``JOB#{id}`` (status Queued) and the open-jobs index the follower reads; the status the job
+        already had when Norce told us of its end first (JobCompletedEvent can be that fast)."""
         ...
 
     def save_summary(self, summary: RunSummary) -> None: ...
-
-
-class FullImports(Protocol):
-    def full_succeeded(self, entity: str, records: int, job_id: int, started_at: float) -> None:
-        """A full import Norce completed: the shrink guard's new reference (never an older one)."""
-        ...

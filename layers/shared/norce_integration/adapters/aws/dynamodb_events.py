@@ -100,7 +100,15 @@ class DynamoDbSyncStates:
         if not item:
             return None
         updated = item.get("norce_updated", {}).get("S")
-        return SyncState(float(item["read_at"]["N"]), updated, int(item["version"]["N"]))
+        ours = item.get("erp_changed_at", {}).get("S")
+        busy = item.get("busy_until", {}).get("N")
+        return SyncState(
+            float(item["read_at"]["N"]),
+            updated,
+            int(item["version"]["N"]),
+            ours,
+            float(busy) if busy is not None else None,
+        )
 
     def save(self, key: str, state: SyncState, expected_version: int | None) -> bool:
         item: dict[str, Any] = {
@@ -111,6 +119,10 @@ class DynamoDbSyncStates:
         }
         if state.norce_updated:
             item["norce_updated"] = {"S": state.norce_updated}
+        if state.erp_changed_at:
+            item["erp_changed_at"] = {"S": state.erp_changed_at}
+        if state.busy_until is not None:
+            item["busy_until"] = {"N": str(state.busy_until)}
         condition: dict[str, Any] = (
             {"ConditionExpression": "attribute_not_exists(pk)"}
             if expected_version is None
@@ -181,6 +193,40 @@ class DynamoDbJobRecords:
 
 
 OPEN_JOBS = "JOBS#OPEN"
+FINISHED = ("Succeeded", "Failed", "ValidationFailed")
+
+
+def record_started_job(client: Any, table: str, job_id: int, at: float, fields: dict[str, Any]) -> str | None:
+    """Write what we know of a job we just started into ``JOB#{id}`` without undoing its end: Norce may
+    tell us the job finished (JobCompletedEvent) before our own record is written. Returns the status it
+    already had (None for a new record); an unfinished job goes on ``JOBS#OPEN``."""
+    values = {f":{name}": value for name, value in fields.items() if name != "status"}
+    assignments = [f"#{name} = :{name}" for name in fields if name != "status"]
+    assignments += [
+        "#status = if_not_exists(#status, :queued)",
+        "job_id = :job_id",
+        "started_at = :started_at",
+        "expires_at = if_not_exists(expires_at, :expires_at)",
+    ]
+    names = {f"#{name}": name for name in fields if name != "status"} | {"#status": "status"}
+    values |= {
+        ":queued": {"S": "Queued"},
+        ":job_id": {"N": str(job_id)},
+        ":started_at": {"N": str(at)},
+        ":expires_at": {"N": str(int(at + JOB_RETENTION_SECONDS))},
+    }
+    old = client.update_item(
+        TableName=table,
+        Key={"pk": {"S": f"JOB#{job_id}"}},
+        UpdateExpression="SET " + ", ".join(assignments),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_OLD",
+    ).get("Attributes", {})
+    status = old.get("status", {}).get("S")
+    if status not in FINISHED:
+        remember_open_job(client, table, job_id, at)
+    return status
 
 
 def remember_open_job(client: Any, table: str, job_id: int, started_at: float) -> None:

@@ -8,8 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from norce_integration.adapters.aws.dynamodb_events import remember_open_job
-from norce_integration.adapters.aws.dynamodb_jobs import JOB_RETENTION_SECONDS
+from norce_integration.adapters.aws.dynamodb_events import record_started_job
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.imports.config import Entity
 from norce_integration.imports.ports import ImportState, RunSummary, StartedJob
@@ -83,20 +82,14 @@ class DynamoDbImportStore:
                 ExpressionAttributeValues={":to": {"S": to.isoformat()}},
             )
 
-    def job_started(self, job: StartedJob) -> None:
-        item = {
-            "pk": {"S": f"JOB#{job.job_id}"},
-            "job_id": {"N": str(job.job_id)},
+    def job_started(self, job: StartedJob) -> str | None:
+        fields = {
             "kind": {"S": job.entity.value},
             "mode": {"S": job.mode.value},
             "records": {"N": str(job.records)},
-            "status": {"S": "Queued"},
-            "started_at": {"N": str(job.started_at)},
-            "expires_at": {"N": str(int(job.started_at + JOB_RETENTION_SECONDS))},
         }
         with unavailable_on_aws_error("Recording the import job"):
-            self._client.put_item(TableName=self._table, Item=item)
-            remember_open_job(self._client, self._table, job.job_id, job.started_at)
+            return record_started_job(self._client, self._table, job.job_id, job.started_at, fields)
 
     def save_summary(self, summary: RunSummary) -> None:
         started = datetime.fromtimestamp(summary.started_at).astimezone().isoformat()

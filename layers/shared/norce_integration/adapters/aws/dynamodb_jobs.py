@@ -19,22 +19,12 @@ class DynamoDbJobTracker:
         self._serialize = TypeSerializer().serialize
 
     def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None:
-        item = {
-            "pk": f"JOB#{job_id}",
-            "job_id": job_id,
-            "kind": kind,
-            "started_at": at,
-            "expires_at": int(at + JOB_RETENTION_SECONDS),
-            **fields,
-        }
-        with unavailable_on_aws_error("Recording the Norce import job"):
-            self._client.put_item(
-                TableName=self._table,
-                Item={name: self._serialize(to_dynamo(value)) for name, value in item.items()},
-            )
-            from norce_integration.adapters.aws.dynamodb_events import remember_open_job  # noqa: PLC0415
+        """``JOB#{id}`` of a write-back import (never undoing an end Norce already told us of)."""
+        from norce_integration.adapters.aws.dynamodb_events import record_started_job  # noqa: PLC0415
 
-            remember_open_job(self._client, self._table, job_id, at)
+        values = {name: self._serialize(to_dynamo(value)) for name, value in {"kind": kind, **fields}.items()}
+        with unavailable_on_aws_error("Recording the Norce import job"):
+            record_started_job(self._client, self._table, job_id, at, values)
 
     def record_codes(self, kind: str, codes: list[str], job_id: int) -> None:
         for code in codes:
