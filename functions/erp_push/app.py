@@ -21,6 +21,16 @@ from norce_integration.lifecycle.documents import Kind
 from norce_integration.lifecycle.intake import Accepted
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import ErpPushSettings
+from norce_integration.snapstart import (
+    REHEARSAL,
+    after_restore,
+    before_snapshot,
+    close_pools,
+    pooled,
+    prime,
+    rehearsal_queue_url,
+    rehearse_calls,
+)
 
 if TYPE_CHECKING:
     from norce_integration.adapters.aws.wiring_lifecycle import PushComponents
@@ -33,10 +43,15 @@ JSON = "application/json"
 
 
 @cache
+def settings() -> ErpPushSettings:
+    return ErpPushSettings.from_env()
+
+
+@cache
 def components() -> "PushComponents":
     from norce_integration.adapters.aws.wiring_lifecycle import build_push  # noqa: PLC0415 - cold start
 
-    return build_push(ErpPushSettings.from_env())
+    return build_push(settings())
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -106,3 +121,107 @@ def unexpected_error(error: Exception) -> Response:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# ---------------------------------------------------------------- SnapStart (norce_integration.snapstart)
+# In a SnapStart init (or with PRIME_ON_INIT) the init phase builds the clients, reads the API keys and
+# rehearses each document kind without the network, so that the first request after a restore only makes
+# its own AWS calls (find the order, queue the document, note it on the order's record). Nothing is stored
+# or sent: the rehearsals use in-memory ports, and the AWS calls are answered in-process and name no real
+# resource. The builders above stay the fallback.
+_REHEARSAL_REF = "SNAPSTART-REHEARSAL"
+_REHEARSAL_ITEM = {"LineNo": 1, "PartNo": "REHEARSAL", "Quantity": 1, "UnitPrice": 100.0, "UnitVat": 25.0}
+_REHEARSAL_INVOICE = {
+    "ClientOrderRef": _REHEARSAL_REF,
+    "InvoiceDate": "2026-01-01T00:00:00Z",
+    "CurrencyCode": "SEK",
+    "Items": [{**_REHEARSAL_ITEM, "VatRate": 25.0, "LineAmount": 100.0}],
+    "Vat": 25.0,
+    "TotalAmount": 125.0,
+}
+_REHEARSALS: dict[Kind, dict[str, Any]] = {
+    Kind.STATUS: {"ClientOrderRef": _REHEARSAL_REF, "OrderStatus": "Confirmed"},
+    Kind.DELIVERY_NOTE: {
+        "ClientOrderRef": _REHEARSAL_REF,
+        "NoteNo": "DN-REHEARSAL",
+        "DeliveryDate": "2026-01-01T00:00:00Z",
+        "DeliverynoteItems": [{"RowNumber": 1, "ItemNo": "REHEARSAL", "Qty": 1}],
+    },
+    Kind.INVOICE: {**_REHEARSAL_INVOICE, "InvoiceNo": "INV-REHEARSAL"},
+    Kind.CREDIT: {**_REHEARSAL_INVOICE, "InvoiceNo": "CN-REHEARSAL", "CreditedInvoiceNo": "INV-REHEARSAL"},
+}
+
+
+def _read_keys() -> None:
+    components().authenticator.is_authorized(None)  # reads the API keys secret into its cache; answers False
+
+
+def _rehearse_request() -> None:
+    """Read, check and queue one document of each kind through a ``DocumentIntake`` with in-memory ports."""
+    from norce_integration.adapters.memory_lifecycle import (  # noqa: PLC0415
+        InMemoryDocumentQueue,
+        InMemoryOrderIndex,
+    )
+    from norce_integration.adapters.memory_processing import InMemoryOrderRecords  # noqa: PLC0415
+    from norce_integration.lifecycle.intake import DocumentIntake  # noqa: PLC0415
+    from norce_integration.lifecycle.ports import IndexedOrder  # noqa: PLC0415
+
+    index = InMemoryOrderIndex()
+    index.remember(IndexedOrder(f"ORDER#-#{_REHEARSAL_REF}", _REHEARSAL_REF, "ERP-REHEARSAL"))
+    rehearsal = DocumentIntake(index, InMemoryDocumentQueue(), InMemoryOrderRecords())
+    for kind, body in _REHEARSALS.items():
+        outcome = rehearsal.accept(kind, json.loads(json.dumps(body)), source="push")
+        if isinstance(outcome, Accepted):
+            _json(202, {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref})
+        else:
+            _json(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
+
+
+def _rehearse_aws_calls() -> None:
+    """The intake's AWS calls, answered in-process (``snapstart.rehearse``): botocore's first-call work."""
+    key = {"pk": {"S": "SNAPSTART#REHEARSAL"}}
+    rehearse_calls(
+        {
+            "dynamodb": [
+                ("get_item", {"TableName": REHEARSAL, "Key": key}),
+                (
+                    "update_item",
+                    {
+                        "TableName": REHEARSAL,
+                        "Key": key,
+                        "UpdateExpression": "SET #f0 = :f0",
+                        "ExpressionAttributeNames": {"#f0": "rehearsal"},
+                        "ExpressionAttributeValues": {":f0": {"S": "rehearsal"}},
+                    },
+                ),
+            ],
+            "sqs": [
+                (
+                    "send_message",
+                    {
+                        "QueueUrl": rehearsal_queue_url(settings().lifecycle_queue_url),
+                        "MessageBody": "{}",
+                        "MessageGroupId": "rehearsal",
+                        "MessageDeduplicationId": "rehearsal",
+                        "MessageAttributes": {"Document": {"DataType": "String", "StringValue": "R"}},
+                    },
+                )
+            ],
+        },
+        components(),
+    )
+
+
+def _close_connections() -> None:
+    """The init phase's pooled connections, closed before the snapshot (none is saved in it) and again after
+    each restore: each copy opens its own on its first call."""
+    if components.cache_info().currsize:
+        close_pools(*pooled(components()))
+
+
+before_snapshot(_close_connections)
+after_restore(_close_connections)
+
+
+PRIMING = (settings, components, _read_keys, _rehearse_request, _rehearse_aws_calls)
+prime(*PRIMING)

@@ -8,6 +8,7 @@ that can never be valid (parked on the DLQ with the reason, alarmed). 401 for a 
 ``X-Api-Key``; 503 only when our own queue or secret failed, so that Norce retries.
 """
 
+import base64
 import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,15 @@ from norce_integration.events.intake import Outcome
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import EventReceiverSettings
+from norce_integration.snapstart import (
+    after_restore,
+    before_snapshot,
+    close_pools,
+    pooled,
+    prime,
+    rehearsal_queue_url,
+    rehearse_calls,
+)
 
 if TYPE_CHECKING:
     from norce_integration.adapters.aws.wiring_events import ReceiverComponents
@@ -34,10 +44,15 @@ TYPE_HEADER, TYPE_PARAMETER = "x-norce-event-type", "norceEventType"
 
 
 @cache
+def settings() -> EventReceiverSettings:
+    return EventReceiverSettings.from_env()
+
+
+@cache
 def components() -> "ReceiverComponents":
     from norce_integration.adapters.aws.wiring_events import build_event_receiver  # noqa: PLC0415
 
-    return build_event_receiver(EventReceiverSettings.from_env())
+    return build_event_receiver(settings())
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -49,12 +64,19 @@ def _header(name: str) -> str | None:
     return next((value for key, value in headers.items() if key.lower() == name), None)
 
 
+def _body() -> bytes:
+    """The raw body: one that is not UTF-8 is parked as invalid, never a 503 (Norce would retry 22 h)."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
+
+
 def _receive(named_type: str | None) -> Response:
     if not components().authenticator.is_authorized(_header("x-api-key")):
         metrics.add_metric(name="EventAuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("Norce event refused: missing or wrong API key")
         return _json(401, {"Message": "A valid X-Api-Key header is required"})
-    taken = components().intake.take(named_type, app.current_event.decoded_body or "")
+    taken = components().intake.take(named_type, _body())
     name = taken.event_type or "Unknown"
     if taken.outcome is Outcome.UNKNOWN_TYPE:
         metrics.add_metric(name="EventsUnknownType", unit=MetricUnit.Count, value=1)
@@ -105,3 +127,72 @@ def unexpected_error(error: Exception) -> Response:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# ---------------------------------------------------------------- SnapStart (norce_integration.snapstart)
+# In a SnapStart init (or with PRIME_ON_INIT) the init phase builds the clients, reads the API keys and
+# rehearses taking events without the network, so that the first request after a restore only sends its
+# one SQS message. Nothing is sent: the rehearsals use in-memory queues, and the SQS call is answered
+# in-process and names no real queue. The builders above stay the fallback.
+_REHEARSAL_EVENTS = {
+    "OrderConfirmedEvent": '{"ClientId":1,"ApplicationId":1,"OrderId":1,"OrderNo":"SNAPSTART-REHEARSAL",'
+    '"ClientOrderRef":"SNAPSTART-REHEARSAL"}',
+    "CustomerChangedNotification": '{"ClientId":1,"CustomerId":1,"EntityChanged":"tClientCustomer"}',
+    "SkuChangedNotification": "{}",  # a type we do not act on
+    "NoSuchEvent": "{}",  # an unknown type
+    "OrderReceivedEvent": "[]",  # a body that can never be valid: parked
+}
+
+
+def _read_keys() -> None:
+    components().authenticator.is_authorized(None)  # reads the API keys secret into its cache; answers False
+
+
+def _rehearse_request() -> None:
+    """Take one event of each outcome through an ``EventIntake`` with in-memory queues."""
+    from norce_integration.adapters.memory_events import (  # noqa: PLC0415
+        MemoryEventDeadLetters,
+        MemoryEventQueue,
+    )
+    from norce_integration.events.intake import EventIntake  # noqa: PLC0415
+
+    live = components().intake
+    rehearsal = EventIntake(MemoryEventQueue(), MemoryEventDeadLetters(), live.notify, dict(live.delays))
+    for event_type, body in _REHEARSAL_EVENTS.items():
+        taken = rehearsal.take(event_type, body)
+        _json(200, {"EventType": taken.event_type or "Unknown", "Outcome": taken.outcome.value})
+
+
+def _rehearse_aws_calls() -> None:
+    """The intake's SQS call, answered in-process (``snapstart.rehearse``): botocore's first-call work."""
+    rehearse_calls(
+        {
+            "sqs": [
+                (
+                    "send_message",
+                    {
+                        "QueueUrl": rehearsal_queue_url(settings().events_queue_url),
+                        "MessageBody": "{}",
+                        "DelaySeconds": 0,
+                        "MessageAttributes": {"EventType": {"DataType": "String", "StringValue": "R"}},
+                    },
+                )
+            ]
+        },
+        components(),
+    )
+
+
+def _close_connections() -> None:
+    """The init phase's pooled connections, closed before the snapshot (none is saved in it) and again after
+    each restore: each copy opens its own on its first call."""
+    if components.cache_info().currsize:
+        close_pools(*pooled(components()))
+
+
+before_snapshot(_close_connections)
+after_restore(_close_connections)
+
+
+PRIMING = (settings, components, _read_keys, _rehearse_request, _rehearse_aws_calls)
+prime(*PRIMING)

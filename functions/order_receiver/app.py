@@ -21,6 +21,16 @@ from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.intake.service import IntakeResult, OrderIntake
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import ReceiverSettings
+from norce_integration.snapstart import (
+    REHEARSAL,
+    after_restore,
+    before_snapshot,
+    close_pools,
+    pooled,
+    prime,
+    rehearsal_queue_url,
+    rehearse_calls,
+)
 
 logger = Logger()
 metrics = Metrics()
@@ -132,3 +142,108 @@ def unexpected_error(error: Exception) -> Response:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# ---------------------------------------------------------------- SnapStart (norce_integration.snapstart)
+# In a SnapStart init (or with PRIME_ON_INIT) the init phase builds the clients, reads the credentials
+# secret and rehearses the request path without the network, so that the first request after a restore
+# only makes its own four AWS calls. Nothing is stored or sent: the rehearsals use in-memory ports, and
+# the AWS calls are answered in-process and name no real resource. The builders above stay the fallback.
+_REHEARSAL_ORDER = (
+    b'{"ClientOrderRef":"SNAPSTART-REHEARSAL","CurrencyCode":"SEK","SellTo":{"Person":{"FirstName":"Init",'
+    b'"LastName":"Phase","Address":{"Line1":"1 Init Street","ZipCode":"12345","City":"Init",'
+    b'"Country":"SE"}}},'
+    b'"Items":[{"LineNo":1,"PartNo":"REHEARSAL","Description":"Rehearsal","Quantity":1,"UnitPrice":100.0,'
+    b'"UnitVat":25.0,"VatRate":25.0}]}'
+)
+
+
+def _read_credentials() -> None:
+    authenticator().is_authorized(None)  # reads the credentials secret into its cache; answers False
+
+
+def _rehearse_request() -> None:
+    """Parse, validate, fingerprint and answer the built-in order in both wire formats, through an
+    ``OrderIntake`` with in-memory ports (this also imports lxml, which a JSON-only init would defer)."""
+    from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue  # noqa: PLC0415
+    from norce_integration.codec.xml_codec import to_xml_bytes  # noqa: PLC0415
+    from norce_integration.contracts import OrderRequest  # noqa: PLC0415
+
+    rehearsal = OrderIntake(InMemoryLedger(), InMemoryArchive(), InMemoryQueue(), settings=intake().settings)
+    xml = to_xml_bytes(OrderRequest.model_validate_json(_REHEARSAL_ORDER))
+    for wire_format, body in ((WireFormat.JSON, _REHEARSAL_ORDER), (WireFormat.XML, xml)):
+        result = rehearsal.receive(body, wire_format)
+        if result.response is not None:
+            render_order_response(result.response, wire_format, result.namespace)
+        render_error("Temporarily unavailable, retry later", wire_format)
+
+
+def _rehearse_aws_calls() -> None:
+    """The intake's AWS calls, answered in-process (``snapstart.rehearse``): botocore's first-call work."""
+    key = {"pk": {"S": "SNAPSTART#REHEARSAL"}}
+    values = {":token": {"S": "rehearsal"}, ":state": {"S": "in_progress"}}
+    rehearse_calls(
+        {
+            "dynamodb": [
+                (
+                    "put_item",
+                    {
+                        "TableName": REHEARSAL,
+                        "Item": {**key, "expires_at": {"N": "0"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    },
+                ),
+                (
+                    "update_item",
+                    {
+                        "TableName": REHEARSAL,
+                        "Key": key,
+                        "UpdateExpression": "SET #state = :state",
+                        "ConditionExpression": "#token = :token",
+                        "ExpressionAttributeNames": {"#state": "state", "#token": "token"},
+                        "ExpressionAttributeValues": values,
+                    },
+                ),
+                ("get_item", {"TableName": REHEARSAL, "Key": key, "ConsistentRead": True}),
+            ],
+            "s3": [
+                (
+                    "put_object",
+                    {
+                        "Bucket": REHEARSAL,
+                        "Key": "orders/rehearsal.json",
+                        "Body": _REHEARSAL_ORDER,
+                        "ContentType": WireFormat.JSON.media_type,
+                        "ServerSideEncryption": "AES256",
+                    },
+                )
+            ],
+            "sqs": [
+                (
+                    "send_message",
+                    {
+                        "QueueUrl": rehearsal_queue_url(settings().orders_queue_url),
+                        "MessageBody": "{}",
+                        "MessageAttributes": {"ClientOrderRef": {"DataType": "String", "StringValue": "R"}},
+                    },
+                )
+            ],
+        },
+        intake(),
+    )
+
+
+def _close_connections() -> None:
+    """The init phase's pooled connections, closed before the snapshot (none is saved in it) and again after
+    each restore: each copy opens its own on its first call."""
+    built = [builder() for builder in (intake, authenticator) if builder.cache_info().currsize]
+    close_pools(*pooled(*built))
+
+
+before_snapshot(_close_connections)
+after_restore(_close_connections)
+
+
+PRIMING = (settings, intake, authenticator, _read_credentials, _rehearse_request, _rehearse_aws_calls)
+prime(*PRIMING)

@@ -394,11 +394,6 @@ def test_an_edit_made_in_norce_while_the_previous_one_is_written_to_the_erp_is_n
     assert erp_customer(stack, code)["firstName"] == "Second"  # stays "First": handled as erp_newer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: event_receiver reads app.current_event.decoded_body, which raises "
-    "UnicodeDecodeError for a base64 body that is not UTF-8: 503, so Norce retries it for 22 hours",
-)
 def test_a_body_that_is_not_utf8_is_parked_and_answered_200(stack: LocalStack) -> None:
     answer = post_event(stack, "JobCompletedEvent", b'\xff{"JobId": 1, "StatusId": 2}')
     assert answer.status_code == 200

@@ -249,3 +249,28 @@ def test_the_template_outputs_the_url_to_paste_into_norce_admin_for_each_handled
         "JobCompletedEvent",
     ):
         assert outputs[f"{name}Url"]["Value"].endswith(f"/norce/events/{name}")
+
+
+API_FUNCTIONS = {"OrderReceiverFunction", "ErpPushFunction", "EventReceiverFunction"}
+
+
+def test_snapstart_is_on_for_the_api_functions_only_and_a_parameter_turns_it_off():
+    parameter = TEMPLATE["Parameters"]["EnableSnapStart"]
+    assert parameter["Default"] == "true" and sorted(parameter["AllowedValues"]) == ["false", "true"]
+    assert TEMPLATE["Conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]}
+    assert "SnapStart" not in TEMPLATE["Globals"]["Function"]
+    assert TEMPLATE["Globals"]["Function"]["Runtime"] in ("python3.12", "python3.13")  # SnapStart: 3.12+
+    for name, function in of_type("AWS::Serverless::Function").items():
+        properties = function["Properties"]
+        if name in API_FUNCTIONS:
+            # SnapStart applies to published versions: API Gateway invokes the `live` alias SAM publishes.
+            assert properties["AutoPublishAlias"] == "live", name
+            assert properties["SnapStart"] == {
+                "ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
+            }, name
+            # What SnapStart cannot be combined with.
+            assert "ProvisionedConcurrencyConfig" not in properties, name
+            assert "FileSystemConfigs" not in properties, name
+            assert properties.get("EphemeralStorage", {}).get("Size", 512) <= 512, name
+        else:
+            assert "SnapStart" not in properties, name
