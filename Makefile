@@ -15,7 +15,7 @@ UV  ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 SAM ?= $(shell command -v sam 2>/dev/null || echo $(HOME)/.local/bin/sam)
 
-.PHONY: help install test lint typecheck template-lint unit integration e2e local demo bench build artifact-check events layer-requirements clean
+.PHONY: help install test lint typecheck template-lint unit integration e2e local demo import bench build artifact-check events layer-requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,6 +58,12 @@ local: install ## run the local stack in the foreground (API on 127.0.0.1:3000, 
 
 demo: install ## start the local stack, send Norce's example orders through it, print what happened
 	$(RUN) python -m local.demo
+
+ENTITY ?= customers
+MODE ?= delta
+FORCE ?= false
+import: install ## run one import now on the running local stack: make import ENTITY=customers MODE=full [FORCE=true]
+	$(RUN) python -m local.run_import $(ENTITY) $(MODE) $(if $(filter true,$(FORCE)),--force,)
 
 bench: install ## benchmarks: cold start, warm handler time, requests/s (see docs/performance.md)
 	$(RUN) python -m bench.run

@@ -36,15 +36,27 @@ _SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction", "EventProcess
 SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
 
 
-def _schedule_route(handler: Any) -> Any:
-    """``POST /_local/schedules/{Function}``: run the scheduled function now; its result as JSON."""
+def schedule_input(properties: dict[str, Any]) -> dict[str, Any]:
+    """What EventBridge Scheduler passes the function: the schedule's ``Input`` (JSON text), else ``{}``."""
+    text = properties.get("Input")
+    return dict(json.loads(text)) if isinstance(text, str) and text.strip() else dict(SCHEDULER_EVENT)
+
+
+def _schedule_route(handler: Any, default_input: dict[str, Any]) -> Any:
+    """``POST /_local/schedules/{ScheduleName}``: run the schedule's function now with the schedule's input,
+    or with the request's JSON body instead when there is one; the function's result as JSON."""
 
     def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        result = handler(SCHEDULER_EVENT, context)
+        body = (event.get("body") or "").strip()
+        try:
+            given = json.loads(body) if body else default_input
+        except ValueError:
+            return {"statusCode": 400, "body": json.dumps({"message": "the body must be JSON"})}
+        result = handler(given, context)
         return {
             "statusCode": 200,
             "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(result),
+            "body": json.dumps(result, default=str),
         }
 
     return route
@@ -77,6 +89,7 @@ class LocalStack:
     modules: dict[str, list[ModuleType]] = field(init=False, default_factory=dict)
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
     scheduled: dict[str, Any] = field(init=False, default_factory=dict)  # logical id -> handler
+    schedule_inputs: dict[str, tuple[str, dict[str, Any]]] = field(init=False, default_factory=dict)
     _api: BackgroundServer | None = field(init=False, default=None)
     _api_app: LocalApi | None = field(init=False, default=None)
     _saved_environment: dict[str, str] | None = field(init=False, default=None)
@@ -159,10 +172,17 @@ class LocalStack:
             if function.schedules:
                 _, handler = self._load(function, service)
                 self.scheduled[function.logical_id] = handler
+                first = schedule_input(function.schedules[0])
                 routes[("POST", f"/_local/schedules/{function.logical_id}")] = (
                     function.logical_id,
-                    _schedule_route(handler),
+                    _schedule_route(handler, first),
                 )
+                for name, properties in zip(function.schedule_names, function.schedules, strict=True):
+                    self.schedule_inputs[name] = (function.logical_id, schedule_input(properties))
+                    routes[("POST", f"/_local/schedules/{name}")] = (
+                        function.logical_id,
+                        _schedule_route(handler, schedule_input(properties)),
+                    )
         routes[("GET", "/_local/mail")] = ("LocalMail", self._mail_route)
         self._api_app = LocalApi(routes)
         self._api = BackgroundServer(self._api_app, self.api_port).start()
@@ -216,9 +236,18 @@ class LocalStack:
     def resume_api(self) -> None:
         self._api = BackgroundServer(self._api_app, self.api_port).start()
 
-    def run_schedule(self, logical_id: str = "ErpPollFunction") -> dict[str, Any]:
-        """Run a scheduled function once now, as EventBridge Scheduler would (its result)."""
-        return dict(self.scheduled[logical_id](SCHEDULER_EVENT, FakeContext(logical_id)))
+    def run_schedule(
+        self, name: str = "ErpPollFunction", payload: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run a schedule (by its event name, or a scheduled function by its logical id) once now, as
+        EventBridge Scheduler would, with its own input or ``payload`` instead; the function's result."""
+        if name in self.schedule_inputs:
+            logical_id, given = self.schedule_inputs[name]
+        else:
+            logical_id, given = name, dict(SCHEDULER_EVENT)
+        return dict(
+            self.scheduled[logical_id](payload if payload is not None else given, FakeContext(logical_id))
+        )
 
     def resource(self, logical_id: str) -> str:
         return self.aws.refs[logical_id]

@@ -18,6 +18,7 @@ class Function:
     api_routes: list[tuple[str, str]] = field(default_factory=list)  # (METHOD, path)
     sqs_sources: list[dict[str, Any]] = field(default_factory=list)  # the SQS event Properties
     schedules: list[dict[str, Any]] = field(default_factory=list)  # the ScheduleV2 event Properties
+    schedule_names: list[str] = field(default_factory=list)  # their event names, in the same order
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,15 @@ def load_template(path: Path = ROOT / "template.yaml") -> Template:
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         properties = resource["Properties"]
-        routes, sources, schedules = [], [], []
-        for event in properties.get("Events", {}).values():
+        routes, sources, schedules, schedule_names = [], [], [], []
+        for event_name, event in properties.get("Events", {}).items():
             if event["Type"] == "Api":
                 routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
             elif event["Type"] == "SQS":
                 sources.append(event["Properties"])
             elif event["Type"] in ("Schedule", "ScheduleV2"):
                 schedules.append(event["Properties"])
+                schedule_names.append(event_name)
         environment = {**globals_env, **properties.get("Environment", {}).get("Variables", {})}
         functions.append(
             Function(
@@ -58,6 +60,7 @@ def load_template(path: Path = ROOT / "template.yaml") -> Template:
                 routes,
                 sources,
                 schedules,
+                schedule_names,
             )
         )
     parameters = {name: spec.get("Default") for name, spec in document.get("Parameters", {}).items()}

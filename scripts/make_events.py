@@ -175,6 +175,7 @@ def other_events() -> dict[str, dict]:
         "norce_writeback/sqs-b2b-company-and-contact.json": sqs_event(b2b_codes, "writeback"),
         **lifecycle_events(),
         **event_events(),
+        **import_events(),
     }
 
 
@@ -305,6 +306,21 @@ def event_events() -> dict[str, dict]:
     ]
     samples["event_processor/sqs-events.json"] = sqs_event(queued, "events")
     return samples
+
+
+def import_events() -> dict[str, dict]:
+    """``events/erp_import/``: what EventBridge Scheduler passes the import function (each schedule's Input),
+    a manual forced full import, the job follower's input and an input that is refused."""
+    runs = {
+        f"erp_import/{entity}-{mode}.json": {"entity": entity, "mode": mode}
+        for entity in ("customers", "companies")
+        for mode in ("delta", "full")
+    }
+    return runs | {
+        "erp_import/customers-full-forced.json": {"entity": "customers", "mode": "full", "force": True},
+        "erp_import/follow-jobs.json": {"action": "follow-jobs"},
+        "erp_import/invalid.json": {"entity": "orders", "mode": "weekly"},
+    }
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """template.yaml: what a user relies on when they `sam deploy` it."""
 
+import json
 import os
 import re
 import subprocess
@@ -56,7 +57,7 @@ def test_every_queue_has_a_dead_letter_queue_with_an_alarm():
     alarmed = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for alarm in of_type("AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+        if alarm["Properties"].get("Namespace") == "AWS/SQS"
     }
     assert dead_letter <= alarmed
     assert "OrdersQueue" in alarmed, "oldest-message-age alarm on the orders queue"
@@ -117,6 +118,7 @@ SETTINGS_OF = {
     "LifecycleProcessorFunction": "LifecycleSettings",
     "EventReceiverFunction": "EventReceiverSettings",
     "EventProcessorFunction": "EventProcessorSettings",
+    "ErpImportFunction": "ImportSettings",
 }
 
 
@@ -132,6 +134,10 @@ def test_each_function_gets_the_environment_its_code_requires(function, monkeypa
         "ORDER_RECORD_TTL_DAYS",
         "DOCUMENT_WAIT_SECONDS",
         "CHANGE_SETTLE_SECONDS",
+        "SHRINK_GUARD_LIMIT",
+        "DELTA_OVERLAP_SECONDS",
+        "MAX_RECORDS_PER_JOB",
+        "JOB_LEAD_SECONDS",
     }
     for name in variables:
         value = "1" if name in numeric else "{}" if name == "ERP_TARGETS" else "https://set.example/"
@@ -274,3 +280,23 @@ def test_snapstart_is_on_for_the_api_functions_only_and_a_parameter_turns_it_off
             assert properties.get("EphemeralStorage", {}).get("Size", 512) <= 512, name
         else:
             assert "SnapStart" not in properties, name
+
+
+def test_each_import_has_its_own_schedule_time_zone_and_switch_and_runs_one_entity_and_mode():
+    events = RESOURCES["ErpImportFunction"]["Properties"]["Events"]
+    inputs = {}
+    for name, event in events.items():
+        properties = event["Properties"]
+        assert event["Type"] == "ScheduleV2"
+        assert properties["ScheduleExpression"] == {"Ref": f"{name}Schedule"}
+        assert properties["State"] == {"Ref": f"{name}State"}
+        assert properties["ScheduleExpressionTimezone"] == {"Ref": "ImportScheduleTimezone"}
+        inputs[name] = json.loads(properties["Input"])
+    assert inputs == {
+        "CustomersDelta": {"entity": "customers", "mode": "delta"},
+        "CustomersFull": {"entity": "customers", "mode": "full"},
+        "CompaniesDelta": {"entity": "companies", "mode": "delta"},
+        "CompaniesFull": {"entity": "companies", "mode": "full"},
+        "ImportJobsFollow": {"action": "follow-jobs"},
+    }
+    assert RESOURCES["ErpImportFunction"]["Properties"]["Timeout"] == 900
