@@ -6,7 +6,8 @@ customer, a B2B order for a new company (only Name and VatNo), an order while th
 unreachable and one while the ERP is down; then the demo waits for processing, takes the first order
 through its lifecycle (delivered in two parts, invoiced, partly credited; pushed and polled), shows what
 Norce Event posted for the orders and the customer e-mails they produced, edits a customer in Norce Admin
-(the change reaches the ERP), and shows
+(the change reaches the ERP), runs the scheduled imports (delta, full, the shrink guard refusing a bad full
+import), and shows
 the ERP orders, companies and contacts, what Norce received, the ledger and the queues. Exit code 1 if
 any order was lost or created twice, a company appears twice, a document reached Norce twice, or an
 e-mail is missing or went out twice.
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.demo_events import run_events
+from local.demo_imports import run_imports
 from local.demo_lifecycle import run_lifecycle
 from local.norce_order_sender import Delivery, NorceOrderSender
 from local.stack import LocalStack
@@ -138,6 +140,7 @@ class Demo:
         self._wait_for_processing()
         self.problems += run_lifecycle(stack, "REF12345", self.out)
         self.problems += run_events(stack, self.accepted, self.out)
+        self.problems += run_imports(stack, self.out)
         self._report()
         return 1 if self.problems else 0
 
@@ -203,6 +206,15 @@ class Demo:
                     f"   SendOrderStatus  {body['ClientOrderRef']:<12} {body['OrderStatus']} ErpOrderNo "
                     f"{body.get('ErpOrderNo')}  -> HTTP {call.get('status')}"
                 )
+            elif call["path"].startswith("Customer/Import") and (
+                call.get("records") or len(call["body"] or []) > 5
+            ):  # a scheduled import (step 14)
+                count = call.get("records") or len(call["body"] or [])
+                method = call["path"].split("/")[1]
+                out(f"   {method}  {count} records (scheduled)  -> HTTP {call.get('status')}")
+            elif call["path"].startswith("Customer/Import") and call["body"] is None:
+                method = call["path"].split("/")[1]
+                out(f"   {method}  aborted before its last byte (the shrink guard): no job")
             elif call["path"].startswith("Customer/Import"):
                 codes = [
                     entity.get("Code")
@@ -216,7 +228,7 @@ class Demo:
                 ]
                 out(f"   {call['path'].split('/')[1]}  {codes}  -> HTTP {call.get('status')} (job)")
         out("\nCompanies in Norce (one per company: the one created at checkout got the ERP code):")
-        for company in stack.norce.companies.values():
+        for company in [c for c in stack.norce.companies.values() if c.get("VatNo", "").startswith("SE5566")]:
             name, vat_no, code = company.get("Name"), company.get("VatNo"), company.get("Code")
             out(f"   Id {company['Id']}  {name}  VatNo {vat_no}  Code {code}")
         out("\nLedger (DynamoDB):")
