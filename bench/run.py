@@ -11,7 +11,7 @@ import time
 import warnings
 from collections.abc import Callable
 
-from bench import cold_start, cold_start_artifact, events, lifecycle, processor, throughput, warm
+from bench import cold_start, cold_start_artifact, events, imports, lifecycle, processor, throughput, warm
 from bench.common import Figure
 
 
@@ -30,6 +30,7 @@ def groups(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "local_stack": lambda: throughput.run(20 if quick else 300, (1, 4) if quick else (1, 4, 16)),
         "lifecycle": lambda: lifecycle.run(0.05 if quick else 1.0),
         "events": lambda: events.run(0.05 if quick else 1.0),
+        "imports": lambda: imports.run(0.05 if quick else 1.0),
     }
 
 
@@ -38,6 +39,7 @@ LABELS = {
     "cold_start": "proxy: import in .venv",
     "cold_start_artifact": "the built artifact (.aws-sam/build) as Lambda runs it, against a boto3 peer",
     "events": "receiver warm against moto over HTTP; processor with in-memory ports (proxy)",
+    "imports": "streamed over loopback HTTP to a byte-counting sink, beside list + json.dumps",
 }
 
 

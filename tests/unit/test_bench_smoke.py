@@ -42,3 +42,10 @@ def test_events_benchmark_runs():
 
     figures = events.run(scale=0.02)
     assert positive(figures) and any("warm ack" in f.name for f in figures)
+
+
+def test_imports_benchmark_runs():
+    from bench import imports  # noqa: PLC0415
+
+    figures = imports.run(scale=0.002)  # ~2 s: a sink process and seven short child runs
+    assert positive(figures) and any("naive" in f.name for f in figures)
