@@ -1,7 +1,9 @@
 """Building the order intake from AWS adapters (once per cold start, on first use)."""
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -26,8 +28,26 @@ if TYPE_CHECKING:
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
 
 
-def aws_client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_AWS_CONFIG)  # type: ignore[call-overload]
+_SESSION_LOCK = threading.Lock()
+
+
+@cache
+def aws_session() -> boto3.session.Session:
+    """One botocore session for every client of the process: its loader reads each JSON model (endpoints,
+    partitions, a service's shapes) once instead of once per client, which a cold start pays for."""
+    return boto3.session.Session()
+
+
+def aws_client(service: str, config: Config = _AWS_CONFIG) -> Any:
+    with _SESSION_LOCK:  # creating clients from one session is not thread-safe (the local stack's threads)
+        return aws_session().client(service, config=config)  # type: ignore[call-overload]
+
+
+def secrets_provider() -> Any:
+    """Powertools' ``SecretsProvider`` on a client of the shared session (not a session of its own)."""
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - keeps cold start lean
+
+    return parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
 
 
 def build_order_intake(settings: ReceiverSettings) -> OrderIntake:
@@ -45,9 +65,8 @@ def build_order_intake(settings: ReceiverSettings) -> OrderIntake:
 
 def build_authenticator(settings: ReceiverSettings) -> BasicAuthenticator:
     """Credentials come from Secrets Manager through Powertools Parameters, cached for a TTL."""
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - keeps cold start lean
 
-    secrets = parameters.SecretsProvider(boto_config=_AWS_CONFIG)
+    secrets = secrets_provider()
 
     def load() -> list[Credential]:
         secret = read_json_secret(
@@ -145,9 +164,7 @@ def _secret(arn: str, max_age: int) -> dict[str, Any]:
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
     try:
-        value = parameters.SecretsProvider(boto_config=_AWS_CONFIG).get(
-            arn, transform="json", max_age=max_age
-        )
+        value = secrets_provider().get(arn, transform="json", max_age=max_age)
     except parameters.exceptions.GetParameterError as error:
         raise DependencyUnavailable(f"Reading secret {arn.rsplit(':', 1)[-1]} failed") from error
     if not isinstance(value, dict):

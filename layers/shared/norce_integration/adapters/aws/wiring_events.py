@@ -13,6 +13,7 @@ from norce_integration.adapters.aws.wiring import (
     http_erp,
     norce_auth,
     read_json_secret,
+    secrets_provider,
 )
 from norce_integration.events.intake import EventIntake
 from norce_integration.events.types import notification_types
@@ -35,9 +36,7 @@ class ReceiverComponents:
 
 
 def build_event_receiver(settings: EventReceiverSettings) -> ReceiverComponents:
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - keeps cold start lean
-
-    secrets = parameters.SecretsProvider(boto_config=_AWS_CONFIG)
+    secrets = secrets_provider()
 
     def load_keys() -> list[str]:
         secret = read_json_secret(

@@ -13,11 +13,11 @@ from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
 from norce_integration.adapters.aws.s3_archive import S3Archive
 from norce_integration.adapters.aws.sqs_documents import SqsDocumentDeadLetters, SqsDocumentQueue
 from norce_integration.adapters.aws.wiring import (
-    _AWS_CONFIG,
     aws_client,
     http_erp,
     http_norce,
     read_json_secret,
+    secrets_provider,
 )
 from norce_integration.intake.api_keys import ApiKeyAuthenticator, keys_from_secret
 from norce_integration.intake.ports import DependencyUnavailable
@@ -46,9 +46,7 @@ class PushComponents:
 
 
 def build_push(settings: ErpPushSettings) -> PushComponents:
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - keeps cold start lean
-
-    secrets = parameters.SecretsProvider(boto_config=_AWS_CONFIG)
+    secrets = secrets_provider()
 
     def load_keys() -> list[str]:
         secret = read_json_secret(
