@@ -300,3 +300,55 @@ def test_each_import_has_its_own_schedule_time_zone_and_switch_and_runs_one_enti
         "ImportJobsFollow": {"action": "follow-jobs"},
     }
     assert RESOURCES["ErpImportFunction"]["Properties"]["Timeout"] == 900
+
+
+def _alarmed(namespace: str, metric: str) -> set[str]:
+    """The resources (logical ids) an alarm watches for ``metric``, by their dimension's Ref / GetAtt."""
+    watched = set()
+    for alarm in of_type("AWS::CloudWatch::Alarm").values():
+        properties = alarm["Properties"]
+        if properties.get("Namespace") != namespace or properties.get("MetricName") != metric:
+            continue
+        for dimension in properties.get("Dimensions", []):
+            value = dimension["Value"]
+            watched.add(value.get("Ref") or value.get("Fn::GetAtt", [None])[0])
+    return watched
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm_and_a_log_group_with_retention():
+    functions = set(of_type("AWS::Serverless::Function"))
+    assert functions <= _alarmed("AWS/Lambda", "Errors")
+    assert functions <= _alarmed("AWS/Lambda", "Throttles")
+    groups = {
+        resource["Properties"]["LogGroupName"]["Fn::Sub"].rsplit("${", 1)[1].rstrip("}"): resource[
+            "Properties"
+        ]
+        for resource in of_type("AWS::Logs::LogGroup").values()
+        if "Fn::Sub" in resource["Properties"].get("LogGroupName", {})
+    }
+    for function in functions:
+        assert function in groups, f"{function} has no log group of its own"
+        assert groups[function]["RetentionInDays"] <= 400, f"{function}'s logs are kept for ever"
+
+
+def test_every_source_queue_has_an_oldest_message_age_alarm():
+    sources = {name for name, q in of_type("AWS::SQS::Queue").items() if "RedrivePolicy" in q["Properties"]}
+    assert sources <= _alarmed("AWS/SQS", "ApproximateAgeOfOldestMessage")
+
+
+def test_no_policy_statement_grants_every_action_or_every_resource():
+    for name in of_type("AWS::Serverless::Function"):
+        for statement in statements(name):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(action == "*" or action.endswith(":*") for action in actions), name
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            assert "*" not in resources, f"{name} grants {actions} on every resource"
+
+
+def test_the_dashboard_shows_every_queue_and_function():
+    body = RESOURCES["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for name in [*of_type("AWS::SQS::Queue"), *of_type("AWS::Serverless::Function")]:
+        assert "${" + name in body, f"{name} is not on the dashboard"
+    json.loads(re.sub(r"\$\{[^}]+\}", "x", body))  # valid JSON once substituted
