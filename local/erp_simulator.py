@@ -12,6 +12,13 @@ demo make them with ``ship`` / ``invoice`` / ``credit`` / ``set_status`` or the 
 ordered by ``changedAt`` then ``documentNo``). A document's lines carry the order line's part number,
 unit price and unit VAT; ``lineAmount`` = quantity x unit price (excluding VAT) and ``totalAmount`` =
 the sum of ``lineAmount`` + ``vat``, both rounded to 2 decimals. ``changedAt`` strictly increases.
+
+For scheduled imports: ``seed`` / ``POST /_seed`` ``{"customers": N, "companies": M, "bad": true,
+"anonymised": [codes]}`` holds exactly N generated customers (``C0000001``...) and M companies
+(``B000001``...), keeping the ones that exist as they are; ``bad`` adds customers the integration must skip
+(no code and no e-mail, an invalid e-mail, a duplicated code) at the end of the export. The export pages
+stably by ``changedAt`` then code whatever its size; the fault ``failExportOnPage`` N answers 503 to page
+N of each customer/company export run, retries of that page included.
 """
 
 import argparse
@@ -42,7 +49,36 @@ CREATE TABLE IF NOT EXISTS party_refs (kind TEXT NOT NULL, external_ref TEXT NOT
                                        PRIMARY KEY (kind, external_ref));
 CREATE TABLE IF NOT EXISTS documents (document_no TEXT PRIMARY KEY, kind TEXT, order_no TEXT, changed_at TEXT,
                                       body TEXT);
+CREATE INDEX IF NOT EXISTS customers_changed ON customers (changed_at, code);
+CREATE INDEX IF NOT EXISTS customers_email ON customers (email);
+CREATE INDEX IF NOT EXISTS companies_changed ON companies (changed_at, code);
+CREATE INDEX IF NOT EXISTS companies_organization_no ON companies (organization_no);
+CREATE INDEX IF NOT EXISTS documents_changed ON documents (changed_at, document_no);
 """
+# Generated parties (``seed``): fixed-width codes, so they sort and compare as text and never meet the
+# codes ``POST /customers`` / ``POST /companies`` hand out (C10001, B20001: shorter).
+SEEDED = {
+    "customers": ("C", 7, "C" + "[0-9]" * 7),
+    "companies": ("B", 6, "B" + "[0-9]" * 6),
+}
+# The bad customers ``seed(bad=True)`` adds, by their key in the table (the first has no code at all)
+BAD_NO_CODE, BAD_EMAIL, BAD_DUPLICATE = "~bad:no-code", "CBAD00001", "~bad:duplicate"
+FIRST_NAMES = (
+    "Anna",
+    "Erik",
+    "Maria",
+    "Lars",
+    "Karin",
+    "Johan",
+    "Sara",
+    "Anders",
+    "Eva",
+    "Per",
+    "Lena",
+    "Nils",
+)
+LAST_NAMES = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson")
+CITIES = (("Stockholm", "111"), ("Göteborg", "411"), ("Malmö", "211"), ("Uppsala", "753"), ("Umeå", "903"))
 DOCUMENT_PREFIXES = {"deliveryNote": "DN-", "invoice": "INV-", "creditNote": "CN-"}
 CENT = Decimal("0.01")
 
@@ -69,6 +105,7 @@ class ErpFaults:
     down_until: float = 0.0  # on the simulator's clock
     reject_orders: int = 0
     unknown_parts: set[str] = field(default_factory=set)
+    fail_export_on_page: int | None = None  # page N of a customer/company export run (and its retries): 503
 
     def describe(self, now: float) -> dict[str, Any]:
         return {
@@ -79,6 +116,7 @@ class ErpFaults:
             "downForSeconds": max(0.0, self.down_until - now),
             "rejectOrders": self.reject_orders,
             "unknownParts": sorted(self.unknown_parts),
+            "failExportOnPage": self.fail_export_on_page,
         }
 
 
@@ -96,6 +134,8 @@ class ErpSimulator(Simulator):
         self.faults = ErpFaults()
         self.stats: Counter[str] = Counter()
         self._random = random.Random(seed)  # noqa: S311 - fault injection, not security
+        # per kind: the page of the current export run and its pageToken (a retry asks for the same page)
+        self._export_pages: dict[str, tuple[int, str]] = {}
         self._lock = threading.RLock()
         self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self._db.executescript(SCHEMA)
@@ -116,10 +156,160 @@ class ErpSimulator(Simulator):
         with self._lock:
             self.faults = ErpFaults()
             self.stats.clear()
+            self._export_pages = {}
             self._db.executescript(
                 "DELETE FROM customers; DELETE FROM companies; DELETE FROM orders; DELETE FROM counters;"
                 "DELETE FROM party_refs; DELETE FROM documents;"
             )
+
+    def seed(
+        self,
+        customers: int | None = None,
+        companies: int | None = None,
+        bad: bool | None = None,
+        anonymised: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Hold exactly ``customers`` generated customers (``C0000001``...) and ``companies`` generated
+        companies (``B000001``...); None leaves that kind as it is. Generated parties that exist keep their
+        data and ``changedAt``; new ones get ``changedAt`` now; the ones above the number are removed
+        (customers of a removed company lose their ``companyCode``, and so change). ``bad`` True (re)adds
+        the bad customers at the end of the export, False removes them. ``anonymised``: customer codes to
+        mark ``anonymised: true``. One transaction. Answers the numbers held (and the anonymised codes)."""
+        for name, number in (("customers", customers), ("companies", companies)):
+            if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0):
+                raise ValueError(f"{name} must be a whole number >= 0, not {number!r}")
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                now = _now()
+                if companies is not None:
+                    self._seed_companies(companies, now)
+                if customers is not None:
+                    self._seed_customers(customers, now)
+                marked = self._anonymise(anonymised or [])
+                if bad is not None:
+                    self._db.execute(
+                        "DELETE FROM customers WHERE code IN (?, ?, ?)",
+                        (BAD_NO_CODE, BAD_EMAIL, BAD_DUPLICATE),
+                    )
+                    if bad:
+                        self._add_bad_customers()
+                answer: dict[str, Any] = {
+                    kind: self._seeded_count(kind) for kind in ("customers", "companies")
+                }
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if anonymised:
+            answer["anonymised"] = marked
+        return answer
+
+    def _seeded_codes(self, kind: str) -> set[str]:
+        pattern = SEEDED[kind][2]
+        rows = self._db.execute(f"SELECT code FROM {kind} WHERE code GLOB ?", (pattern,))  # noqa: S608
+        return {row[0] for row in rows.fetchall()}
+
+    def _seeded_count(self, kind: str) -> int:
+        pattern = SEEDED[kind][2]
+        count = f"SELECT COUNT(*) FROM {kind} WHERE code GLOB ?"  # noqa: S608
+        return int(self._db.execute(count, (pattern,)).fetchone()[0])
+
+    def _seed_companies(self, wanted: int, now: str) -> None:
+        prefix, width, pattern = SEEDED["companies"]
+        above = f"{prefix}{wanted:0{width}d}"
+        removed = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT code FROM companies WHERE code GLOB ? AND code > ?", (pattern, above)
+            ).fetchall()
+        ]
+        if removed:
+            self._db.execute("DELETE FROM companies WHERE code GLOB ? AND code > ?", (pattern, above))
+            # the ERP unlinks the contacts of a company it no longer has: they change
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS removed_companies (code TEXT PRIMARY KEY)")
+            self._db.execute("DELETE FROM removed_companies")
+            self._db.executemany("INSERT INTO removed_companies VALUES (?)", [(code,) for code in removed])
+            self._db.execute(
+                "UPDATE customers SET changed_at = ?, "
+                "body = json_set(body, '$.companyCode', json('null'), '$.changedAt', ?) "
+                "WHERE json_extract(body, '$.companyCode') IN (SELECT code FROM removed_companies)",
+                (now, now),
+            )
+        known = self._seeded_codes("companies")
+        rows = []
+        for number in range(1, wanted + 1):
+            code = f"{prefix}{number:0{width}d}"
+            if code not in known:
+                body = _generated_company(code, number, now)
+                rows.append((code, body["organizationNo"], now, json.dumps(body)))
+        self._db.executemany("INSERT INTO companies VALUES (?, ?, ?, ?)", rows)
+
+    def _seed_customers(self, wanted: int, now: str) -> None:
+        prefix, width, pattern = SEEDED["customers"]
+        self._db.execute(
+            "DELETE FROM customers WHERE code GLOB ? AND code > ?", (pattern, f"{prefix}{wanted:0{width}d}")
+        )
+        companies = self._seeded_count("companies")
+        known = self._seeded_codes("customers")
+        rows = []
+        for number in range(1, wanted + 1):
+            code = f"{prefix}{number:0{width}d}"
+            if code not in known:
+                body = _generated_customer(code, number, companies, now)
+                rows.append((code, body["email"], now, json.dumps(body)))
+        self._db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", rows)
+
+    def _later_than_every_customer(self) -> str:
+        """Now, or a microsecond after the newest customer change: what is stamped with it comes last."""
+        now = _now()
+        newest = self._db.execute("SELECT MAX(changed_at) FROM customers").fetchone()[0]
+        if newest is not None and now <= newest:
+            now = (datetime.fromisoformat(newest) + timedelta(microseconds=1)).isoformat(
+                timespec="microseconds"
+            )
+        return now
+
+    def _add_bad_customers(self) -> None:
+        """Three customers the integration must skip, last in the export: no code and no e-mail, an invalid
+        e-mail, and a second customer with the code of an existing one (exported twice)."""
+        changed_at = self._later_than_every_customer()
+        base = {"isActive": True, "changedAt": changed_at, "address": None, "companyCode": None}
+        bad = [
+            (BAD_NO_CODE, None, {**base, "code": None, "email": None, "firstName": "No", "lastName": "Code"}),
+            (
+                BAD_EMAIL,
+                "not-an-email",
+                {**base, "code": BAD_EMAIL, "email": "not-an-email", "firstName": "Bad"},
+            ),
+        ]
+        first = self._db.execute(
+            "SELECT body FROM customers WHERE code NOT IN (?, ?, ?) ORDER BY code LIMIT 1",
+            (BAD_NO_CODE, BAD_EMAIL, BAD_DUPLICATE),
+        ).fetchone()
+        if first is not None:
+            original = json.loads(first[0])
+            twin = {**original, "changedAt": changed_at, "firstName": "Duplicate"}
+            bad.append((BAD_DUPLICATE, twin.get("email"), twin))
+        self._db.executemany(
+            "INSERT INTO customers VALUES (?, ?, ?, ?)",
+            [(key, email, changed_at, json.dumps(body)) for key, email, body in bad],
+        )
+
+    def _anonymise(self, codes: list[str]) -> list[str]:
+        """Mark these customers ``anonymised: true`` (changedAt now); answers the codes found."""
+        marked = []
+        for code in codes:
+            row = self._db.execute("SELECT body FROM customers WHERE code = ?", (str(code),)).fetchone()
+            if row is None:
+                continue
+            body = {**json.loads(row[0]), "anonymised": True, "changedAt": _now()}
+            self._db.execute(
+                "UPDATE customers SET changed_at = ?, body = ? WHERE code = ?",
+                (body["changedAt"], json.dumps(body), str(code)),
+            )
+            marked.append(str(code))
+        return marked
 
     def parties(self, kind: str) -> list[dict[str, Any]]:
         """Every customer or company the ERP holds (``kind``: customers / companies)."""
@@ -421,15 +611,30 @@ class ErpSimulator(Simulator):
         app.add_url_rule(f"/{kind}/<code>", f"{kind}_one", one, methods=["GET", "PUT"])
 
     def _export(self, kind: str, key: str = "code") -> Response:
+        """One page of the change feed, ordered by ``changed_at`` then the key: the token is the last row's
+        ``changed_at|key``, so paging is stable however many rows share a ``changed_at``."""
         since = request.args.get("changedSince") or ""
-        size = int(request.args.get("pageSize", 500))
+        try:
+            size = max(1, int(request.args.get("pageSize", 500)))
+        except ValueError:
+            return _error(400, "pageSize must be a whole number")
         after = request.args.get("pageToken") or ""
         after_changed, _, after_code = after.partition("|")
         with self._lock:
+            if kind in SEEDED:
+                page_no, previous = self._export_pages.get(kind, (0, ""))
+                if not after:
+                    page_no = 1
+                elif after != previous:
+                    page_no += 1
+                self._export_pages[kind] = (page_no, after)
+                if self.faults.fail_export_on_page == page_no:
+                    self.stats[f"{kind} export failed on page {page_no}"] += 1
+                    return _error(503, f"injected: the export failed on page {page_no}")
             rows = self._db.execute(
                 f"SELECT {key}, changed_at, body FROM {kind} WHERE changed_at >= ? "  # noqa: S608
-                f"AND (changed_at > ? OR (changed_at = ? AND {key} > ?)) ORDER BY changed_at, {key} LIMIT ?",
-                (since, after_changed, after_changed, after_code, size + 1),
+                f"AND (changed_at, {key}) > (?, ?) ORDER BY changed_at, {key} LIMIT ?",
+                (since, after_changed, after_code, size + 1),
             ).fetchall()
         page = rows[:size]
         token = f"{page[-1][1]}|{page[-1][0]}" if len(rows) > size else None
@@ -534,6 +739,7 @@ class ErpSimulator(Simulator):
                     "downForSeconds": "down_for_seconds",
                     "rejectOrders": "reject_orders",
                     "unknownParts": "unknown_parts",
+                    "failExportOnPage": "fail_export_on_page",
                 }
                 sim.set_faults(**{names[k]: v for k, v in given.items() if k in names})
                 if "seed" in given:
@@ -547,9 +753,70 @@ class ErpSimulator(Simulator):
             sim.reset()
             return jsonify({"reset": True})
 
+        @app.post("/_seed")
+        def seed() -> tuple[Response, int]:
+            given = request.get_json(silent=True)
+            if not isinstance(given, dict):
+                return _error(400, 'the body must be a JSON object like {"customers": 1000}'), 400
+            anonymised = given.get("anonymised")
+            bad = given.get("bad")
+            if anonymised is not None and (
+                not isinstance(anonymised, list) or not all(isinstance(c, str) for c in anonymised)
+            ):
+                return _error(400, "anonymised must be a list of customer codes"), 400
+            if bad is not None and not isinstance(bad, bool):
+                return _error(400, "bad must be true or false"), 400
+            try:
+                answer = sim.seed(given.get("customers"), given.get("companies"), bad, anonymised)
+            except ValueError as error:
+                return _error(400, str(error)), 400
+            return jsonify(answer), 200
+
         @app.get("/_stats")
         def stats() -> Response:
             return jsonify(dict(sim.stats))
+
+
+def _generated_address(number: int) -> dict[str, Any]:
+    city, zip_prefix = CITIES[number % len(CITIES)]
+    return {
+        "line1": f"Storgatan {number % 150 + 1}",
+        "zipCode": f"{zip_prefix}{number % 100:02d}",
+        "city": city,
+        "country": "SE",
+    }
+
+
+def _generated_customer(code: str, number: int, companies: int, changed_at: str) -> dict[str, Any]:
+    """Customer ``number`` of ``seed``: every 5th is a contact of one of the ``companies`` generated ones."""
+    company = None
+    if companies and number % 5 == 0:
+        prefix, width, _ = SEEDED["companies"]
+        company = f"{prefix}{(number // 5 - 1) % companies + 1:0{width}d}"
+    return {
+        "code": code,
+        "email": f"customer{number}@example.com",
+        "firstName": FIRST_NAMES[number % len(FIRST_NAMES)],
+        "lastName": LAST_NAMES[(number // len(FIRST_NAMES)) % len(LAST_NAMES)],
+        "cellPhone": f"+4670{number:07d}",
+        "address": _generated_address(number),
+        "companyCode": company,
+        "isActive": True,
+        "changedAt": changed_at,
+    }
+
+
+def _generated_company(code: str, number: int, changed_at: str) -> dict[str, Any]:
+    organization_no = f"55{number:08d}"
+    return {
+        "code": code,
+        "name": f"Företag {number} AB",
+        "organizationNo": organization_no,
+        "vatNo": f"SE{organization_no}01",
+        "address": _generated_address(number),
+        "isActive": True,
+        "changedAt": changed_at,
+    }
 
 
 def _order_problem(body: dict[str, Any], unknown_parts: set[str]) -> str | None:

@@ -6,6 +6,15 @@ ImportCustomers/ImportCompanies that need ``X-StormConnect-Header`` and answer a
 Choices where Norce says nothing: the job id is a bare JSON integer; the full-import flag is
 ``FullFile`` inside X-StormConnect-Header. Every call is recorded (``GET /_calls``); faults injectable.
 
+Imports, as Norce applies them: the body (also chunked) is read whole before anything else; one cut short
+or not JSON makes no job (400, ``aborted imports`` in ``stats``). The header's field lists may name only
+Connect's Customer/Company fields (else 400). Records are matched by Id, then Code, then EmailAddress /
+OrganizationNo (indexed), only the listed fields are written, every entity named is active and gets
+``Updated``; a full import deactivates the others of its kind. A record without a match key, or a customer
+whose Companies Norce does not hold, is a job log line, and the job ends 4 (Validation failed: only records
+without a match key) or 3 (Failed: a customer's company missing, or the ``failJobs`` fault).
+``GET /_jobs`` lists the jobs; ``/_customers/count`` counts active and inactive.
+
 The order lifecycle after the ERP took an order: ``Order/CreateDeliveryNote``, ``Order/CreateInvoice``
 (a capture at the PSP) and ``Order/CreditPayment`` (a refund of an invoice). They need an order Norce
 knows, i.e. one that had a SendOrderStatus, found by ClientOrderRef or by the ErpOrderNo sent with its
@@ -28,7 +37,8 @@ JobCompletedEvent. Customers and companies carry ``Updated``; Query 2.0 also ser
 Faults (``POST /_faults``): ``count`` answers ``status`` without processing; ``dropResponses`` processes
 the request completely and then answers 504, as when Norce took a call but the answer was lost.
 Control routes: ``/_calls``, ``/_orders`` (per ClientOrderRef: Statuses, DeliveryNotes, Invoices,
-Credits), ``/_customers``, ``/_companies``, ``/_stats``, ``/_faults``, ``/_reset``, ``/_events``.
+Credits), ``/_customers``, ``/_companies`` (``?active=``, ``/count``), ``/_jobs``, ``/_stats``, ``/_faults``,
+``/_reset``, ``/_events``.
 """
 
 import argparse
@@ -48,6 +58,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import BadRequest
 
 from local.norce_event_sender import ANY_EVENT, NorceEventSender, delivery_view
 from local.simulator_http import BackgroundServer, Simulator
@@ -97,6 +108,47 @@ STATUS_IDS = {
     "PartlyDelivered": 8,
 }
 FIRST_ORDER_ID = 700000001
+IMPORT_PATHS = frozenset(["Customer/ImportCustomers", "Customer/ImportCompanies"])
+# The field names X-StormConnect-Header may list (Connect's Customer Service 4.0 entities); another name
+# answers 400
+CUSTOMER_FIELDS = frozenset(
+    [
+        "Id",
+        "Code",
+        "ApplicationKey",
+        "EmailAddress",
+        "FirstName",
+        "LastName",
+        "PhoneNumber",
+        "CellPhoneNumber",
+        "InvoiceAddress",
+        "DeliveryAddresses",
+        "Companies",
+        "PriceLists",
+        "Accounts",
+        "IsActive",
+    ]
+)
+COMPANY_FIELDS = frozenset(
+    [
+        "Id",
+        "Code",
+        "ApplicationKey",
+        "OrganizationNo",
+        "Name",
+        "VatNo",
+        "EmailAddress",
+        "PhoneNumber",
+        "InvoiceAddress",
+        "DeliveryAddresses",
+        "Customers",
+        "PriceLists",
+        "IsActive",
+    ]
+)
+FIELD_LISTS = {"CustomerFieldsThatAreSet": CUSTOMER_FIELDS, "CompanyFieldsThatAreSet": COMPANY_FIELDS}
+NATURAL_KEYS = {"customers": "EmailAddress", "companies": "OrganizationNo"}
+CALL_BODY_LIMIT = 1000  # an import's records kept in ``calls`` (the rest is counted in ``records``)
 
 
 @dataclass
@@ -161,6 +213,11 @@ class NorceConnectSimulator(Simulator):
         self.customers: dict[int, dict[str, Any]] = {}  # by Norce's internal Id
         self.companies: dict[int, dict[str, Any]] = {}
         self.jobs: dict[int, dict[str, Any]] = {}
+        # per kind, per match key (Code and EmailAddress / OrganizationNo): value -> Ids holding it, and
+        # the Ids indexed (``_match`` rebuilds when the store no longer has as many)
+        self._indexes: dict[str, dict[str, dict[Any, list[int]]]] = {}
+        self._indexed: dict[str, set[int]] = {}
+        self._clear_indexes()
         self.stats: Counter[str] = Counter()
         self._job_ids = itertools.count(5001)
         self._entity_ids = itertools.count(1)
@@ -195,6 +252,7 @@ class NorceConnectSimulator(Simulator):
         with self._lock:
             self.faults, self.calls, self.tokens, self.buckets = ConnectFaults(), [], {}, {}
             self.orders, self.customers, self.companies, self.jobs = {}, {}, {}, {}
+            self._clear_indexes()
             self.documents, self.erp_order_refs = {}, {}
             self.placed, self.order_events = {}, set()
             self.stats.clear()
@@ -266,7 +324,10 @@ class NorceConnectSimulator(Simulator):
             if not request.path.startswith(CONNECT):
                 return None
             path = request.path[len(CONNECT) + 1 :]
-            body = request.get_json(silent=True)
+            # the whole body first (also a chunked one), even when the answer is a fault: a client still
+            # sending would otherwise never see the status
+            complete = _read_body()
+            body = _parsed_body() if complete else None
             headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
             call = {
                 "at": datetime.now(UTC).isoformat(),
@@ -276,8 +337,15 @@ class NorceConnectSimulator(Simulator):
                 "headers": headers,
                 "body": body,
             }
+            if isinstance(body, list) and len(body) > CALL_BODY_LIMIT:
+                call["body"], call["records"] = body[:CALL_BODY_LIMIT], len(body)
+            g.connect_body = body
             with sim._lock:
                 sim.calls.append(call)
+                if not complete:  # the client stopped sending: nothing to act on
+                    call["status"] = 400
+                    sim.stats["aborted imports" if path in IMPORT_PATHS else "aborted requests"] += 1
+                    return jsonify({"Message": "the request body is incomplete"}), 400
                 if sim.faults.latency_ms:
                     time.sleep(sim.faults.latency_ms / 1000)
                 if sim._authorized() is False:
@@ -325,7 +393,7 @@ class NorceConnectSimulator(Simulator):
                 )
                 if body.get("ErpOrderNo") not in (None, ""):
                     sim.erp_order_refs[str(body["ErpOrderNo"])] = str(ref)
-                sim.calls[-1]["status"] = 200
+                g.connect_call["status"] = 200
                 event = sim._status_event(str(ref), body)
             if event is not None:
                 sim.events.emit(*event)
@@ -345,11 +413,11 @@ class NorceConnectSimulator(Simulator):
 
         @app.post(f"{CONNECT}/Customer/ImportCustomers")
         def import_customers() -> tuple[Response, int]:
-            return sim._import("customers", "CustomerFieldsThatAreSet", ("Code", "EmailAddress"))
+            return sim._import("customers", "CustomerFieldsThatAreSet")
 
         @app.post(f"{CONNECT}/Customer/ImportCompanies")
         def import_companies() -> tuple[Response, int]:
-            return sim._import("companies", "CompanyFieldsThatAreSet", ("Code", "OrganizationNo"))
+            return sim._import("companies", "CompanyFieldsThatAreSet")
 
         @app.get(f"{CONNECT}/Job/Get")
         def job_get() -> tuple[Response, int]:
@@ -364,6 +432,11 @@ class NorceConnectSimulator(Simulator):
             with sim._lock:
                 job = sim.jobs.get(int(request.args.get("id", "0")))
                 return jsonify(job["log"] if job else []), 200
+
+        @app.get("/_jobs")
+        def jobs() -> Response:
+            with sim._lock:
+                return jsonify([sim._job_summary(job) for job in sim.jobs.values()])
 
         @app.get("/_calls")
         def calls() -> Response:
@@ -393,13 +466,21 @@ class NorceConnectSimulator(Simulator):
         def customers() -> Any:
             if request.method == "POST":  # as if a buyer had just checked out
                 return jsonify(sim.hold("customers", request.get_json(force=True))), 201
-            return jsonify(list(sim.customers.values()))
+            return sim._held_answer("customers")
 
         @app.route("/_companies", methods=["GET", "POST"])
         def companies() -> Any:
             if request.method == "POST":
                 return jsonify(sim.hold("companies", request.get_json(force=True))), 201
-            return jsonify(list(sim.companies.values()))
+            return sim._held_answer("companies")
+
+        @app.get("/_customers/count")
+        def count_customers() -> Response:
+            return jsonify(sim.count_held("customers"))
+
+        @app.get("/_companies/count")
+        def count_companies() -> Response:
+            return jsonify(sim.count_held("companies"))
 
         @app.patch("/_customers/<int:entity_id>")
         def edit_customer(entity_id: int) -> tuple[Response, int]:
@@ -482,77 +563,207 @@ class NorceConnectSimulator(Simulator):
         """Add a customer or company as Norce creates it at checkout (no Code yet); returns it with its Id."""
         with self._lock:
             held = {"Id": next(self._entity_ids), "IsActive": True, "Updated": self._stamp(), **entity}
-            (self.customers if kind == "customers" else self.companies)[held["Id"]] = held
+            self._store(kind)[held["Id"]] = held
+            self._index(kind, held)
             return held
 
+    def count_held(self, kind: str) -> dict[str, int]:
+        """``{"active": n, "inactive": m}`` of the customers or companies held."""
+        with self._lock:
+            active = sum(1 for entity in self._store(kind).values() if entity.get("IsActive", True))
+            return {"active": active, "inactive": len(self._store(kind)) - active}
+
+    def reindex(self) -> None:
+        """After changing a held entity's Code, EmailAddress or OrganizationNo directly (not by an import,
+        ``hold`` or an edit), so that imports match it by the new value."""
+        with self._lock:
+            self._clear_indexes()
+            for kind in NATURAL_KEYS:
+                self._rebuild_index(kind)
+
+    def _store(self, kind: str) -> dict[int, dict[str, Any]]:
+        return self.customers if kind == "customers" else self.companies
+
+    def _held_answer(self, kind: str) -> Response | tuple[Response, int]:
+        wanted = request.args.get("active")
+        if wanted not in (None, "true", "false"):
+            return jsonify({"Message": "active must be true or false"}), 400
+        with self._lock:
+            held = [
+                dict(entity)
+                for entity in self._store(kind).values()
+                if wanted is None or bool(entity.get("IsActive", True)) == (wanted == "true")
+            ]
+        return jsonify(held)
+
+    def _clear_indexes(self) -> None:
+        self._indexes = {kind: {"Code": {}, natural: {}} for kind, natural in NATURAL_KEYS.items()}
+        self._indexed = {kind: set() for kind in NATURAL_KEYS}
+
+    def _rebuild_index(self, kind: str) -> None:
+        self._indexes[kind] = {"Code": {}, NATURAL_KEYS[kind]: {}}
+        self._indexed[kind] = set()
+        for entity in self._store(kind).values():
+            self._index(kind, entity)
+
+    def _index(self, kind: str, entity: dict[str, Any]) -> None:
+        """Under the lock, after the entity was stored or written: findable by its Code and natural key
+        (ids under a value the entity no longer has are dropped when looked up)."""
+        entity_id = entity.get("Id")
+        self._indexed[kind].add(entity_id)  # type: ignore[arg-type]
+        for key, index in self._indexes[kind].items():
+            value = entity.get(key)
+            if _scalar(value):
+                ids = index.setdefault(value, [])
+                if entity_id not in ids:
+                    ids.append(entity_id)  # type: ignore[arg-type]
+
     def _match(self, kind: str, entity: dict[str, Any]) -> dict[str, Any] | None:
-        """Norce's order: Id, then Code, then OrganizationNo (companies) or EmailAddress (customers)."""
-        store = self.customers if kind == "customers" else self.companies
-        natural = "OrganizationNo" if kind == "companies" else "EmailAddress"
-        for key in ("Id", "Code", natural):
+        """Norce's order: Id, then Code, then OrganizationNo (companies) or EmailAddress (customers); with
+        several holding the value, the first held (lowest Id). Indexed, so a 100k import stays linear."""
+        store = self._store(kind)
+        if len(self._indexed[kind]) != len(store):  # entities put into / taken from the store directly
+            self._rebuild_index(kind)
+        for key in ("Id", "Code", NATURAL_KEYS[kind]):
             wanted = entity.get(key)
-            if wanted in (None, ""):
+            if wanted in (None, "") or not _scalar(wanted):
                 continue
-            for held in store.values():
-                if held.get(key) == wanted:
+            if key == "Id":
+                held = store.get(wanted)
+                if held is not None and held.get("Id") == wanted:
                     return held
+                continue
+            index = self._indexes[kind][key]
+            ids = index.get(wanted)
+            if not ids:
+                continue
+            live = [i for i in ids if i in store and store[i].get(key) == wanted]
+            if len(live) != len(ids):
+                if live:
+                    index[wanted] = live
+                else:
+                    del index[wanted]
+            if live:
+                return store[min(live)]
         return None
 
-    def _import(self, kind: str, fields_key: str, match_keys: tuple[str, str]) -> tuple[Response, int]:
+    def _import(self, kind: str, fields_key: str) -> tuple[Response, int]:
+        """ImportCustomers / ImportCompanies, applied as Norce applies them (see the module doc)."""
+        call = g.get("connect_call") or {}
+
+        def refuse(message: str) -> tuple[Response, int]:
+            call["status"] = 400
+            return jsonify({"Message": message}), 400
+
         raw_header = request.headers.get("X-StormConnect-Header")
         try:
             header = json.loads(raw_header or "")
             account_id = int(header["AccountId"])
         except (ValueError, KeyError, TypeError):
-            return jsonify({"Message": "X-StormConnect-Header with AccountId is required"}), 400
-        entities = request.get_json(force=True)
+            return refuse("X-StormConnect-Header with AccountId is required")
+        for list_key, known in FIELD_LISTS.items():
+            listed = header.get(list_key)
+            if listed is None:
+                continue
+            if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+                return refuse(f"{list_key} must be a list of field names")
+            unknown = [name for name in listed if name not in known]
+            if unknown:
+                return refuse(f"{list_key}: unknown field {unknown[0]}")
+        entities = g.get("connect_body")
+        if entities is None:  # not JSON: an upload cut short, or never an import
+            with self._lock:
+                self.stats["aborted imports"] += 1
+            return refuse("the body is not a complete JSON array")
         if not isinstance(entities, list):
-            return jsonify({"Message": "the body must be an array"}), 400
-        store = self.customers if kind == "customers" else self.companies
-        fields = header.get(fields_key)
-        log: list[dict[str, Any]] = []
+            return refuse("the body must be an array")
+        listed = header.get(fields_key)
+        fields = None if listed is None else frozenset(listed)
+        full = header.get(self.full_file_key) is True or (
+            request.headers.get(self.full_file_key, "").lower() == "true"
+        )
         with self._lock:
-            seen = set()
-            for row, entity in enumerate(entities, start=1):
-                current = self._match(kind, entity)
-                written = {
-                    k: v
-                    for k, v in entity.items()
-                    if k != "Id" and (fields is None or k in fields or (current is None and k in match_keys))
-                }
-                if kind == "customers" and "Companies" in written:
-                    missing = [c for c in written["Companies"] or [] if self._match("companies", c) is None]
-                    if missing:  # Norce links a customer only to companies it already holds
-                        log.append(
-                            _log_line(row, f"Company {missing[0].get('Code') or missing[0]} does not exist")
-                        )
-                        continue
-                    written["Companies"] = [
-                        (self._match("companies", c) or {}).get("Code") for c in written["Companies"]
-                    ]
-                if current is None:
-                    current = {"Id": next(self._entity_ids), "IsActive": True}
-                    store[current["Id"]] = current
-                current.update(written)
-                current["Updated"] = self._stamp()
-                seen.add(current["Id"])
-            if header.get(self.full_file_key) is True:
-                for entity_id, entity in store.items():
-                    if entity_id not in seen:
-                        entity["IsActive"] = False
+            applied = self._apply(kind, entities, fields, full)
             job_id = next(self._job_ids)
             self.jobs[job_id] = {
                 "JobId": job_id,
                 "kind": kind,
                 "count": len(entities),
+                "full": full,
                 "AccountId": account_id,
                 "created": self.clock(),
-                "fail": self.faults.fail_jobs or bool(log),
-                "log": log,
+                "fail": self.faults.fail_jobs,
+                **applied,
             }
-            self.calls[-1]["status"] = 200
+            call["status"] = 200
+            self.stats[f"{kind} imported"] += len(entities)
             self._complete_job_later(job_id)
         return jsonify(job_id), 200
+
+    def _apply(
+        self, kind: str, entities: list[Any], fields: frozenset[str] | None, full: bool
+    ) -> dict[str, Any]:
+        """Under the lock: upsert every valid record, log the others; a full import then deactivates every
+        entity of the kind it did not name. Answers the job's ``log``, ``inserted``, ``updated``."""
+        store = self._store(kind)
+        natural = NATURAL_KEYS[kind]
+        new_keys = ("Code", natural)  # written to a new entity even when not listed
+        log: list[dict[str, Any]] = []
+        named: set[int] = set()
+        inserted = updated = unlinked = 0
+        for row, entity in enumerate(entities, start=1):
+            if not isinstance(entity, dict):
+                log.append(_log_line(row, "the record must be an object"))
+                continue
+            if all(entity.get(key) in (None, "") for key in ("Id", "Code", natural)):
+                log.append(_log_line(row, f"no Id, Code or {natural} to match the record by"))
+                continue
+            current = self._match(kind, entity)
+            written = {
+                k: v
+                for k, v in entity.items()
+                if k != "Id" and (fields is None or k in fields or (current is None and k in new_keys))
+            }
+            if kind == "customers" and "Companies" in written:
+                problem = self._link_companies(written)
+                if problem:  # Norce links a customer only to companies it already holds
+                    log.append(_log_line(row, problem))
+                    unlinked += 1
+                    if current is not None:
+                        named.add(current["Id"])
+                    continue
+            if current is None:
+                current = {"Id": next(self._entity_ids)}
+                store[current["Id"]] = current
+                inserted += 1
+            else:
+                updated += 1
+            current["IsActive"] = True  # named: active, unless the record writes IsActive itself
+            current.update(written)
+            current["Updated"] = self._stamp()
+            self._index(kind, current)
+            named.add(current["Id"])
+        if full:
+            for entity_id, entity in store.items():
+                if entity_id not in named and entity.get("IsActive", True):
+                    entity["IsActive"] = False
+                    entity["Updated"] = self._stamp()
+        return {"log": log, "inserted": inserted, "updated": updated, "unlinked": unlinked}
+
+    def _link_companies(self, written: dict[str, Any]) -> str | None:
+        """A customer's ``Companies`` as the Codes of held companies, or why not."""
+        given = written["Companies"] or []
+        if not isinstance(given, list):
+            return "Companies must be a list of companies"
+        codes = []
+        for company in given:
+            held = self._match("companies", company) if isinstance(company, dict) else None
+            if held is None:
+                name = company.get("Code") if isinstance(company, dict) else None
+                return f"Company {name or company} does not exist"
+            codes.append(held.get("Code"))
+        written["Companies"] = codes
+        return None
 
     # -- Norce Event: jobs, edits in Norce Admin, placed orders
     def _complete_job_later(self, job_id: int) -> None:
@@ -571,7 +782,7 @@ class NorceConnectSimulator(Simulator):
             job = self.jobs.get(job_id)
             if job is None:  # reset meanwhile
                 return
-            payload = {**self._event_ids(), "JobId": job_id, "StatusId": 3 if job["fail"] else 2}
+            payload = {**self._event_ids(), "JobId": job_id, "StatusId": _job_status(job)}
         self.events.emit("JobCompletedEvent", payload)
 
     def _cancel_job_timers(self) -> None:
@@ -598,6 +809,7 @@ class NorceConnectSimulator(Simulator):
             entity = (self.customers if kind == "customers" else self.companies)[entity_id]
             entity.update({k: v for k, v in changes.items() if k != "Id"})
             entity["Updated"] = self._stamp()
+            self._index(kind, entity)
             edited = dict(entity)
         event_type, id_key = (
             ("CustomerChangedNotification", "CustomerId")
@@ -922,21 +1134,69 @@ class NorceConnectSimulator(Simulator):
         return jsonify({"value": [row for row in rows if matches(row)][:top]}), 200
 
     def _job_view(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Job/Get: 6 Queued until ``job_seconds`` passed, then 2 Succeeded, 4 Validation failed or 3 Failed
+        (see ``_job_status``)."""
         finished = self.clock() - job["created"] >= self.job_seconds
-        status = (3 if job["fail"] else 2) if finished else 6
+        status = _job_status(job) if finished else 6
+        applied = finished and not job["fail"]
         now = datetime.now(UTC).isoformat()
         return {
             "JobId": job["JobId"],
             "StatusId": status,
             "IsFinished": finished,
-            "Insert": 0,
-            "Updates": job["count"] if status == 2 else 0,
-            "Fail": job["count"] if status == 3 else 0,
+            "Insert": job.get("inserted", 0) if applied else 0,
+            "Updates": job.get("updated", job["count"]) if applied else 0,
+            "Fail": job["count"] if job["fail"] else len(job["log"]) if finished else 0,
             "Totals": job["count"],
             "Start": now,
             "Stop": now if finished else None,
             "LastUpdated": now,
         }
+
+    def _job_summary(self, job: dict[str, Any]) -> dict[str, Any]:
+        """A line of ``GET /_jobs``."""
+        return {
+            "JobId": job["JobId"],
+            "kind": job["kind"],
+            "count": job["count"],
+            "full": job.get("full", False),
+            "AccountId": job.get("AccountId"),
+            "StatusId": self._job_view(job)["StatusId"],
+            "inserted": job.get("inserted", 0),
+            "updated": job.get("updated", 0),
+            "errors": len(job["log"]),
+        }
+
+
+def _job_status(job: dict[str, Any]) -> int:
+    """A finished job's StatusId: 3 Failed (the ``failJobs`` fault, or a customer linked to a company
+    Norce does not hold, as before), 4 Validation failed (only records without a match key), else 2."""
+    return 3 if job["fail"] or job.get("unlinked") else 4 if job["log"] else 2
+
+
+def _read_body() -> bool:
+    """Read the request's whole body (a chunked one too); False when the client stopped sending."""
+    try:
+        request.get_data(cache=True)
+    except (OSError, BadRequest):
+        return False
+    return True
+
+
+def _parsed_body() -> Any:
+    """The body read by ``_read_body`` as JSON, None when empty or not JSON."""
+    data = request.get_data(cache=True)
+    if not data:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _scalar(value: Any) -> bool:
+    """A value a match key can have (and an index can hold)."""
+    return isinstance(value, str | int | float)
 
 
 def _log_line(row: int, message: str) -> dict[str, Any]:
