@@ -8,8 +8,12 @@ from local.stack import LocalStack
 
 
 @pytest.fixture(scope="package")  # stopped (and its environment restored) after the e2e tests
-def stack() -> Iterator[LocalStack]:
-    with LocalStack.on_free_ports(retry_base_seconds=1, retry_max_seconds=1, processors=2) as running:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # Its own state directory: the handlers' log files hold this run's lines only (test_zz_* reads them).
+    state = tmp_path_factory.mktemp("local-state")
+    with LocalStack.on_free_ports(
+        retry_base_seconds=1, retry_max_seconds=1, processors=2, state_dir=state
+    ) as running:
         yield running
 
 
