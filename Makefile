@@ -70,14 +70,17 @@ bench: install ## benchmarks: cold start, warm handler time, requests/s (see doc
 
 # Lambda's /var/task and /opt are read-only and zip entries carry no usable mtimes, so Python would compile
 # every module on every cold start: ship unchecked-hash .pyc files compiled by the project's Python 3.13.
-build: install $(SAM) ## sam build (for sam deploy), then compile the artifact's bytecode
+# Before compiling, scripts/prune_layer.py removes from the layer its explicit list of what the integration
+# never imports (lxml.objectify/html/..., C and Cython sources, pydantic.v1, unused Powertools utilities).
+build: install $(SAM) ## sam build (for sam deploy), prune the layer, then compile the artifact's bytecode
 	$(SAM) build
+	$(RUN) python scripts/prune_layer.py .aws-sam/build
 	$(RUN) python -m compileall -q -f --invalidation-mode unchecked-hash -j 0 .aws-sam/build
 
-# The issue's target for the layer is 23.5 MB (half of the 47 MB it was); it ships 29.7 MB today (lxml 11 MB,
-# bytecode 6 MB), so the gate is 30 MB against growth while the target stays open (docs/performance.md).
-artifact-check: build ## check the built artifact: bytecode, boto3/botocore pairing, no dev deps, layer size
-	$(RUN) python scripts/check_artifact.py .aws-sam/build --budget-mb 30
+# The issue's target for the layer: 23.5 MB unzipped with bytecode (half of the 47 MB it was); pruned, it
+# ships 21.5 MB. The check also imports every handler from the pruned artifact (docs/performance.md).
+artifact-check: build ## check the built artifact: bytecode, boto3/botocore, no dev deps, layer size, imports
+	$(RUN) python scripts/check_artifact.py .aws-sam/build --budget-mb 23.5
 
 events: install ## regenerate events/order_receiver/*.json from events/payloads/
 	$(RUN) python scripts/make_events.py
