@@ -363,3 +363,15 @@ def test_the_follower_completes_finished_jobs_flags_late_ones_and_updates_the_sh
     assert store.state(Entity.CUSTOMERS).last_full_records == 1000
     assert records.jobs[2]["job_errors"] == ["row 1: bad row"]
     assert set(records.open_jobs()) == {3, 4, 5}
+
+
+def test_a_delta_that_only_reads_the_overlap_again_sends_no_job_and_keeps_the_watermark():
+    store = MemoryImportStore()
+    norce = MemoryImporter()
+    erp = FakeErp([customer(n) for n in range(1, 4)])
+    assert (
+        runner(erp, norce, store, overlap_seconds=600).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA)).sent == 3
+    )
+    again = runner(erp, norce, store, overlap_seconds=600).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA))
+    assert again.outcome == "nothing_to_send" and len(norce.imports) == 1
+    assert store.state(Entity.CUSTOMERS).delta_watermark == T0 + timedelta(minutes=3)

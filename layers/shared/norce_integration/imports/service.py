@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from norce_integration.contracts.connect import ImportHeader
 from norce_integration.erp.model import ErpCompany, ErpCustomer
@@ -42,12 +42,22 @@ class ShrinkGuardTripped(Exception):
 
 
 class NothingToSend(Exception):
-    """A delta request whose every record was skipped: aborted rather than sent as an empty job."""
+    """A delta request with nothing new: every record skipped, or only the overlap read again (records
+    not changed since the watermark). Aborted rather than sent as a job that changes nothing."""
 
 
-def _not_empty(count: int) -> None:
-    if count == 0:
-        raise NothingToSend
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _news_since(body: ImportBody, watermark: datetime | None) -> Callable[[int], None]:
+    def check(count: int) -> None:
+        if count == 0:
+            raise NothingToSend
+        if watermark is not None and body.latest is not None and _aware(body.latest) <= _aware(watermark):
+            raise NothingToSend
+
+    return check
 
 
 @dataclass
@@ -112,13 +122,10 @@ class ImportRunner:
         latest = None
         while (first := next(source, None)) is not None:
             body = ImportBody(
-                itertools.chain([first], source),
-                writer,
-                summary,
-                limit=self.config.max_records_per_job,
-                before_end=_not_empty,
+                itertools.chain([first], source), writer, summary, limit=self.config.max_records_per_job
             )
-            with contextlib.suppress(NothingToSend):  # all skipped: no job, no watermark move (read again)
+            body.before_end = _news_since(body, state.delta_watermark)
+            with contextlib.suppress(NothingToSend):  # no job, and no watermark move
                 self._send(request, body, header, summary)
             latest = max(filter(None, (latest, body.latest)), default=None)
             if body.exhausted:
