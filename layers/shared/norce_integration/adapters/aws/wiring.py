@@ -20,6 +20,7 @@ from norce_integration.settings import ErpTarget, NorceConnectSettings, Processo
 if TYPE_CHECKING:
     from norce_integration.adapters.aws.sqs_processing import SqsDeadLetters
     from norce_integration.erp.ports import Erp
+    from norce_integration.intake.api_keys import ApiKeyAuthenticator
     from norce_integration.norce.ports import NorceConnect, NorceQuery
     from norce_integration.processing.service import OrderProcessor
     from norce_integration.processing.writeback import WritebackService
@@ -78,6 +79,22 @@ def build_authenticator(settings: ReceiverSettings) -> BasicAuthenticator:
         return credentials_from_secret(secret)
 
     return BasicAuthenticator(load)
+
+
+def api_key_authenticator(secret_arn: str, cache_seconds: int, what: str) -> "ApiKeyAuthenticator":
+    """``X-Api-Key`` checked against the keys in a Secrets Manager secret (two during a rotation)."""
+    from norce_integration.intake.api_keys import ApiKeyAuthenticator, keys_from_secret  # noqa: PLC0415
+
+    secrets = secrets_provider()
+
+    def load_keys() -> list[str]:
+        secret = read_json_secret(secrets, secret_arn, cache_seconds, what)
+        try:
+            return keys_from_secret(secret)
+        except ValueError as error:
+            raise DependencyUnavailable(str(error)) from error
+
+    return ApiKeyAuthenticator(load_keys)
 
 
 def read_json_secret(secrets: Any, arn: str, max_age: int, what: str) -> dict[str, Any]:

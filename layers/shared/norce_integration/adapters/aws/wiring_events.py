@@ -9,16 +9,14 @@ from botocore.config import Config
 from norce_integration.adapters.aws.sqs_events import SqsEventDeadLetters, SqsEventQueue
 from norce_integration.adapters.aws.wiring import (
     _AWS_CONFIG,
+    api_key_authenticator,
     aws_client,
     http_erp,
     norce_auth,
-    read_json_secret,
-    secrets_provider,
 )
 from norce_integration.events.intake import EventIntake
 from norce_integration.events.types import notification_types
-from norce_integration.intake.api_keys import ApiKeyAuthenticator, keys_from_secret
-from norce_integration.intake.ports import DependencyUnavailable
+from norce_integration.intake.api_keys import ApiKeyAuthenticator
 from norce_integration.settings import EventProcessorSettings, EventReceiverSettings
 
 if TYPE_CHECKING:
@@ -36,17 +34,6 @@ class ReceiverComponents:
 
 
 def build_event_receiver(settings: EventReceiverSettings) -> ReceiverComponents:
-    secrets = secrets_provider()
-
-    def load_keys() -> list[str]:
-        secret = read_json_secret(
-            secrets, settings.api_keys_secret_arn, settings.keys_cache_seconds, "Norce Event API keys"
-        )
-        try:
-            return keys_from_secret(secret)
-        except ValueError as error:
-            raise DependencyUnavailable(str(error)) from error
-
     sqs = aws_client("sqs")
     intake = EventIntake(
         queue=SqsEventQueue(sqs, settings.events_queue_url),
@@ -54,7 +41,10 @@ def build_event_receiver(settings: EventReceiverSettings) -> ReceiverComponents:
         notify=notification_types(settings.optional_notifications),
         delays=dict.fromkeys(CHANGE_NOTIFICATIONS, settings.change_delay_seconds),
     )
-    return ReceiverComponents(intake, ApiKeyAuthenticator(load_keys))
+    keys = api_key_authenticator(
+        settings.api_keys_secret_arn, settings.keys_cache_seconds, "Norce Event API keys"
+    )
+    return ReceiverComponents(intake, keys)
 
 
 @dataclass

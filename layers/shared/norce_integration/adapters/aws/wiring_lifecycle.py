@@ -13,14 +13,12 @@ from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
 from norce_integration.adapters.aws.s3_archive import S3Archive
 from norce_integration.adapters.aws.sqs_documents import SqsDocumentDeadLetters, SqsDocumentQueue
 from norce_integration.adapters.aws.wiring import (
+    api_key_authenticator,
     aws_client,
     http_erp,
     http_norce,
-    read_json_secret,
-    secrets_provider,
 )
-from norce_integration.intake.api_keys import ApiKeyAuthenticator, keys_from_secret
-from norce_integration.intake.ports import DependencyUnavailable
+from norce_integration.intake.api_keys import ApiKeyAuthenticator
 from norce_integration.lifecycle.intake import DocumentIntake
 from norce_integration.lifecycle.poll import DocumentPoll
 from norce_integration.lifecycle.service import LifecycleProcessor
@@ -46,21 +44,13 @@ class PushComponents:
 
 
 def build_push(settings: ErpPushSettings) -> PushComponents:
-    secrets = secrets_provider()
-
-    def load_keys() -> list[str]:
-        secret = read_json_secret(
-            secrets, settings.api_keys_secret_arn, settings.keys_cache_seconds, "ERP push API keys"
-        )
-        try:
-            return keys_from_secret(secret)
-        except ValueError as error:
-            raise DependencyUnavailable(str(error)) from error
-
     intake = _intake(
         aws_client("dynamodb"), aws_client("sqs"), settings.orders_table, settings.lifecycle_queue_url
     )
-    return PushComponents(intake, ApiKeyAuthenticator(load_keys))
+    keys = api_key_authenticator(
+        settings.api_keys_secret_arn, settings.keys_cache_seconds, "ERP push API keys"
+    )
+    return PushComponents(intake, keys)
 
 
 def build_poll(settings: ErpPollSettings, erp: "Erp | None" = None) -> DocumentPoll:
