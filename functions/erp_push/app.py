@@ -3,11 +3,14 @@ CreditPayment}`` with Norce's own Connect message shapes and an ``X-Api-Key``.
 
 An ERP that already calls Connect only changes its base URL and gets queueing, ordering, retries and
 exactly-once. Answers: 202 ``{"DocumentId", "ClientOrderRef"}`` once the document is durably queued;
-400 naming every problem (nothing queued); 401; 503 when our own dependency failed (try again). The work
+400 naming every problem (nothing queued); 401; 413 for a body over ``MAX_PUSH_BYTES`` (``MaxPushBytes``,
+1 MB: a document is a few KB); 503 when our own dependency failed (try again). The work
 happens in ``norce_integration.lifecycle.intake.DocumentIntake``; the lifecycle processor sends it on.
 """
 
+import base64
 import json
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +43,7 @@ metrics = Metrics()
 tracer = LazyTracer()
 app = APIGatewayRestResolver()
 JSON = "application/json"
+DEFAULT_MAX_PUSH_BYTES = 1_048_576
 
 
 @cache
@@ -54,8 +58,20 @@ def components() -> "PushComponents":
     return build_push(settings())
 
 
+@cache
+def max_body_bytes() -> int:
+    """The largest body accepted (``MAX_PUSH_BYTES``); API Gateway's own limit is 10 MB, Lambda's 6 MB."""
+    return int(os.environ.get("MAX_PUSH_BYTES") or DEFAULT_MAX_PUSH_BYTES)
+
+
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=headers)
+
+
+def _body_size() -> int:
+    event = app.current_event
+    body = event.body or ""
+    return len(base64.b64decode(body)) if event.is_base64_encoded else len(body.encode())
 
 
 def _push(kind: Kind) -> Response:
@@ -66,6 +82,11 @@ def _push(kind: Kind) -> Response:
         metrics.add_metric(name="PushAuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("ERP push refused: missing or wrong API key", extra={"document": kind.value})
         return _json(401, {"Message": "A valid X-Api-Key header is required"})
+    if _body_size() > max_body_bytes():
+        metrics.add_metric(name="PushTooLarge", unit=MetricUnit.Count, value=1)
+        logger.warning("ERP push refused: body too large", extra={"document": kind.value})
+        problem = f"the body is larger than {max_body_bytes()} bytes"
+        return _json(413, {"Message": problem.capitalize(), "Problems": [problem]})
     try:
         body = json.loads(event.decoded_body or "")
     except ValueError:

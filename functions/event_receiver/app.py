@@ -5,11 +5,14 @@ compatibility kit reads it; names compare case-insensitively).
 Norce waits at most 5 seconds and retries anything but a 2xx for 22 hours, so the answer is fast and a
 200 whenever a retry could not change it: queued; a type we do not act on or do not know (counted); a body
 that can never be valid (parked on the DLQ with the reason, alarmed). 401 for a wrong or missing
-``X-Api-Key``; 503 only when our own queue or secret failed, so that Norce retries.
+``X-Api-Key``; 413 for a body over ``MAX_EVENT_BYTES`` (``MaxEventBytes``, 256 KB: Norce's events are ids,
+far smaller; such a body is not one of Norce's); 503 only when our own queue or secret failed, so that Norce
+retries.
 """
 
 import base64
 import json
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +44,7 @@ tracer = LazyTracer()
 app = APIGatewayRestResolver()
 JSON = "application/json"
 TYPE_HEADER, TYPE_PARAMETER = "x-norce-event-type", "norceEventType"
+DEFAULT_MAX_EVENT_BYTES = 262_144
 
 
 @cache
@@ -53,6 +57,12 @@ def components() -> "ReceiverComponents":
     from norce_integration.adapters.aws.wiring_events import build_event_receiver  # noqa: PLC0415
 
     return build_event_receiver(settings())
+
+
+@cache
+def max_body_bytes() -> int:
+    """The largest body accepted (``MAX_EVENT_BYTES``); API Gateway's own limit is 10 MB, Lambda's 6 MB."""
+    return int(os.environ.get("MAX_EVENT_BYTES") or DEFAULT_MAX_EVENT_BYTES)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -76,7 +86,12 @@ def _receive(named_type: str | None) -> Response:
         metrics.add_metric(name="EventAuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("Norce event refused: missing or wrong API key")
         return _json(401, {"Message": "A valid X-Api-Key header is required"})
-    taken = components().intake.take(named_type, _body())
+    body = _body()
+    if len(body) > max_body_bytes():
+        metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
+        logger.error("Norce event refused: body too large", extra={"size": len(body)})
+        return _json(413, {"Message": f"The body is larger than {max_body_bytes()} bytes"})
+    taken = components().intake.take(named_type, body)
     name = taken.event_type or "Unknown"
     if taken.outcome is Outcome.UNKNOWN_TYPE:
         metrics.add_metric(name="EventsUnknownType", unit=MetricUnit.Count, value=1)

@@ -1,0 +1,1 @@
+"""The project's own checkov checks (`make security` loads them with --external-checks-dir)."""
