@@ -26,10 +26,7 @@ from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import EventReceiverSettings
 from norce_integration.snapstart import (
-    after_restore,
-    before_snapshot,
-    close_pools,
-    pooled,
+    fresh_connections_for,
     prime,
     rehearsal_queue_url,
     rehearse_calls,
@@ -198,15 +195,7 @@ def _rehearse_aws_calls() -> None:
     )
 
 
-def _close_connections() -> None:
-    """The init phase's pooled connections, closed before the snapshot (none is saved in it) and again after
-    each restore: each copy opens its own on its first call."""
-    if components.cache_info().currsize:
-        close_pools(*pooled(components()))
-
-
-before_snapshot(_close_connections)
-after_restore(_close_connections)
+_close_connections = fresh_connections_for(components)
 
 
 PRIMING = (settings, components, _read_keys, _rehearse_request, _rehearse_aws_calls)

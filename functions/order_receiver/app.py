@@ -23,10 +23,7 @@ from norce_integration.observability import LazyTracer
 from norce_integration.settings import ReceiverSettings
 from norce_integration.snapstart import (
     REHEARSAL,
-    after_restore,
-    before_snapshot,
-    close_pools,
-    pooled,
+    fresh_connections_for,
     prime,
     rehearsal_queue_url,
     rehearse_calls,
@@ -234,15 +231,7 @@ def _rehearse_aws_calls() -> None:
     )
 
 
-def _close_connections() -> None:
-    """The init phase's pooled connections, closed before the snapshot (none is saved in it) and again after
-    each restore: each copy opens its own on its first call."""
-    built = [builder() for builder in (intake, authenticator) if builder.cache_info().currsize]
-    close_pools(*pooled(*built))
-
-
-before_snapshot(_close_connections)
-after_restore(_close_connections)
+_close_connections = fresh_connections_for(intake, authenticator)
 
 
 PRIMING = (settings, intake, authenticator, _read_credentials, _rehearse_request, _rehearse_aws_calls)

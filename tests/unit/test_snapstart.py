@@ -167,8 +167,10 @@ def test_the_handlers_register_reseed_and_close_their_connections_around_the_sna
     try:
         for name in API_FUNCTIONS:
             load_function(name)
-        assert [hook.__qualname__ for hook in runtime.after] == ["reseed"] + ["_close_connections"] * 3
-        assert [hook.__qualname__ for hook in runtime.before] == ["_close_connections"] * 3
+        assert [hook.__qualname__ for hook in runtime.after] == ["reseed"] + [
+            "fresh_connections_for.<locals>.close"
+        ] * 3
+        assert [hook.__qualname__ for hook in runtime.before] == ["fresh_connections_for.<locals>.close"] * 3
         runtime.snapshot()  # nothing was built: the hooks have nothing to close and build nothing
         runtime.restore()
     finally:
@@ -369,7 +371,7 @@ def test_a_primed_handler_answers_its_first_request_and_again_after_a_restore(aw
     closed: list[str] = []
     real_close = snapstart.close_pools
     monkeypatch.setattr(
-        module, "close_pools", lambda *c: (closed.extend(type(x).__name__ for x in c), real_close(*c))
+        snapstart, "close_pools", lambda *c: (closed.extend(type(x).__name__ for x in c), real_close(*c))
     )
     snapstart.run_before_snapshot()  # as Lambda does once the init phase is done
     snapstart.run_after_restore()  # and in each copy restored from the snapshot

@@ -214,6 +214,20 @@ class _Body:
         yield self._data
 
 
+def fresh_connections_for(*builders: Any) -> Hook:
+    """Close the pooled connections of what the ``@cache``d ``builders`` built, before the snapshot (none is
+    saved in it) and after each restore (each copy opens its own on its first call); builders not called
+    yet are left alone. Returns the hook (registered both ways)."""
+
+    def close() -> None:
+        built = [builder() for builder in builders if builder.cache_info().currsize]
+        close_pools(*pooled(*built))
+
+    before_snapshot(close)
+    after_restore(close)
+    return close
+
+
 def rehearsal_queue_url(queue_url: str) -> str:
     """``queue_url`` with the queue's name replaced by ``REHEARSAL`` (same endpoint, a queue that is not
     ours; ``.fifo`` kept, so FIFO parameters stay valid)."""
