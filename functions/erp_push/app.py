@@ -8,7 +8,6 @@ exactly-once. Answers: 202 ``{"DocumentId", "ClientOrderRef"}`` once the documen
 happens in ``norce_integration.lifecycle.intake.DocumentIntake``; the lifecycle processor sends it on.
 """
 
-import base64
 import json
 import os
 from functools import cache
@@ -19,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from norce_integration.api_events import json_response, raw_body
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.lifecycle.documents import Kind
 from norce_integration.lifecycle.intake import Accepted
@@ -39,7 +39,6 @@ logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
 app = APIGatewayRestResolver()
-JSON = "application/json"
 DEFAULT_MAX_PUSH_BYTES = 1_048_576
 
 
@@ -61,16 +60,6 @@ def max_body_bytes() -> int:
     return int(os.environ.get("MAX_PUSH_BYTES") or DEFAULT_MAX_PUSH_BYTES)
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=headers)
-
-
-def _body_size() -> int:
-    event = app.current_event
-    body = event.body or ""
-    return len(base64.b64decode(body)) if event.is_base64_encoded else len(body.encode())
-
-
 def _push(kind: Kind) -> Response:
     event = app.current_event
     if not components().authenticator.is_authorized(
@@ -78,25 +67,26 @@ def _push(kind: Kind) -> Response:
     ):
         metrics.add_metric(name="PushAuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("ERP push refused: missing or wrong API key", extra={"document": kind.value})
-        return _json(401, {"Message": "A valid X-Api-Key header is required"})
-    if _body_size() > max_body_bytes():
+        return json_response(401, {"Message": "A valid X-Api-Key header is required"})
+    raw = raw_body(event)
+    if len(raw) > max_body_bytes():
         metrics.add_metric(name="PushTooLarge", unit=MetricUnit.Count, value=1)
         logger.warning("ERP push refused: body too large", extra={"document": kind.value})
         problem = f"the body is larger than {max_body_bytes()} bytes"
-        return _json(413, {"Message": problem.capitalize(), "Problems": [problem]})
+        return json_response(413, {"Message": problem.capitalize(), "Problems": [problem]})
     try:
-        body = json.loads(event.decoded_body or "")
+        body = json.loads(raw)
     except ValueError:
-        return _json(400, {"Message": "The body is not JSON", "Problems": ["the body is not JSON"]})
+        return json_response(400, {"Message": "The body is not JSON", "Problems": ["the body is not JSON"]})
     outcome = components().intake.accept(kind, body, source="push")
     if not isinstance(outcome, Accepted):
         metrics.add_metric(name="DocumentsRefused", unit=MetricUnit.Count, value=1)
         logger.warning("ERP document refused", extra={"document": kind.value, "problems": outcome.problems})
-        return _json(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
+        return json_response(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
     logger.set_correlation_id(outcome.client_order_ref)
     metrics.add_metric(name="DocumentsAccepted", unit=MetricUnit.Count, value=1)
     logger.info("ERP document queued", extra={"document": kind.value, "document_id": outcome.document_id})
-    return _json(202, {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref})
+    return json_response(202, {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref})
 
 
 @app.post("/erp/SendOrderStatus")
@@ -123,7 +113,7 @@ def credit_payment() -> Response:
 def dependency_unavailable(error: DependencyUnavailable) -> Response:
     logger.warning("A dependency is unavailable; the ERP should retry", extra={"reason": str(error)})
     metrics.add_metric(name="PushUnavailable", unit=MetricUnit.Count, value=1)
-    return _json(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "30"})
+    return json_response(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "30"})
 
 
 @app.exception_handler(Exception)
@@ -131,7 +121,7 @@ def unexpected_error(error: Exception) -> Response:
     # Never a 500 with a stack trace: nothing was queued, so the ERP should try again.
     logger.exception("Unexpected error while accepting an ERP document")
     metrics.add_metric(name="PushUnexpectedErrors", unit=MetricUnit.Count, value=1)
-    return _json(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "30"})
+    return json_response(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "30"})
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -190,9 +180,11 @@ def _rehearse_request() -> None:
     for kind, body in _REHEARSALS.items():
         outcome = rehearsal.accept(kind, json.loads(json.dumps(body)), source="push")
         if isinstance(outcome, Accepted):
-            _json(202, {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref})
+            json_response(
+                202, {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref}
+            )
         else:
-            _json(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
+            json_response(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
 
 
 def _rehearse_aws_calls() -> None:

@@ -10,8 +10,6 @@ far smaller; such a body is not one of Norce's); 503 only when our own queue or 
 retries.
 """
 
-import base64
-import json
 import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from norce_integration.api_events import json_response, raw_body
 from norce_integration.events.intake import Outcome
 from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.observability import LazyTracer
@@ -39,7 +38,6 @@ logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
 app = APIGatewayRestResolver()
-JSON = "application/json"
 TYPE_HEADER, TYPE_PARAMETER = "x-norce-event-type", "norceEventType"
 DEFAULT_MAX_EVENT_BYTES = 262_144
 
@@ -62,32 +60,21 @@ def max_body_bytes() -> int:
     return int(os.environ.get("MAX_EVENT_BYTES") or DEFAULT_MAX_EVENT_BYTES)
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=JSON, body=json.dumps(body), headers=headers)
-
-
 def _header(name: str) -> str | None:
     headers = app.current_event.headers or {}
     return next((value for key, value in headers.items() if key.lower() == name), None)
-
-
-def _body() -> bytes:
-    """The raw body: one that is not UTF-8 is parked as invalid, never a 503 (Norce would retry 22 h)."""
-    event = app.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
 
 
 def _receive(named_type: str | None) -> Response:
     if not components().authenticator.is_authorized(_header("x-api-key")):
         metrics.add_metric(name="EventAuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("Norce event refused: missing or wrong API key")
-        return _json(401, {"Message": "A valid X-Api-Key header is required"})
-    body = _body()
+        return json_response(401, {"Message": "A valid X-Api-Key header is required"})
+    body = raw_body(app.current_event)  # not UTF-8: parked as invalid, never a 503 (Norce retries 22 h)
     if len(body) > max_body_bytes():
         metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
         logger.error("Norce event refused: body too large", extra={"size": len(body)})
-        return _json(413, {"Message": f"The body is larger than {max_body_bytes()} bytes"})
+        return json_response(413, {"Message": f"The body is larger than {max_body_bytes()} bytes"})
     taken = components().intake.take(named_type, body)
     name = taken.event_type or "Unknown"
     if taken.outcome is Outcome.UNKNOWN_TYPE:
@@ -103,7 +90,7 @@ def _receive(named_type: str | None) -> Response:
         logger.info("Norce event acknowledged", extra={"event_type": name, "outcome": taken.outcome.value})
     if taken.event_key:
         logger.set_correlation_id(taken.event_key)
-    return _json(200, {"EventType": name, "Outcome": taken.outcome.value})
+    return json_response(200, {"EventType": name, "Outcome": taken.outcome.value})
 
 
 @app.post("/norce/events/<event_type>")
@@ -123,7 +110,7 @@ def receive_untyped() -> Response:
 def dependency_unavailable(error: DependencyUnavailable) -> Response:
     logger.warning("A dependency is unavailable; Norce will retry", extra={"reason": str(error)})
     metrics.add_metric(name="EventsUnavailable", unit=MetricUnit.Count, value=1)
-    return _json(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "5"})
+    return json_response(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "5"})
 
 
 @app.exception_handler(Exception)
@@ -131,7 +118,7 @@ def unexpected_error(error: Exception) -> Response:
     # Nothing was queued: ask Norce to retry, and never answer with a stack trace.
     logger.exception("Unexpected error while receiving a Norce event")
     metrics.add_metric(name="EventsUnexpectedErrors", unit=MetricUnit.Count, value=1)
-    return _json(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "5"})
+    return json_response(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "5"})
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -172,7 +159,7 @@ def _rehearse_request() -> None:
     rehearsal = EventIntake(MemoryEventQueue(), MemoryEventDeadLetters(), live.notify, dict(live.delays))
     for event_type, body in _REHEARSAL_EVENTS.items():
         taken = rehearsal.take(event_type, body)
-        _json(200, {"EventType": taken.event_type or "Unknown", "Outcome": taken.outcome.value})
+        json_response(200, {"EventType": taken.event_type or "Unknown", "Outcome": taken.outcome.value})
 
 
 def _rehearse_aws_calls() -> None:

@@ -5,7 +5,6 @@ Answers at once: ``OK`` once the order is archived and queued (Norce sets it All
 should retry. The work happens in ``norce_integration.intake.service.OrderIntake``.
 """
 
-import base64
 from functools import cache
 from typing import Any
 
@@ -14,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from norce_integration.api_events import raw_body
 from norce_integration.codec import WireFormat, format_for_content_type
 from norce_integration.codec.responses import render_error, render_order_response
 from norce_integration.intake.auth import CHALLENGE, BasicAuthenticator
@@ -61,12 +61,6 @@ def _error(
     return Response(status_code=status, content_type=media_type, body=body.decode(), headers=headers)
 
 
-def _request_body() -> bytes:
-    event = app.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
-
-
 @app.post("/orders")
 @tracer.capture_method(capture_response=False)
 def receive_order() -> Response:
@@ -82,7 +76,7 @@ def receive_order() -> Response:
     if wire_format is None:
         metrics.add_metric(name="OrdersUnsupportedMediaType", unit=MetricUnit.Count, value=1)
         return _error(415, "Content-Type must be application/json, application/xml or text/xml", None)
-    body = _request_body()
+    body = raw_body(app.current_event)
     if len(body) > settings().max_order_bytes:
         metrics.add_metric(name="OrdersTooLarge", unit=MetricUnit.Count, value=1)
         return _error(413, f"The order is larger than {settings().max_order_bytes} bytes", wire_format)
