@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from norce_integration.adapters.aws.sqs_retry import retry_later
+from norce_integration.adapters.aws.sqs_retry import retry_record_later
 from norce_integration.events.envelope import QueuedEvent
 from norce_integration.events.outcomes import Outcome
 from norce_integration.observability import LazyTracer
@@ -63,14 +63,8 @@ def process_record(record: SQSRecord) -> str:
     try:
         handled = parts.processor.process(event)
     except TransientFailure as failure:
-        delay = retry_later(
-            parts.sqs,
-            parts.settings.events_queue_url,
-            record.receipt_handle,
-            receive_count=int(record.attributes.approximate_receive_count or 1),
-            retry_after=failure.retry_after,
-            base_seconds=parts.settings.retry_base_seconds,
-            max_seconds=parts.settings.retry_max_seconds,
+        delay = retry_record_later(
+            parts.sqs, parts.settings.events_queue_url, record, failure.retry_after, parts.settings
         )
         metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
         logger.warning("Event will be retried", extra={"reason": failure.reason, "retry_in_seconds": delay})

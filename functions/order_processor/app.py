@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.adapters.aws.sqs_queue import queued_order_from_body
-from norce_integration.adapters.aws.sqs_retry import retry_later
+from norce_integration.adapters.aws.sqs_retry import retry_record_later
 from norce_integration.observability import LazyTracer
 from norce_integration.processing.errors import PermanentFailure, TransientFailure
 from norce_integration.processing.service import Processed
@@ -54,20 +54,17 @@ def process_record(record: SQSRecord) -> str:
     try:
         result = parts.processor.process(message)
     except TransientFailure as failure:
-        receive_count = int(record.attributes.approximate_receive_count or 1)
-        delay = retry_later(
-            parts.sqs,
-            parts.settings.orders_queue_url,
-            record.receipt_handle,
-            receive_count=receive_count,
-            retry_after=failure.retry_after,
-            base_seconds=parts.settings.retry_base_seconds,
-            max_seconds=parts.settings.retry_max_seconds,
+        delay = retry_record_later(
+            parts.sqs, parts.settings.orders_queue_url, record, failure.retry_after, parts.settings
         )
         metrics.add_metric(name="OrdersRetried", unit=MetricUnit.Count, value=1)
         logger.warning(
             "Order will be retried",
-            extra={"reason": failure.reason, "retry_in_seconds": delay, "receive_count": receive_count},
+            extra={
+                "reason": failure.reason,
+                "retry_in_seconds": delay,
+                "receive_count": int(record.attributes.approximate_receive_count or 1),
+            },
         )
         raise
     except PermanentFailure as failure:
