@@ -220,7 +220,9 @@ def test_only_what_truly_cannot_be_created_fails_permanently_and_says_what_is_mi
     company, person, missing
 ):
     flow = Flow()
-    message = flow.receive(b2b_order("B2B-12", company, **person))
+    message = flow.receive(b2b_order("B2B-12"))
+    # The intake refuses such a SellTo now: this is one archived before it did (the processor's backstop).
+    flow.archive.objects[message.archive_key] = b2b_order("B2B-12", company, **person)
 
     with pytest.raises(PermanentFailure, match=missing):
         flow.processor().process(message)

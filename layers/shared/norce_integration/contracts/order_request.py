@@ -93,6 +93,35 @@ class Company(NorceModel):
 _Company = Company
 _Person = Person
 
+MAX_LENGTHS: dict[str, dict[str, int]] = {
+    "Company": {"Code": 50, "Name": 100, "VatNo": 50},
+    "Person": {
+        "CustomerCode": 50,
+        "FirstName": 50,
+        "LastName": 50,
+        "JobTitle": 10,
+        "PrivatePhone": 50,
+        "CellPhone": 50,
+        "WorkPhone": 50,
+        "Email": 255,
+        "SSN": 50,
+    },
+    "Address": {
+        "Line1": 100,
+        "Line2": 100,
+        "Box": 100,
+        "ZipCode": 50,
+        "City": 50,
+        "Region": 50,
+        "CareOf": 100,
+    },
+}
+"""Norce's published maximum lengths (characters) of the party fields (Connect Order Service 4.0
+OrderRequest schema), per model and field; ``Address.Country`` is a two-letter ISO 3166-1 code.
+
+Enforced at intake, by the business validation (``intake.validation``), and deliberately not by the
+models: an order accepted before a limit was enforced must still parse in the processor."""
+
 
 class ClientCustomer(NorceModel):
     """SellTo / BillTo / ShipTo: a company, a person, or both (a company contact)."""

@@ -7,9 +7,13 @@ order log knows exactly which field of which line to correct. Messages never quo
 import re
 from decimal import Decimal
 
-from norce_integration.contracts import OrderRequest
+from norce_integration.contracts import ClientCustomer, OrderRequest
+from norce_integration.contracts.base import NorceModel
+from norce_integration.contracts.order_request import MAX_LENGTHS
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")  # ISO 3166-1 alpha-2; Norce sends upper case, either case is accepted
+_ALPHANUMERIC = re.compile(r"[0-9A-Za-z]")  # a VatNo without one is empty once normalised (processing.vat)
 MAX_DESCRIPTION_CHARS = 2000
 
 
@@ -42,10 +46,79 @@ def business_problems(
         )
     if order.SellTo is None or (order.SellTo.Person is None and order.SellTo.Company is None):
         problems.append("SellTo must name a Person or a Company")
+    problems.extend(_party_problems(order, already_reported))
     if not order.Items:
         problems.append("Items is empty: an order needs at least one item")
     else:
         problems.extend(_item_problems(order, already_reported))
+    return problems
+
+
+def _party_problems(order: OrderRequest, already_reported: frozenset[str]) -> list[str]:
+    """SellTo, BillTo and ShipTo against Norce's published limits (``MAX_LENGTHS``), and a SellTo the
+    ERP can find or create: per party, not per line, so cheap whatever the size of the order.
+
+    A ``Person.Address.Country``, when given (not null or empty), must be exactly two letters; upper or
+    lower case is accepted (Norce sends upper case). Lengths are ``len()`` of the text, in characters.
+    """
+    problems: list[str] = []
+    for role, party in (("SellTo", order.SellTo), ("BillTo", order.BillTo), ("ShipTo", order.ShipTo)):
+        if party is None:
+            continue
+        problems.extend(_too_long(party.Company, f"{role}.Company", "Company", already_reported))
+        problems.extend(_too_long(party.Person, f"{role}.Person", "Person", already_reported))
+        address = party.Person.Address if party.Person else None
+        path = f"{role}.Person.Address"
+        problems.extend(_too_long(address, path, "Address", already_reported))
+        country = address.Country if address else None
+        if country and not _COUNTRY.fullmatch(country) and f"{path}.Country" not in already_reported:
+            problems.append(f"{path}.Country must be an ISO 3166-1 alpha-2 code (two letters)")
+    if order.SellTo is not None:
+        problems.extend(_unidentifiable(order.SellTo, already_reported))
+    return problems
+
+
+def _too_long(model: NorceModel | None, path: str, kind: str, already_reported: frozenset[str]) -> list[str]:
+    if model is None:
+        return []
+    problems: list[str] = []
+    for name, limit in MAX_LENGTHS[kind].items():
+        value = getattr(model, name)
+        if isinstance(value, str) and len(value) > limit and f"{path}.{name}" not in already_reported:
+            problems.append(f"{path}.{name} is longer than {limit} characters ({len(value)})")
+    return problems
+
+
+def _unidentifiable(sell_to: ClientCustomer, already_reported: frozenset[str]) -> list[str]:
+    """A SellTo company or person with nothing to find or create it by in the ERP (as the processor's
+    ``ensure_parties`` would find out later). Not judged when one of those fields was wrong-typed."""
+    problems: list[str] = []
+    company, person = sell_to.Company, sell_to.Person
+    company_fields = ("SellTo.Company.Code", "SellTo.Company.Name", "SellTo.Company.VatNo")
+    if (
+        company is not None
+        and _blank(company.Code)
+        and _blank(company.Name)
+        and not _ALPHANUMERIC.search(company.VatNo or "")
+        and already_reported.isdisjoint(company_fields)
+    ):
+        problems.append(
+            "SellTo.Company has no Code, Name or VatNo: nothing to find or create the ERP company by"
+        )
+    person_fields = tuple(
+        f"SellTo.Person.{name}" for name in ("CustomerCode", "Email", "FirstName", "LastName")
+    )
+    if (
+        person is not None
+        and all(
+            _blank(value) for value in (person.CustomerCode, person.Email, person.FirstName, person.LastName)
+        )
+        and already_reported.isdisjoint(person_fields)
+    ):
+        problems.append(
+            "SellTo.Person has no CustomerCode, Email, FirstName or LastName: "
+            "nothing to find or create the ERP customer by"
+        )
     return problems
 
 
