@@ -116,9 +116,7 @@ class Demo:
             ref="REF-NEWCUST",
         )
         b2b = json.loads(b2b_new_company_order())
-        company, person = b2b["SellTo"]["Company"], b2b["SellTo"]["Person"]
-        stack.norce.hold("companies", {"Name": company["Name"], "VatNo": company["VatNo"]})  # at checkout
-        stack.norce.hold("customers", {"EmailAddress": person["Email"], "FirstName": person["FirstName"]})
+        stack.norce.checkout(b2b)  # Norce holds the new company and buyer (no codes) and the order
         self.send(
             "9. A new business customer (company with only Name and VatNo, a new buyer): one ERP company,"
             " the buyer as its contact, codes back to Norce company first",

@@ -845,13 +845,33 @@ class NorceConnectSimulator(Simulator):
         self.events.subscribe(event_type, url, {str(k): str(v) for k, v in headers.items()})
         return jsonify({"eventType": event_type, "url": url, "headers": headers}), 201
 
-    def place_order(self, order_request: dict[str, Any]) -> dict[str, Any]:
-        """A buyer checks out: Norce holds the OrderRequest and sends OrderReceivedEvent (once per ref)."""
+    def place_order(self, order_request: dict[str, Any], **buyer_ids: int | None) -> dict[str, Any]:
+        """A buyer checks out: Norce holds the OrderRequest and sends OrderReceivedEvent (once per ref).
+
+        ``buyer_ids``: ``BuyerCompanyId`` / ``BuyerCustomerId``, the Ids the checkout gave the buyer.
+        """
         if order_request.get("ClientOrderRef") in (None, ""):
             raise ValueError("the OrderRequest needs a ClientOrderRef")
-        return self._place(order_request)[0]
+        return self._place(order_request, buyer_ids)[0]
 
-    def _place(self, order_request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def checkout(self, order_request: dict[str, Any]) -> dict[str, Any]:
+        """As Norce's checkout does for a buyer it holds no code for: the SellTo company and person are
+        held (without Code) and the order is placed with their Ids (Query's BuyerCompanyId/CustomerId)."""
+        sell_to = order_request.get("SellTo") or {}
+        company, person = sell_to.get("Company") or {}, sell_to.get("Person") or {}
+        ids: dict[str, int | None] = {"BuyerCompanyId": None, "BuyerCustomerId": None}
+        if company and not company.get("Code"):
+            held = {"Name": company.get("Name"), "VatNo": company.get("VatNo")}
+            ids["BuyerCompanyId"] = self.hold("companies", {k: v for k, v in held.items() if v})["Id"]
+        if person and not person.get("CustomerCode"):
+            fields = {"EmailAddress": "Email", "FirstName": "FirstName", "LastName": "LastName"}
+            held = {ours: person.get(theirs) for ours, theirs in fields.items() if person.get(theirs)}
+            ids["BuyerCustomerId"] = self.hold("customers", held)["Id"]
+        return {**self.place_order(order_request, **ids), **ids}
+
+    def _place(
+        self, order_request: dict[str, Any], buyer_ids: dict[str, int | None] | None = None
+    ) -> tuple[dict[str, Any], bool]:
         """``place_order``, and whether the order is new."""
         ref = str(order_request["ClientOrderRef"])
         with self._lock:
@@ -859,7 +879,7 @@ class NorceConnectSimulator(Simulator):
             if known is not None:
                 return {"OrderId": known["OrderId"], "ClientOrderRef": ref}, False
             order_id = next(self._order_ids)
-            self.placed[ref] = {"OrderId": order_id, "OrderRequest": order_request}
+            self.placed[ref] = {"OrderId": order_id, "OrderRequest": order_request, **(buyer_ids or {})}
             payload = {
                 **self._event_ids(),
                 "ClientOrderRef": ref,
@@ -914,8 +934,11 @@ class NorceConnectSimulator(Simulator):
         amounts = [item["LineAmount"] for item in items]
         return {
             "Id": placed["OrderId"],
+            "QuotationId": int(ref) if ref.isascii() and ref.isdigit() else None,  # the basket id
             "OrderNo": self._erp_order_no(ref),
             "ClientOrderRef": ref,
+            "BuyerCompanyId": placed.get("BuyerCompanyId"),
+            "BuyerCustomerId": placed.get("BuyerCustomerId"),
             "CultureCode": order.get("CultureCode"),
             "CurrencyCode": order.get("CurrencyCode"),
             "EmailAddress": person.get("Email"),

@@ -22,12 +22,24 @@ def b2b_body(ref: str, vat_no: str, email: str) -> bytes:
     return json.dumps(order).encode()
 
 
+def imports_carrying(stack, code: str) -> list[tuple[int, str]]:
+    """The Connect import calls whose records carry ``code``: (position among all calls, path)."""
+    return [
+        (position, call["path"])
+        for position, call in enumerate(list(stack.norce.calls))
+        if call["path"].startswith("Customer/Import")
+        and any(isinstance(r, dict) and r.get("Code") == code for r in call.get("body") or [])
+    ]
+
+
 def test_a_b2b_order_for_a_new_company_ends_in_one_company_contact_order_and_codes_in_norce(stack):
     vat_no, email = "SE 559900-1122 01", "inkop@e2e-bygg.example"
-    held_company = stack.norce.hold("companies", {"Name": "E2E Bygg AB", "VatNo": vat_no})
-    stack.norce.hold("customers", {"EmailAddress": email, "FirstName": "Anna"})
+    body = b2b_body("E2E-B2B-1", vat_no, email)
+    held = stack.norce.checkout(json.loads(body))  # Norce holds the company and the buyer, without codes
+    held_company = stack.norce.companies[held["BuyerCompanyId"]]
+    companies_in_norce = len(stack.norce.companies)
 
-    answer = post_order(stack, b2b_body("E2E-B2B-1", vat_no, email))
+    answer = post_order(stack, body)
 
     assert answer.status_code == 200 and answer.json()["StatusCode"] == "OK"
     wait_until(lambda: confirmations_for(stack, "E2E-B2B-1"), what="the confirmation")
@@ -36,27 +48,54 @@ def test_a_b2b_order_for_a_new_company_ends_in_one_company_contact_order_and_cod
     assert len(companies) == 1
     company = companies[0]
     assert company["organizationNo"] == "559900-1122" and company["externalRef"] == "vat:SE559900112201"
-    [contact] = [c for c in stack.erp.parties("customers") if c.get("email") == email]
-    assert contact["companyCode"] == company["code"]
-    assert (erp_order["companyCode"], erp_order["customerCode"]) == (company["code"], contact["code"])
+    contacts = [c for c in stack.erp.parties("customers") if c.get("companyCode") == company["code"]]
+    assert [c["email"] for c in contacts] == [email], "one contact, linked to its company"
+    assert (erp_order["companyCode"], erp_order["customerCode"]) == (company["code"], contacts[0]["code"])
 
     linked = wait_until(
         lambda: [c for c in stack.norce.customers.values() if c.get("Companies") == [company["code"]]],
         what="the contact imported into Norce, linked to its company",
     )
-    assert linked[0]["Code"] == contact["code"]
-    in_norce = [c for c in stack.norce.companies.values() if c.get("VatNo") == vat_no]
-    assert in_norce == [held_company | {"Code": company["code"]}], "the company Norce held got the code"
-    imports = [c["path"] for c in stack.norce.calls if c["path"].startswith("Customer/Import")]
-    assert imports.index("Customer/ImportCompanies") < imports.index("Customer/ImportCustomers")
+    assert [c["Id"] for c in linked] == [held["BuyerCustomerId"]] and linked[0]["Code"] == contacts[0]["code"]
+    assert stack.norce.companies[held["BuyerCompanyId"]] == held_company | {"Code": company["code"]}
+    assert len(stack.norce.companies) == companies_in_norce, "no second company in Norce"
+    [(company_at, company_import)] = imports_carrying(stack, company["code"])
+    [(contact_at, contact_import)] = imports_carrying(stack, contacts[0]["code"])
+    assert (company_import, contact_import) == ("Customer/ImportCompanies", "Customer/ImportCustomers")
+    assert company_at < contact_at, "the company's code reached Norce before its contact's"
+
+
+def test_a_company_without_vat_no_and_a_buyer_without_email_reach_norce_through_their_order(stack):
+    order = json.loads(b2b_body("880001", "", "x@example.invalid"))  # a Norce basket id as ClientOrderRef
+    for party in ("SellTo", "BillTo", "ShipTo"):
+        order[party]["Company"] = {"Code": None, "Name": "E2E Utan Moms AB", "VatNo": None}
+    order["SellTo"]["Person"]["Email"] = None
+    held = stack.norce.checkout(order)
+    companies_in_norce, customers_in_norce = len(stack.norce.companies), len(stack.norce.customers)
+
+    answer = post_order(stack, json.dumps(order).encode())
+
+    assert answer.json()["StatusCode"] == "OK"
+    wait_until(lambda: confirmations_for(stack, "880001"), what="the confirmation")
+    [erp_order] = erp_orders_for(stack, "880001")
+    norce_company = wait_until(
+        lambda: stack.norce.companies[held["BuyerCompanyId"]].get("Code"), what="the company's code in Norce"
+    )
+    norce_contact = wait_until(
+        lambda: stack.norce.customers[held["BuyerCustomerId"]].get("Code"), what="the buyer's code in Norce"
+    )
+    assert (norce_company, norce_contact) == (erp_order["companyCode"], erp_order["customerCode"])
+    assert stack.norce.customers[held["BuyerCustomerId"]].get("Companies") == [norce_company]
+    counts = (len(stack.norce.companies), len(stack.norce.customers))
+    assert counts == (companies_in_norce, customers_in_norce), "nothing new in Norce"
 
 
 def test_two_orders_at_once_for_one_new_company_make_one_erp_company(stack):
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
     vat_no = "SE559900334401"
-    stack.norce.hold("companies", {"Name": "Samtidigt AB", "VatNo": vat_no})
     bodies = [b2b_body(f"E2E-B2B-{n}", vat_no, f"buyer{n}@samtidigt.example") for n in (2, 3)]
+    stack.norce.checkout(json.loads(bodies[0]))
 
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(lambda body: post_order(stack, body), bodies))

@@ -126,13 +126,18 @@ def test_a_company_without_vat_no_delivered_twice_is_created_once(world):
 
 @pytest.mark.parametrize("crash_in", ["create_company", "create_customer"])
 def test_a_crash_after_the_erp_create_leaves_one_company_and_one_contact(world, crash_in):
+    """The process dies right after the ERP created the entity: nothing after it runs, not even the
+    release of the order's processing lock. The retry (another Lambda instance) waits for the lock to
+    expire, then finds what the first attempt created."""
     original = getattr(world.erp, crash_in)
+    processor = world.processor.components().processor
     crashes = [1]
 
     def create_then_die(entity: Any) -> Any:
         created = original(entity)
         if crashes:
             crashes.pop()
+            processor.records.unlock = lambda key, owner: None  # a dead process releases nothing
             raise Crash
         return created
 
@@ -141,14 +146,37 @@ def test_a_crash_after_the_erp_create_leaves_one_company_and_one_contact(world, 
 
     with pytest.raises(Crash):
         poll_orders(world)
+    del processor.records.unlock  # the instance attribute goes: the next instance unlocks again
+    processor.owner = "another-instance"
     make_due(world)  # never deleted: it comes back after its visibility timeout
+    while_locked, _ = poll_orders(world)
+    assert len(while_locked["batchItemFailures"]) == 1, "the dead attempt's lock still holds"
+    now = processor.clock()
+    processor.clock = lambda: now + processor.lock_seconds + 1  # the lock has expired
+    make_due(world)
     answer, _ = poll_orders(world)
 
     assert answer == {"batchItemFailures": []}
     assert len(world.erp.companies) == 1 and len(world.erp.customers) == 1
+    assert world.erp.calls.count(crash_in) == 1
     assert list(world.erp.orders) == ["B2B-4"]
     [contact] = world.erp.customers.values()
     assert contact.company_code == next(iter(world.erp.companies))
+
+
+def test_a_company_without_vat_no_and_a_buyer_without_email_reach_norce_through_their_order(world):
+    world.query.orders[700001] = {"BuyerCompanyId": 61, "BuyerCustomerId": 62}  # as the checkout left them
+    world.receive(b2b_order("700001", NO_VAT, Email=None))
+
+    assert drain_orders(world) == [{"batchItemFailures": []}]
+    assert drain_writebacks(world) == {"batchItemFailures": []}
+
+    [company] = world.erp.companies.values()
+    [contact] = world.erp.customers.values()
+    [(first, [norce_company], _), (second, [norce_contact], _)] = world.norce.imports
+    assert (first, norce_company.Id, norce_company.Code) == ("companies", 61, company.code)
+    assert (second, norce_contact.Id, norce_contact.Code) == ("customers", 62, contact.code)
+    assert norce_contact.Companies[0].Code == company.code
 
 
 def test_an_existing_company_by_code_is_used_and_nothing_is_created_for_it(world):

@@ -79,6 +79,21 @@ def test_query_finds_the_company_norce_created_at_checkout(norce_sim):
     assert norce_sim.calls == [], "Query calls are not Connect calls"
 
 
+def test_query_finds_the_buyer_of_an_order_by_its_basket_id(norce_sim):
+    order = {
+        "ClientOrderRef": "500123",
+        "SellTo": {"Company": {"Name": "Utan Moms AB"}, "Person": {"FirstName": "Bo"}},
+    }
+    held = norce_sim.checkout(order)
+    query = query_client(norce_sim)
+
+    buyer = query.order_buyer(500123)
+
+    assert buyer is not None and buyer.company_id == held["BuyerCompanyId"] is not None
+    assert buyer.customer_id == held["BuyerCustomerId"] is not None
+    assert query.order_buyer(500124) is None, "an order Query does not hold (yet)"
+
+
 def test_query_wants_the_application_id(norce_sim):
     with pytest.raises(NorceRejected, match="400"):
         query_client(norce_sim, application_id=None).find_company_id(vat_no="SE1", organization_no=None)

@@ -14,6 +14,8 @@ from norce_integration.processing.vat import VatRule, normalise_vat_no, organiza
         ("se 556677-8899 01", "SE556677889901"),
         (" SE.556677.8899.01 ", "SE556677889901"),
         ("no 123 456 789 mva", "NO123456789MVA"),
+        ("dk 12 34 56 78", "DK12345678"),
+        ("FI 1234567-8", "FI12345678"),
         ("", None),
         (" - ", None),
         (None, None),
@@ -30,7 +32,10 @@ def test_vat_numbers_are_compared_without_case_spaces_or_punctuation(given, norm
         ("se 556677-8899 01", "556677-8899"),
         ("NO123456789MVA", "123456789"),
         ("DK12345678", "12345678"),
+        ("dk-12.34.56.78", "12345678"),
         ("FI12345678", "1234567-8"),
+        ("fi 1234567-8", "1234567-8"),
+        ("NO 123.456.789 mva", "123456789"),
     ],
 )
 def test_nordic_vat_numbers_hold_the_organisation_number(vat_no, organization_no):

@@ -18,7 +18,7 @@ from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpDocument, ErpOrder, ErpOrderRef
 from norce_integration.erp.ports import ErpRejected, ErpUnavailable
 from norce_integration.intake.ports import QueuedOrder
-from norce_integration.norce.ports import NorceUnavailable
+from norce_integration.norce.ports import NorceUnavailable, OrderBuyer
 from norce_integration.processing.ports import Writeback
 from norce_integration.processing.vat import normalise_vat_no
 
@@ -282,9 +282,11 @@ class InMemoryJobTracker:
 
 @dataclass
 class InMemoryNorceQuery:
-    """Companies as Norce holds them: ``{Id: {"Id", "VatNo", "OrganizationNo", ...}}``."""
+    """Companies as Norce holds them: ``{Id: {"Id", "VatNo", "OrganizationNo", ...}}``; orders by basket id:
+    ``{QuotationId: {"BuyerCompanyId", "BuyerCustomerId"}}``."""
 
     companies: dict[int, dict[str, Any]] = field(default_factory=dict)
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     delivery_notes: set[str] = field(default_factory=set)
     invoices: set[str] = field(default_factory=set)
     connect: InMemoryNorceConnect | None = None  # when set, its documents are what Norce holds
@@ -309,6 +311,13 @@ class InMemoryNorceQuery:
         self.calls += 1
         if self.down:
             raise NorceUnavailable("Norce Query answered 503")
+
+    def order_buyer(self, basket_id: int) -> OrderBuyer | None:
+        self._call()
+        order = self.orders.get(basket_id)
+        if order is None:
+            return None
+        return OrderBuyer(order.get("BuyerCompanyId"), order.get("BuyerCustomerId"))
 
     def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
         self._call()

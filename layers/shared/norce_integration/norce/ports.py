@@ -4,6 +4,7 @@
 ``NorceRejected`` (4xx other than 408/429): the request itself is wrong; retrying cannot help.
 """
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from norce_integration.contracts.connect import (
@@ -61,8 +62,21 @@ class NorceConnect(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OrderBuyer:
+    """Norce's own Ids of an order's buyer, as its checkout stored them (Query's ``Orders/Orders``)."""
+
+    company_id: int | None
+    customer_id: int | None
+
+
 class NorceQuery(Protocol):
     """Norce Commerce Query (read only): what Norce holds, for the entities it knows no code for."""
+
+    def order_buyer(self, basket_id: int) -> OrderBuyer | None:
+        """The buyer Ids of the order placed from this basket (``ClientOrderRef`` is the basket id);
+        ``None`` when Query does not hold the order (yet: Query caches a while)."""
+        ...
 
     def find_company_id(self, *, vat_no: str | None, organization_no: str | None) -> int | None:
         """Norce's internal Id of the company with this VAT number (compared normalised), else with this

@@ -5,14 +5,17 @@ with what the checkout asked (often an e-mail, sometimes nothing unique). Each e
 an **external reference**, our idempotency key, which the ERP keeps and refuses to create twice:
 
 - a company with a VAT number: ``vat:{normalised VatNo}``, so two orders of one new company, even at
-  the same instant, make one ERP company;
+  the same instant, make one ERP company; without one, with an organisation number the setup adds:
+  ``org:{OrganizationNo}``;
 - a person with an e-mail: ``email:{lower-case e-mail}``, likewise;
 - an entity with no natural key: derived from the order (``order:{application}:{ClientOrderRef}:...``),
   so a retry of that order, also after a crash between the ERP create and our record, finds what the
   first attempt created instead of creating it again.
 
 The person of a company order becomes (or is linked as) that company's contact. New codes are written
-back to Norce in batches, the company before its contacts (``writeback``).
+back to Norce in batches, the company before its contacts (``writeback``). What Norce could never match
+(no VAT or organisation number, no e-mail, and an order reference that is not a Norce basket id to find
+the buyer by in Query) is not written back, and the order's trail says so.
 """
 
 import hashlib
@@ -26,6 +29,7 @@ from norce_integration.processing.errors import PermanentFailure
 from norce_integration.processing.mapping import erp_address
 from norce_integration.processing.ports import Writeback
 from norce_integration.processing.vat import VatRule, normalise_vat_no, organization_no_from_vat
+from norce_integration.processing.writeback import basket_id
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Parties:
     linked: list[str] = field(default_factory=list)  # "customer C10001 -> company B20001"
     writebacks: list[Writeback] = field(default_factory=list)
     not_written_back: list[str] = field(default_factory=list)  # codes Norce cannot be given, and why
+    company_written_back: bool = False  # the new company's code goes back to Norce (its contacts may link)
 
 
 def order_scope(order: OrderRequest) -> str:
@@ -68,7 +73,12 @@ def _company_code(
             "SellTo.Company has no Code, Name or VatNo: there is nothing to find or create the ERP company by"
         )
     organization_no = company.organization_no or organization_no_from_vat(vat_no, rules)
-    external_ref = f"vat:{vat_no}" if vat_no else f"{order_scope(order)}:company"
+    if vat_no:
+        external_ref = f"vat:{vat_no}"
+    elif company.organization_no:
+        external_ref = f"org:{company.organization_no}"
+    else:
+        external_ref = f"{order_scope(order)}:company"
     new = ErpCompany(
         name=company.Name, vat_no=vat_no, organization_no=organization_no, external_ref=external_ref
     )
@@ -79,6 +89,12 @@ def _company_code(
         parties,
     )
     code = found.code or ""
+    if not (vat_no or organization_no or basket_id(order.ClientOrderRef) is not None):
+        parties.not_written_back.append(
+            f"company {code}: no VatNo, no OrganizationNo and no Norce basket id to find it in Norce by"
+        )
+        return code
+    parties.company_written_back = True
     parties.writebacks.append(
         Writeback(
             "company",
@@ -131,20 +147,28 @@ def _customer_code(
         erp.update_customer(found.model_copy(update={"company_code": company_code}))
         parties.linked.append(f"customer {found.code} -> company {company_code}")
     code = found.code or ""
-    if email:
-        parties.writebacks.append(
-            Writeback(
-                "customer",
-                code,
-                email,
-                order.application_key,
-                order.ClientOrderRef,
-                company_code=company_code,
-                company_pending=company_is_new,
-            )
+    if not email and basket_id(order.ClientOrderRef) is None:
+        parties.not_written_back.append(
+            f"customer {code}: no e-mail and no Norce basket id to find it in Norce by"
         )
-    else:
-        parties.not_written_back.append(f"customer {code}: no e-mail for Norce to match it by")
+        return code
+    # A contact links to its company in Norce only once Norce holds the company's code.
+    linkable = company_code if (not company_is_new or parties.company_written_back) else None
+    if company_code and not linkable:
+        parties.not_written_back.append(
+            f"customer {code}: written back without its link to company {company_code}"
+        )
+    parties.writebacks.append(
+        Writeback(
+            "customer",
+            code,
+            email or "",  # none: the write-back finds the customer as its order's buyer in Query
+            order.application_key,
+            order.ClientOrderRef,
+            company_code=linkable,
+            company_pending=company_is_new and linkable is not None,
+        )
+    )
     return code
 
 

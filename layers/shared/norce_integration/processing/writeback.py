@@ -6,12 +6,15 @@ and sent in batches, one import per kind (and per 1,000 entities); the job id is
 How Norce recognises what it holds without a code:
 - a **company** from an order has neither Id, Code nor OrganizationNo in Norce's eyes (its order carried
   only Name and VatNo), and an import that matches nothing creates a second company. So its Norce
-  ``Id`` is looked up in Query by VAT number (else organisation number) and the import names that Id.
-  A company Query does not find yet is deferred, never imported blind. (``norce_company_match =
-  "organization_no"`` sends the derived OrganizationNo instead, for setups where Norce holds it.)
-- a **customer** is matched by e-mail. A contact of a company is imported with ``Companies`` naming the
-  company's code, which Norce accepts only once the company holds that code: such a customer waits
-  until the company's import job has succeeded (``company_pending``).
+  ``Id`` is looked up in Query: first as the buyer of the order itself (``Orders/Orders`` by basket id:
+  exact, and the only way for a company without a VAT number), else by VAT number (else organisation
+  number), and the import names that Id. A company Query does not find yet is deferred, never imported
+  blind. (``norce_company_match = "organization_no"`` sends the derived OrganizationNo instead, for
+  setups where Norce holds it.)
+- a **customer** is matched by e-mail; one without an e-mail by its Norce ``Id``, the buyer of its order
+  in Query. A contact of a company is imported with ``Companies`` naming the company's code, which Norce
+  accepts only once the company holds that code: such a customer waits until the company's import job
+  has succeeded (``company_pending``).
 
 Nothing here raises for Norce's errors: what could not be sent is returned as deferred with the reason,
 and comes back later (the queue's retries, then its DLQ and alarm).
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from norce_integration.contracts.connect import ImportHeader, NorceCompany, NorceCustomer
-from norce_integration.norce.ports import NorceConnect, NorceError, NorceQuery
+from norce_integration.norce.ports import NorceConnect, NorceError, NorceQuery, OrderBuyer
 from norce_integration.processing.ports import Writeback
 
 MAX_ENTITIES_PER_IMPORT = 1000
@@ -46,6 +49,29 @@ class JobTracker(Protocol):
         ...
 
     def set_status(self, job_id: int, status: str) -> None: ...
+
+
+def basket_id(client_order_ref: str | None) -> int | None:
+    """The Norce basket id a Norce order's ``ClientOrderRef`` is; ``None`` for other references (an
+    external order's), which Query cannot find an order by."""
+    ref = (client_order_ref or "").strip()
+    return int(ref) if ref.isascii() and ref.isdigit() and len(ref) <= 18 else None
+
+
+class _Buyers:
+    """Query's buyer Ids per order, read at most once per batch (a company and its contact share one)."""
+
+    def __init__(self, query: NorceQuery | None) -> None:
+        self._query = query
+        self._seen: dict[int, OrderBuyer | None] = {}
+
+    def of(self, item: "Writeback") -> OrderBuyer | None:
+        basket = basket_id(item.client_order_ref)
+        if basket is None or self._query is None:
+            return None
+        if basket not in self._seen:
+            self._seen[basket] = self._query.order_buyer(basket)
+        return self._seen[basket]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +105,17 @@ class WritebackService:
         batch = list(items)
         companies = {item.code: item for item in batch if item.kind == "company"}
         customers = {item.code: item for item in batch if item.kind == "customer"}
-        self._send_companies(list(companies.values()), result)
-        self._send_customers(list(customers.values()), result)
+        buyers = _Buyers(self.query)
+        self._send_companies(list(companies.values()), result, buyers)
+        self._send_customers(list(customers.values()), result, buyers)
         return result
 
     # -- companies
-    def _send_companies(self, items: list[Writeback], result: WritebackResult) -> None:
+    def _send_companies(self, items: list[Writeback], result: WritebackResult, buyers: _Buyers) -> None:
         entities: list[tuple[Writeback, NorceCompany]] = []
         for item in items:
             try:
-                entity, why_not = self._company_entity(item)
+                entity, why_not = self._company_entity(item, buyers)
             except NorceError as error:
                 entity, why_not = None, f"Norce Query failed: {error}"
             if entity is None:
@@ -99,28 +126,37 @@ class WritebackService:
         for chunk in _chunks(entities, self.batch_size):
             self._import("companies", chunk, result, lambda e: self.norce.import_companies(e, header))
 
-    def _company_entity(self, item: Writeback) -> tuple[NorceCompany | None, str]:
+    def _company_entity(self, item: Writeback, buyers: _Buyers) -> tuple[NorceCompany | None, str]:
         """The entity to import, or None and why it cannot be imported without risking a second company."""
         # Messages queued before VAT numbers were carried hold the organisation number in match_value.
-        organization_no = item.organization_no or (None if item.vat_no else item.match_value)
+        organization_no = item.organization_no or (None if item.vat_no else item.match_value) or None
         if self.company_match == "organization_no" or self.query is None:
             if organization_no:
                 return NorceCompany(Code=item.code, OrganizationNo=organization_no), ""
             return None, "no organisation number to match the company in Norce by (and Query is off)"
-        norce_id = self.query.find_company_id(vat_no=item.vat_no, organization_no=organization_no)
+        buyer = buyers.of(item)
+        norce_id = buyer.company_id if buyer else None
+        if norce_id is None and (item.vat_no or organization_no):
+            norce_id = self.query.find_company_id(vat_no=item.vat_no, organization_no=organization_no)
         if norce_id is None:
             return None, (
-                "Norce Query does not know the company yet (by VatNo / OrganizationNo): not imported, "
-                "so Norce never gets a second company"
+                "Norce Query does not know the company yet (as its order's buyer, by VatNo or by "
+                "OrganizationNo): not imported, so Norce never gets a second company"
             )
         return NorceCompany(Id=norce_id, Code=item.code), ""
 
     # -- customers
-    def _send_customers(self, items: list[Writeback], result: WritebackResult) -> None:
+    def _send_customers(self, items: list[Writeback], result: WritebackResult, buyers: _Buyers) -> None:
         plain: list[tuple[Writeback, NorceCustomer]] = []
         contacts: list[tuple[Writeback, NorceCustomer]] = []
         for item in items:
-            entity = NorceCustomer(Code=item.code, EmailAddress=item.match_value)
+            try:
+                entity, why_not = self._customer_entity(item, buyers)
+            except NorceError as error:
+                entity, why_not = None, f"Norce Query failed: {error}"
+            if entity is None:
+                result.deferred[("customer", item.code)] = why_not
+                continue
             if not item.company_code:
                 plain.append((item, entity))
                 continue
@@ -135,6 +171,17 @@ class WritebackService:
             send = functools.partial(self._import_customers, header=header)
             for chunk in _chunks(group, self.batch_size):
                 self._import("customers", chunk, result, send)
+
+    def _customer_entity(self, item: Writeback, buyers: _Buyers) -> tuple[NorceCustomer | None, str]:
+        """Matched by e-mail; a customer without one by its Norce Id, the buyer of its order in Query."""
+        if item.match_value:
+            return NorceCustomer(Code=item.code, EmailAddress=item.match_value), ""
+        buyer = buyers.of(item)
+        if buyer is None or buyer.customer_id is None:
+            return None, (
+                "no e-mail to match the customer by, and Norce Query does not hold its order's buyer yet"
+            )
+        return NorceCustomer(Id=buyer.customer_id, Code=item.code), ""
 
     def _import_customers(self, entities: list[NorceCustomer], header: ImportHeader) -> int:
         return self.norce.import_customers(entities, header)
