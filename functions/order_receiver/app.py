@@ -149,20 +149,28 @@ _REHEARSAL_ORDER = (
 )
 
 
+# XML in no namespace and in the one Norce's .NET serializer writes: each compiles its lines' schema once.
+_REHEARSAL_XML_NAMESPACES = (None, "Enferno.Services.StormConnect.Contracts.Order")
+
+
 def _read_credentials() -> None:
     authenticator().is_authorized(None)  # reads the credentials secret into its cache; answers False
 
 
 def _rehearse_request() -> None:
     """Parse, validate, fingerprint and answer the built-in order in both wire formats, through an
-    ``OrderIntake`` with in-memory ports (this also imports lxml, which a JSON-only init would defer)."""
+    ``OrderIntake`` with in-memory ports (this also imports lxml, which a JSON-only init would defer, and
+    compiles the XML lines' schema)."""
     from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue  # noqa: PLC0415
     from norce_integration.codec.xml_codec import to_xml_bytes  # noqa: PLC0415
     from norce_integration.contracts import OrderRequest  # noqa: PLC0415
 
     rehearsal = OrderIntake(InMemoryLedger(), InMemoryArchive(), InMemoryQueue(), settings=intake().settings)
-    xml = to_xml_bytes(OrderRequest.model_validate_json(_REHEARSAL_ORDER))
-    for wire_format, body in ((WireFormat.JSON, _REHEARSAL_ORDER), (WireFormat.XML, xml)):
+    order = OrderRequest.model_validate_json(_REHEARSAL_ORDER)
+    bodies = [(WireFormat.JSON, _REHEARSAL_ORDER)] + [
+        (WireFormat.XML, to_xml_bytes(order, namespace)) for namespace in _REHEARSAL_XML_NAMESPACES
+    ]
+    for wire_format, body in bodies:
         result = rehearsal.receive(body, wire_format)
         if result.response is not None:
             render_order_response(result.response, wire_format, result.namespace)

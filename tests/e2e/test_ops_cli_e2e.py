@@ -26,10 +26,27 @@ def cli(target: Target, *args: str) -> Any:
     return runner.invoke(app, list(args), obj=target)
 
 
+def output_of(result: Any) -> Any:
+    """The CLI's JSON document. The local stack runs the handlers in this process, and a handler that
+    logs while the runner captures stdout adds its one-line JSON log record there: skipped."""
+    lines = [line for line in result.stdout.splitlines() if not _is_log_record(line)]
+    return json.loads("\n".join(lines))
+
+
+def _is_log_record(line: str) -> bool:
+    if not (line.startswith("{") and line.endswith("}")):
+        return False
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and {"level", "location", "service"} <= record.keys()
+
+
 def report(target: Target, ref: str) -> dict[str, Any]:
     result = cli(target, "trail", ref, "--json")
     assert result.exit_code in (0, 1), result.output
-    return dict(json.loads(result.stdout)) if result.exit_code == 0 else {"verdict": "unknown"}
+    return dict(output_of(result)) if result.exit_code == 0 else {"verdict": "unknown"}
 
 
 def verdict_of(target: Target, ref: str, starts: str) -> dict[str, Any] | None:
@@ -86,10 +103,10 @@ def test_an_order_the_erp_refuses_is_found_parked_and_redriven_into_one_erp_orde
     [order] = parked["orders"]
     assert order["processing_state"] == "failed" and order["last_error"] == UNKNOWN_ITEM
     assert [m["queue"] for m in order["messages"]] == ["OrdersDeadLetterQueue"]
-    dlqs = {row["queue"]: row for row in json.loads(cli(target, "dlq", "--json").stdout)}
+    dlqs = {row["queue"]: row for row in output_of(cli(target, "dlq", "--json"))}
     assert dlqs["OrdersDeadLetterQueue"]["depth"] >= 1
     assert dlqs["OrdersDeadLetterQueue"]["oldest_age_seconds"] is not None
-    dry = json.loads(cli(target, "redrive", "orders", "--dry-run", "--json").stdout)
+    dry = output_of(cli(target, "redrive", "orders", "--dry-run", "--json"))
     assert dry["reasons"].get(UNKNOWN_ITEM) == 1 and dry["moved"] == 0
     assert erp_orders_for(stack, "E2E-OPS-PARKED") == []
 
@@ -97,7 +114,7 @@ def test_an_order_the_erp_refuses_is_found_parked_and_redriven_into_one_erp_orde
     moved = cli(target, "redrive", "orders", "--yes", "--json")
 
     assert moved.exit_code == 0, moved.output
-    summary = json.loads(moved.stdout)
+    summary = output_of(moved)
     assert summary["moved"] >= 1 and summary["method"] == "manual", "moto has no StartMessageMoveTask"
     wait_until(lambda: confirmations_for(stack, "E2E-OPS-PARKED"), what="the redriven order's confirmation")
     assert len(erp_orders_for(stack, "E2E-OPS-PARKED")) == 1
@@ -114,7 +131,7 @@ def test_replaying_an_order_norce_refused_finds_the_erp_order_and_makes_no_secon
     result = cli(target, "replay", "E2E-OPS-REPLAY", "--wait", "--timeout", "30", "--json")
 
     assert result.exit_code == 0, result.output
-    replayed = json.loads(result.stdout)
+    replayed = output_of(result)
     assert replayed["removed_from_dlq"] == 1 and replayed["outcome"]["processing_state"] == "confirmed"
     [erp_order] = erp_orders_for(stack, "E2E-OPS-REPLAY")
     assert [c["ErpOrderNo"] for c in confirmations_for(stack, "E2E-OPS-REPLAY")] == [erp_order["orderNo"]]
@@ -132,11 +149,11 @@ def test_import_customers_delta_runs_and_follows_its_job_to_the_end(stack, targe
     result = cli(target, "import", "customers", "delta", "--poll", "0.2", "--timeout", "20", "--json")
 
     assert result.exit_code == 0, result.output
-    run = json.loads(result.stdout)
+    run = output_of(result)
     assert run["summary"]["outcome"] == "sent" and run["summary"]["sent"] >= 3
     assert run["jobs"] and all(job["status"] == "Succeeded" for job in run["jobs"])
     job_ids = {job["id"] for job in run["jobs"]}
-    listed = json.loads(cli(target, "jobs", "--json", "--limit", "0").stdout)
+    listed = output_of(cli(target, "jobs", "--json", "--limit", "0"))
     assert job_ids <= {job["id"] for job in listed}
     when = [job["started_at"] or job["finished_at"] or 0 for job in listed]  # a foreign job has no start
     assert when == sorted(when, reverse=True), "newest first"
@@ -149,7 +166,7 @@ def test_health_reflects_the_state_of_the_stack(stack, target):
     sqs.send_message(QueueUrl=writeback_dlq, MessageBody='{"crafted": "e2e-ops"}')
 
     parked = cli(target, "health", "--json")
-    checks = {c["name"]: c for c in json.loads(parked.stdout)["checks"]}
+    checks = {c["name"]: c for c in output_of(parked)["checks"]}
 
     assert parked.exit_code == 1
     assert checks["dlq:WritebackDeadLetterQueue"]["ok"] is False
@@ -168,7 +185,7 @@ def test_health_reflects_the_state_of_the_stack(stack, target):
     now = cli(target, "health")
 
     assert erp_down.exit_code == 1
-    assert {c["name"]: c for c in json.loads(erp_down.stdout)["checks"]}["erp"]["ok"] is False
-    healthy = all(c["ok"] is not False for c in json.loads(cli(target, "health", "--json").stdout)["checks"])
+    assert {c["name"]: c for c in output_of(erp_down)["checks"]}["erp"]["ok"] is False
+    healthy = all(c["ok"] is not False for c in output_of(cli(target, "health", "--json"))["checks"])
     assert now.exit_code == (0 if healthy else 1)
     assert ("NOT healthy" in now.stdout) is not healthy

@@ -180,8 +180,11 @@ def _untyped_value(element: Any) -> Any:
     return {name: _untyped_value(child) for name, child in zip(names, children, strict=True)}
 
 
-def _element_to_dict(element: Any, model: type[BaseModel], nils: frozenset[Any]) -> dict[str, Any]:
-    """``element`` (lxml) as the dict ``model`` validates; ``nils``: the elements with ``xsi:nil="true"``.
+def _element_to_dict(
+    element: Any, model: type[BaseModel], nils: frozenset[Any], skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """``element`` (lxml) as the dict ``model`` validates; ``nils``: the elements with ``xsi:nil="true"``;
+    ``skip``: names of ``element``'s children left out.
 
     The hot loop of an XML parse (once per element): names are looked up in a cache, not split.
     """
@@ -193,6 +196,8 @@ def _element_to_dict(element: Any, model: type[BaseModel], nils: frozenset[Any])
         name = local_names.get(tag)
         if name is None:
             name = _local_name_of(tag)
+        if skip and name in skip:
+            continue
         if nils and child in nils:
             values[name] = None
             continue
@@ -217,15 +222,19 @@ def _element_to_dict(element: Any, model: type[BaseModel], nils: frozenset[Any])
     return values
 
 
-def _nil_elements(root: Any) -> frozenset[Any]:
-    """The elements marked ``xsi:nil="true"``, found in one pass in C: cheaper than asking each element.
+def _nil_elements(root: Any, skip: frozenset[str] = frozenset()) -> frozenset[Any]:
+    """The elements marked ``xsi:nil="true"``, found in one pass in C: cheaper than asking each element
+    (under the root's children named in ``skip``: not looked for).
 
     lxml hands back the same element object for a node while a reference to it is held (this set
     holds them), so the walk finds them by identity.
     """
-    return frozenset(
-        element for element in _lxml().with_nil_attribute(root) if element.get(_XSI_NIL) == "true"
-    )
+    if skip:  # the few elements left: walked from Python (an XPath from any element spans the document)
+        subtrees = [child for child in root if _local_name_of(child.tag) not in skip]
+        found = [element for child in subtrees for element in child.iter() if element.get(_XSI_NIL)]
+    else:
+        found = _lxml().with_nil_attribute(root)
+    return frozenset(element for element in found if element.get(_XSI_NIL) == "true")
 
 
 def _refuse_dtd(body: bytes) -> None:
@@ -239,8 +248,8 @@ def _refuse_dtd(body: bytes) -> None:
         raise ForbiddenXml("XML with a DTD or entity declarations is refused")
 
 
-def _parse(body: bytes) -> Any:
-    """The root element of ``body``, parsed safely (see the module docstring)."""
+def parse_root(body: bytes) -> Any:
+    """The root element (lxml) of ``body``, parsed safely (see the module docstring)."""
     _refuse_dtd(body)
     lxml = _lxml()
     try:
@@ -268,13 +277,20 @@ def parse_xml[M: BaseModel](body: bytes, model: type[M]) -> tuple[M, list[str], 
     Raises ``ForbiddenXml`` for DTDs/entities/external references and ``MalformedBody`` for XML that
     is not well-formed or whose root is not ``<{model name}>``.
     """
-    root = _parse(body)
+    return model_from_root(parse_root(body), model)
+
+
+def model_from_root[M: BaseModel](
+    root: Any, model: type[M], skip: frozenset[str] = frozenset()
+) -> tuple[M, list[str], str | None]:
+    """``parse_xml`` of a root ``parse_root`` gave; ``skip``: top-level fields left out (unread)."""
     root_name = _local_name(root.tag)
     if root_name != model.__name__:
         raise MalformedBody(
             f"Malformed XML body: the root element must be <{model.__name__}>, not <{root_name}>"
         )
-    parsed, problems = validate_collecting(model, _element_to_dict(root, model, _nil_elements(root)))
+    data = _element_to_dict(root, model, _nil_elements(root, skip), skip)
+    parsed, problems = validate_collecting(model, data)
     return parsed, problems, _namespace(root.tag)
 
 

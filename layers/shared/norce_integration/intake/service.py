@@ -6,6 +6,7 @@ Norce's retry finish the job or leaves a queued message that the ledger recognis
 to process (see ``IntakeLedger.admit``). The algorithm is documented in docs/architecture.md.
 """
 
+import functools
 import hashlib
 import time
 import uuid
@@ -17,7 +18,8 @@ from urllib.parse import quote
 
 from norce_integration.codec import ForbiddenXml, MalformedBody, WireFormat
 from norce_integration.codec.json_codec import parse_json
-from norce_integration.codec.xml_codec import parse_xml
+from norce_integration.codec.xml_codec import model_from_root, parse_root, parse_xml
+from norce_integration.codec.xml_screen import ITEMS, items_certainly_valid
 from norce_integration.contracts import OrderRequest, OrderResponse
 from norce_integration.intake.ports import (
     DependencyUnavailable,
@@ -83,24 +85,33 @@ class OrderIntake:
     def receive(self, body: bytes, wire_format: WireFormat) -> IntakeResult:
         """Read, validate and accept one OrderRequest body; never raises for bad input."""
         namespace: str | None = None
+        lines_known_valid = False
         try:
             if wire_format is WireFormat.XML:
-                order, type_problems, namespace = parse_xml(body, OrderRequest)
+                root = parse_root(body)
+                # Lines libxml2 finds certainly valid are not read into Python (most of a large order).
+                lines_known_valid = items_certainly_valid(root)
+                skip = frozenset({ITEMS}) if lines_known_valid else frozenset()
+                order, type_problems, namespace = model_from_root(root, OrderRequest, skip)
+                whole_order = functools.partial(_whole_xml_order, root) if lines_known_valid else None
             else:
                 order, type_problems = parse_json(body, OrderRequest)
+                whole_order = None
         except ForbiddenXml as error:
             return IntakeResult(Outcome.FORBIDDEN, 400, message=str(error))
         except MalformedBody as error:
             return self._rejected([str(error)], None, namespace)
 
         reported = frozenset(problem.split(":", 1)[0] for problem in type_problems)
-        problems = type_problems + business_problems(order, self.settings.allowed_currencies, reported)
+        problems = type_problems + business_problems(
+            order, self.settings.allowed_currencies, reported, lines_known_valid
+        )
         if problems:
             return self._rejected(problems, order.ClientOrderRef, namespace)
         ref = order.ClientOrderRef or ""
         try:
             attempt = _Attempt.of(order, ref, self.new_token(), body, wire_format)
-            outcome, response = self._accept_once(attempt, order, body, wire_format)
+            outcome, response = self._accept_once(attempt, whole_order or (lambda: order), body, wire_format)
         except DependencyUnavailable as error:
             return IntakeResult(
                 Outcome.UNAVAILABLE, 503, message=UNAVAILABLE_MESSAGE, reason=str(error), client_order_ref=ref
@@ -133,9 +144,11 @@ class OrderIntake:
         )
 
     def _accept_once(
-        self, attempt: "_Attempt", order: OrderRequest, body: bytes, wire_format: WireFormat
+        self, attempt: "_Attempt", order: Callable[[], OrderRequest], body: bytes, wire_format: WireFormat
     ) -> tuple[Outcome, OrderResponse | None]:
-        """Claim, then archive and queue; or answer as the existing entry says. ``None``: busy."""
+        """Claim, then archive and queue; or answer as the existing entry says. ``None``: busy.
+
+        ``order``: the whole order, read only to compare it with an accepted one in other bytes."""
         existing = self._claim(attempt)
         deadline = self.clock.now() + self.settings.busy_wait_seconds
         while existing is not None:
@@ -158,7 +171,7 @@ class OrderIntake:
             existing = self.ledger.get(attempt.key) or self._claim(attempt)  # released: claim afresh
         return self._archive_and_queue(attempt, body, wire_format)
 
-    def _same_order(self, accepted: LedgerEntry, order: OrderRequest) -> bool:
+    def _same_order(self, accepted: LedgerEntry, order: Callable[[], OrderRequest]) -> bool:
         """Same content in other bytes (other format, whitespace, field order)? Compares the parsed orders;
         only runs for a duplicate whose body differs from the accepted one, which is rare."""
         if not accepted.archive_key:
@@ -171,7 +184,7 @@ class OrderIntake:
                 original, _ = parse_json(original_body, OrderRequest)
         except (MalformedBody, ForbiddenXml):
             return False
-        return original.model_dump(exclude_none=True) == order.model_dump(exclude_none=True)
+        return original.model_dump(exclude_none=True) == order().model_dump(exclude_none=True)
 
     def _archive_and_queue(
         self, attempt: "_Attempt", body: bytes, wire_format: WireFormat
@@ -232,6 +245,11 @@ class _Attempt:
             token,
             archive_key,
         )
+
+
+def _whole_xml_order(root: object) -> OrderRequest:
+    """The order with its lines, from the parsed root (only needed for a duplicate in other bytes)."""
+    return model_from_root(root, OrderRequest)[0]
 
 
 def ledger_key(application_key: str | None, client_order_ref: str) -> str:

@@ -25,11 +25,13 @@ def business_problems(
     order: OrderRequest,
     allowed_currencies: frozenset[str] | None = None,
     already_reported: frozenset[str] = frozenset(),
+    lines_known_valid: bool = False,
 ) -> list[str]:
     """Every rule the order breaks; an empty list means the order may be accepted.
 
     ``already_reported``: paths (``Items[1].Quantity``) already named as wrong-typed, which are
-    not reported a second time as missing.
+    not reported a second time as missing. ``lines_known_valid``: the items were checked already
+    (``codec.xml_screen``) and are not in ``order``.
     """
     problems: list[str] = []
     if _blank(order.ClientOrderRef) and "ClientOrderRef" not in already_reported:
@@ -47,7 +49,9 @@ def business_problems(
     if order.SellTo is None or (order.SellTo.Person is None and order.SellTo.Company is None):
         problems.append("SellTo must name a Person or a Company")
     problems.extend(_party_problems(order, already_reported))
-    if not order.Items:
+    if lines_known_valid:
+        pass
+    elif not order.Items:
         problems.append("Items is empty: an order needs at least one item")
     else:
         problems.extend(_item_problems(order, already_reported))
