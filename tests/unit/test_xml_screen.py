@@ -138,7 +138,7 @@ def receive(body: bytes, *, screen: bool, monkeypatch: pytest.MonkeyPatch) -> tu
     """The receiver's answer, with the fast path on or (``screen=False``) the whole order read."""
     with monkeypatch.context() as patch:
         if not screen:
-            patch.setattr(service, "items_certainly_valid", lambda root: False)
+            patch.setattr(xml_screen, "items_certainly_valid", lambda root: False)
         intake = OrderIntake(
             InMemoryLedger(),
             InMemoryArchive(),

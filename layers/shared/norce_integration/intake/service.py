@@ -19,7 +19,6 @@ from urllib.parse import quote
 from norce_integration.codec import ForbiddenXml, MalformedBody, WireFormat
 from norce_integration.codec.json_codec import parse_json
 from norce_integration.codec.xml_codec import model_from_root, parse_root, parse_xml
-from norce_integration.codec.xml_screen import ITEMS, items_certainly_valid
 from norce_integration.contracts import OrderRequest, OrderResponse
 from norce_integration.intake.ports import (
     DependencyUnavailable,
@@ -88,10 +87,12 @@ class OrderIntake:
         lines_known_valid = False
         try:
             if wire_format is WireFormat.XML:
+                from norce_integration.codec import xml_screen  # noqa: PLC0415 - not on a JSON cold start
+
                 root = parse_root(body)
                 # Lines libxml2 finds certainly valid are not read into Python (most of a large order).
-                lines_known_valid = items_certainly_valid(root)
-                skip = frozenset({ITEMS}) if lines_known_valid else frozenset()
+                lines_known_valid = xml_screen.items_certainly_valid(root)
+                skip = frozenset({xml_screen.ITEMS}) if lines_known_valid else frozenset()
                 order, type_problems, namespace = model_from_root(root, OrderRequest, skip)
                 whole_order = functools.partial(_whole_xml_order, root) if lines_known_valid else None
             else:
