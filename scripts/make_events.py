@@ -169,8 +169,27 @@ def other_events() -> dict[str, dict]:
             "company_pending": True,
         },
     ]
+    through_the_order = [  # no VatNo, no e-mail: found as the buyer of Norce order (basket) 700001 in Query
+        {
+            "kind": "company",
+            "code": "B20003",
+            "match_value": "",
+            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "client_order_ref": "700001",
+        },
+        {
+            "kind": "customer",
+            "code": "C10003",
+            "match_value": "",
+            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "client_order_ref": "700001",
+            "company_code": "B20003",
+            "company_pending": True,
+        },
+    ]
     return {
         "order_processor/sqs-orders.json": sqs_event([QUEUED_ORDER], "orders"),
+        "norce_writeback/sqs-b2b-through-the-order.json": sqs_event(through_the_order, "writeback"),
         "norce_writeback/sqs-codes.json": sqs_event(codes, "writeback"),
         "norce_writeback/sqs-b2b-company-and-contact.json": sqs_event(b2b_codes, "writeback"),
         **lifecycle_events(),

@@ -14,7 +14,7 @@ from norce_integration.erp.model import ErpCompany, ErpOrder, ErpOrderRef
 from norce_integration.erp.ports import ErpUnavailable
 from tests.integration.conftest import World
 from tests.support.aws import queued_messages
-from tests.support.handlers import FakeLambdaContext
+from tests.support.handlers import FakeLambdaContext, load_event
 from tests.support.sqs_events import from_received
 from tests.unit.test_b2b_orders import b2b_order
 
@@ -230,3 +230,25 @@ def _writeback_bodies(world: World) -> list[str]:
 
 def test_in_memory_erp_is_the_one_the_handlers_use(world):
     assert isinstance(world.erp, InMemoryErp)
+
+
+def test_the_b2b_write_back_samples_reach_norce_by_the_ids_query_holds(world):
+    """events/norce_writeback: a company found by its VAT number, and one (with its buyer) found only as
+    the buyer of its Norce order; each imported by Norce's own Id, companies before their contacts."""
+    world.query.companies[42] = {"Id": 42, "VatNo": "SE556677889901"}
+    world.query.orders[700001] = {"BuyerCompanyId": 61, "BuyerCustomerId": 62}
+    handler = world.writeback.lambda_handler
+
+    for sample in ("sqs-b2b-company-and-contact.json", "sqs-b2b-through-the-order.json"):
+        assert handler(load_event(f"norce_writeback/{sample}"), FakeLambdaContext()) == {
+            "batchItemFailures": []
+        }
+
+    by_code = {
+        entity.Code: (kind, entity) for kind, entities, _ in world.norce.imports for entity in entities
+    }
+    assert (by_code["B20002"][0], by_code["B20002"][1].Id) == ("companies", 42)
+    assert (by_code["B20003"][0], by_code["B20003"][1].Id) == ("companies", 61)
+    assert (by_code["C10003"][0], by_code["C10003"][1].Id) == ("customers", 62)
+    assert by_code["C10002"][1].EmailAddress == "anna.berg@nyabygg.example"
+    assert [c.Code for c in by_code["C10003"][1].Companies] == ["B20003"]
