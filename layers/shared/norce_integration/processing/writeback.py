@@ -114,13 +114,10 @@ class WritebackService:
     def _send_companies(self, items: list[Writeback], result: WritebackResult, buyers: _Buyers) -> None:
         entities: list[tuple[Writeback, NorceCompany]] = []
         for item in items:
-            try:
-                entity, why_not = self._company_entity(item, buyers)
-            except NorceError as error:
-                entity, why_not = None, f"Norce Query failed: {error}"
-            if entity is None:
-                result.deferred[("company", item.code)] = why_not
-            else:
+            entity = _entity_or_deferred(
+                "company", item, functools.partial(self._company_entity, item, buyers), result
+            )
+            if entity is not None:
                 entities.append((item, entity))
         header = ImportHeader(AccountId=self.account_id, CompanyFieldsThatAreSet=["Code"])
         for chunk in _chunks(entities, self.batch_size):
@@ -150,12 +147,10 @@ class WritebackService:
         plain: list[tuple[Writeback, NorceCustomer]] = []
         contacts: list[tuple[Writeback, NorceCustomer]] = []
         for item in items:
-            try:
-                entity, why_not = self._customer_entity(item, buyers)
-            except NorceError as error:
-                entity, why_not = None, f"Norce Query failed: {error}"
+            entity = _entity_or_deferred(
+                "customer", item, functools.partial(self._customer_entity, item, buyers), result
+            )
             if entity is None:
-                result.deferred[("customer", item.code)] = why_not
                 continue
             if not item.company_code:
                 plain.append((item, entity))
@@ -232,6 +227,19 @@ class WritebackService:
         )
         self.jobs.record_codes(singular, codes, job_id)
         result.jobs.append(ImportJob(kind, job_id, codes))
+
+
+def _entity_or_deferred[E](
+    kind: str, item: Writeback, entity_of: Callable[[], tuple[E | None, str]], result: WritebackResult
+) -> E | None:
+    """The entity ``entity_of`` gives for ``item``; else None, with why in ``result.deferred``."""
+    try:
+        entity, why_not = entity_of()
+    except NorceError as error:
+        entity, why_not = None, f"Norce Query failed: {error}"
+    if entity is None:
+        result.deferred[(kind, item.code)] = why_not
+    return entity
 
 
 def _chunks[T](items: list[T], size: int) -> list[list[T]]:
