@@ -40,7 +40,6 @@ class Parties:
     linked: list[str] = field(default_factory=list)  # "customer C10001 -> company B20001"
     writebacks: list[Writeback] = field(default_factory=list)
     not_written_back: list[str] = field(default_factory=list)  # codes Norce cannot be given, and why
-    company_written_back: bool = False  # the new company's code goes back to Norce (its contacts may link)
 
 
 def order_scope(order: OrderRequest) -> str:
@@ -94,7 +93,6 @@ def _company_code(
             f"company {code}: no VatNo, no OrganizationNo and no Norce basket id to find it in Norce by"
         )
         return code
-    parties.company_written_back = True
     parties.writebacks.append(
         Writeback(
             "company",
@@ -153,7 +151,8 @@ def _customer_code(
         )
         return code
     # A contact links to its company in Norce only once Norce holds the company's code.
-    linkable = company_code if (not company_is_new or parties.company_written_back) else None
+    company_goes_back = any(writeback.kind == "company" for writeback in parties.writebacks)
+    linkable = company_code if (not company_is_new or company_goes_back) else None
     if company_code and not linkable:
         parties.not_written_back.append(
             f"customer {code}: written back without its link to company {company_code}"
