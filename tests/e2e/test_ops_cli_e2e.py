@@ -27,20 +27,28 @@ def cli(target: Target, *args: str) -> Any:
 
 
 def output_of(result: Any) -> Any:
-    """The CLI's JSON document. The local stack runs the handlers in this process, and a handler that
-    logs while the runner captures stdout adds its one-line JSON log record there: skipped."""
-    lines = [line for line in result.stdout.splitlines() if not _is_log_record(line)]
-    return json.loads("\n".join(lines))
+    """The CLI's JSON document. The local stack runs the handlers in this process, and a handler that logs
+    (or flushes metrics) while the runner captures stdout adds its one-line JSON record there: skipped."""
+    decoder, text, at, documents = json.JSONDecoder(), result.stdout, 0, []
+    while (at := _skip_space(text, at)) < len(text):
+        document, at = decoder.raw_decode(text, at)
+        documents.append(document)
+    ours = [d for d in documents if not _is_handler_record(d)]
+    assert len(ours) == 1, f"expected one JSON document from the CLI, got {len(ours)}: {text[:300]!r}"
+    return ours[0]
 
 
-def _is_log_record(line: str) -> bool:
-    if not (line.startswith("{") and line.endswith("}")):
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
+
+
+def _is_handler_record(document: Any) -> bool:
+    """A Powertools log record (level, location, service) or an EMF metrics blob (``_aws``)."""
+    if not isinstance(document, dict):
         return False
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return False
-    return isinstance(record, dict) and {"level", "location", "service"} <= record.keys()
+    return "_aws" in document or {"level", "location", "service"} <= document.keys()
 
 
 def report(target: Target, ref: str) -> dict[str, Any]:
