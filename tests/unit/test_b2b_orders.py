@@ -205,6 +205,21 @@ def test_a_known_person_buying_for_a_new_company_becomes_its_contact():
     assert "create_customer" not in flow.erp.calls
 
 
+def test_a_person_who_is_already_another_companys_contact_keeps_that_link_and_the_trail_says_so():
+    flow = Flow()
+    flow.erp.customers["C501"] = ErpCustomer(
+        code="C501", email="anna.berg@nyabygg.example", company_code="B-OTHER"
+    )
+    message = flow.receive(b2b_order("B2B-13"))
+    flow.processor().process(message)
+
+    [company] = [c for c in flow.erp.companies.values() if c.code != "B-OTHER"]
+    assert flow.erp.customers["C501"].company_code == "B-OTHER"
+    assert flow.erp.orders["B2B-13"][1].company_code == company.code
+    [entry] = [e for e in flow.records.get(message.key)["trail"] if e["event"] == "erp_contact_linked"]
+    assert entry["linked"] == [f"customer C501 stays the contact of company B-OTHER, not {company.code}"]
+
+
 @pytest.mark.parametrize(
     ("company", "person", "missing"),
     [

@@ -144,6 +144,10 @@ def _customer_code(
     if company_code and not found.company_code:  # a known person buying for a company: its contact now
         erp.update_customer(found.model_copy(update={"company_code": company_code}))
         parties.linked.append(f"customer {found.code} -> company {company_code}")
+    elif company_code and found.company_code != company_code:  # one ERP company per contact: left as it is
+        parties.linked.append(
+            f"customer {found.code} stays the contact of company {found.company_code}, not {company_code}"
+        )
     code = found.code or ""
     if not email and basket_id(order.ClientOrderRef) is None:
         parties.not_written_back.append(
