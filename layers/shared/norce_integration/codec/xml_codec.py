@@ -109,11 +109,13 @@ class _FieldShape:
     is_text: bool = False  # a plain ``str`` field: an empty element means ""
 
 
-def _local_name(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """``{namespace}Name`` or ``Name`` -> ``Name``."""
     return tag.rsplit("}", 1)[1] if tag.startswith("{") else tag
 
 
-def _namespace(tag: str) -> str | None:
+def namespace_of(tag: str) -> str | None:
+    """``{namespace}Name`` -> ``namespace``; ``Name`` -> None."""
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else None
 
 
@@ -163,7 +165,7 @@ def _local_name_of(tag: Any) -> str:
     if name is None:
         if tag.__class__ is not str:
             raise ForbiddenXml("XML with entity references or other non-element content is refused")
-        name = _local_name(tag)
+        name = local_name(tag)
         if len(_LOCAL_NAMES) < _LOCAL_NAMES_MAX:
             _LOCAL_NAMES[tag] = name
     return name
@@ -284,14 +286,14 @@ def model_from_root[M: BaseModel](
     root: Any, model: type[M], skip: frozenset[str] = frozenset()
 ) -> tuple[M, list[str], str | None]:
     """``parse_xml`` of a root ``parse_root`` gave; ``skip``: top-level fields left out (unread)."""
-    root_name = _local_name(root.tag)
+    root_name = local_name(root.tag)
     if root_name != model.__name__:
         raise MalformedBody(
             f"Malformed XML body: the root element must be <{model.__name__}>, not <{root_name}>"
         )
     data = _element_to_dict(root, model, _nil_elements(root, skip), skip)
     parsed, problems = validate_collecting(model, data)
-    return parsed, problems, _namespace(root.tag)
+    return parsed, problems, namespace_of(root.tag)
 
 
 def _text(value: Any) -> str:

@@ -35,6 +35,7 @@ from xml.sax.saxutils import quoteattr
 from pydantic import BaseModel
 from pydantic.functional_serializers import PlainSerializer
 
+from norce_integration.codec.xml_codec import local_name, namespace_of
 from norce_integration.contracts import OrderItem
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -232,10 +233,9 @@ def items_certainly_valid(root: Any) -> bool:
     ``root``: the ``<OrderRequest>`` element ``xml_codec.parse_root`` gave. Several ``<Items>`` (the full
     path reads the last), none, or one in another namespace than the schema can have: False.
     """
-    found = [child for child in root if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == ITEMS]
+    found = [child for child in root if isinstance(child.tag, str) and local_name(child.tag) == ITEMS]
     if len(found) != 1:
         return False
     items = found[0]
-    namespace = items.tag[1:].partition("}")[0] if items.tag.startswith("{") else None
-    schema = _schema(namespace)
+    schema = _schema(namespace_of(items.tag))
     return schema is not None and bool(schema.validate(items))
