@@ -85,21 +85,20 @@ def _processor() -> tuple[Any, list[Any]]:
     from norce_integration.adapters.memory_events import (  # noqa: PLC0415
         CapturingNotifier,
         MemoryEventQuery,
-        MemoryJobLog,
-        MemoryJobRecords,
         MemoryNotificationLedger,
         MemorySyncStates,
     )
+    from norce_integration.adapters.memory_jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
     from norce_integration.adapters.memory_processing import InMemoryErp  # noqa: PLC0415
     from norce_integration.erp.model import ErpCustomer  # noqa: PLC0415
     from norce_integration.events.envelope import QueuedEvent, event_key  # noqa: PLC0415
-    from norce_integration.events.jobs import JobCompletion  # noqa: PLC0415
     from norce_integration.events.notifications import TemplateRenderer  # noqa: PLC0415
     from norce_integration.events.notify import NotificationService  # noqa: PLC0415
     from norce_integration.events.service import EventProcessor  # noqa: PLC0415
     from norce_integration.events.sync import ChangeSync  # noqa: PLC0415
     from norce_integration.events.types import notification_types  # noqa: PLC0415
     from norce_integration.events.views import CustomerView, OrderLineView, OrderView  # noqa: PLC0415
+    from norce_integration.jobs.completion import JobCompletion  # noqa: PLC0415
 
     orders = [
         OrderView(
@@ -126,7 +125,7 @@ def _processor() -> tuple[Any, list[Any]]:
             query, TemplateRenderer("en"), CapturingNotifier(), MemoryNotificationLedger()
         ),
         changes=ChangeSync(query, erp, MemorySyncStates()),
-        jobs=JobCompletion(MemoryJobRecords(), MemoryJobLog()),
+        jobs=JobCompletion(InMemoryJobRecords(), InMemoryJobLog()),
     )
     events = []
     for n in range(5000):

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.api_events import json_response, raw_body
-from norce_integration.intake.ports import DependencyUnavailable
+from norce_integration.failures import DependencyUnavailable
 from norce_integration.lifecycle.documents import Kind
 from norce_integration.lifecycle.intake import Accepted
 from norce_integration.observability import LazyTracer
@@ -172,7 +172,7 @@ def _rehearse_request() -> None:
     )
     from norce_integration.adapters.memory_processing import InMemoryOrderRecords  # noqa: PLC0415
     from norce_integration.lifecycle.intake import DocumentIntake  # noqa: PLC0415
-    from norce_integration.lifecycle.ports import IndexedOrder  # noqa: PLC0415
+    from norce_integration.orders.records import IndexedOrder  # noqa: PLC0415
 
     index = InMemoryOrderIndex()
     index.remember(IndexedOrder(f"ORDER#-#{_REHEARSAL_REF}", _REHEARSAL_REF, "ERP-REHEARSAL"))

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.api_events import json_response, raw_body
 from norce_integration.events.intake import Outcome
-from norce_integration.intake.ports import DependencyUnavailable
+from norce_integration.failures import DependencyUnavailable
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import EventReceiverSettings
 from norce_integration.snapstart import (
@@ -149,10 +149,7 @@ def _read_keys() -> None:
 
 def _rehearse_request() -> None:
     """Take one event of each outcome through an ``EventIntake`` with in-memory queues."""
-    from norce_integration.adapters.memory_events import (  # noqa: PLC0415
-        MemoryEventDeadLetters,
-        MemoryEventQueue,
-    )
+    from norce_integration.adapters.memory_events import MemoryEventDeadLetters, MemoryEventQueue  # noqa: PLC0415
     from norce_integration.events.intake import EventIntake  # noqa: PLC0415
 
     live = components().intake

@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.adapters.aws.sqs_documents import document_from_body
 from norce_integration.adapters.aws.sqs_retry import retry_record_later
+from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.observability import LazyTracer
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
 from norce_integration.settings import LifecycleSettings
 
 if TYPE_CHECKING:

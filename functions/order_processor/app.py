@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from norce_integration.adapters.aws.sqs_queue import queued_order_from_body
 from norce_integration.adapters.aws.sqs_retry import retry_record_later
+from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.observability import LazyTracer
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
 from norce_integration.processing.service import Processed
 
 if TYPE_CHECKING:

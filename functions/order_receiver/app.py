@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from norce_integration.api_events import raw_body
 from norce_integration.codec import WireFormat, format_for_content_type
 from norce_integration.codec.responses import render_error, render_order_response
+from norce_integration.failures import DependencyUnavailable
 from norce_integration.intake.auth import CHALLENGE, BasicAuthenticator
-from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.intake.service import IntakeResult, OrderIntake
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import ReceiverSettings

@@ -10,13 +10,11 @@ from typing import Any
 import boto3
 import pytest
 
-from norce_integration.adapters.aws.dynamodb_events import (
-    DynamoDbNotificationLedger,
-    DynamoDbSyncStates,
-)
-from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobTracker
+from norce_integration.adapters.aws.dynamodb_events import DynamoDbNotificationLedger, DynamoDbSyncStates
+from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
 from norce_integration.adapters.aws.wiring_events import build_event_processor
-from norce_integration.adapters.memory_events import CapturingNotifier, MemoryEventQuery, MemoryJobLog
+from norce_integration.adapters.memory_events import CapturingNotifier, MemoryEventQuery
+from norce_integration.adapters.memory_jobs import InMemoryJobLog
 from norce_integration.adapters.memory_processing import InMemoryErp
 from norce_integration.erp.model import ErpCustomer
 from norce_integration.erp.ports import ErpUnavailable
@@ -79,7 +77,7 @@ class EventsWorld:
         self.erp = InMemoryErp()
         self.query = MemoryEventQuery(orders=[ORDER])
         self.notifier = FlakyNotifier()
-        self.jobs_log = MemoryJobLog()
+        self.jobs_log = InMemoryJobLog()
         self.receiver = load_function("event_receiver")
         self.processor = load_function("event_processor")
         parts = build_event_processor(
@@ -266,7 +264,7 @@ def test_a_customer_changed_in_norce_updates_the_erp_once_per_burst(world):
 
 
 def test_a_failed_import_job_keeps_its_errors_on_the_job_record(world):
-    DynamoDbJobTracker(boto3.client("dynamodb"), world.table).record(5001, "customers", 1.0, status="Queued")
+    DynamoDbJobRecords(boto3.client("dynamodb"), world.table).record(5001, "customers", 1.0, status="Queued")
     world.jobs_log.logs[5001] = [{"SeverityId": 3, "Message": "Company B1 does not exist", "ImportedRow": 2}]
     world.post("post-JobCompletedEvent.json", body={"ClientId": 1, "JobId": 5001, "StatusId": 3})
     world.drain()

@@ -7,14 +7,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobTracker
+from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
 from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
 from norce_integration.adapters.aws.sqs_processing import (
     SqsDeadLetters,
     SqsWritebackQueue,
     writeback_from_body,
 )
-from norce_integration.intake.ports import QueuedOrder
+from norce_integration.orders.ledger import QueuedOrder
 from norce_integration.processing.ports import Writeback
 from tests.support.aws import create_orders_table
 
@@ -62,7 +62,7 @@ def test_the_processing_lock_excludes_others_until_released_or_expired(dynamodb)
 
 
 def test_jobs_are_recorded_with_a_ttl(dynamodb):
-    DynamoDbJobTracker(dynamodb, "orders").record(
+    DynamoDbJobRecords(dynamodb, "orders").record(
         5001, "customers", 1000.0, count=3, client_order_refs=["R1"]
     )
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
-from norce_integration.intake.ports import IntakeLedger, QueuedOrder
 from norce_integration.intake.service import Clock, IntakeSettings, OrderIntake
+from norce_integration.orders.ledger import IntakeLedger, QueuedOrder
 
 
 class Crash(BaseException):

@@ -10,10 +10,10 @@ from norce_integration.adapters.memory_lifecycle import (
     InMemoryOrderIndex,
 )
 from norce_integration.adapters.memory_processing import InMemoryNorceQuery
+from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.lifecycle.documents import Kind, QueuedDocument
 from norce_integration.lifecycle.intake import Accepted, DocumentIntake, Refused
 from norce_integration.lifecycle.service import LifecycleProcessor, Sent
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
 from tests.support.processing import Flow, example_order
 
 REF = "1001"  # a numeric ClientOrderRef, as Norce's basket ids are

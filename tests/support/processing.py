@@ -13,8 +13,8 @@ from norce_integration.adapters.memory_processing import (
     InMemoryWritebackQueue,
 )
 from norce_integration.codec import WireFormat
-from norce_integration.intake.ports import QueuedOrder
 from norce_integration.intake.service import OrderIntake
+from norce_integration.orders.ledger import QueuedOrder
 from norce_integration.processing.config import ProcessingConfig
 from norce_integration.processing.service import OrderProcessor
 

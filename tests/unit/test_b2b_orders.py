@@ -10,7 +10,7 @@ import pytest
 
 from norce_integration.adapters.memory_processing import InMemoryErp
 from norce_integration.erp.model import ErpCompany, ErpCustomer
-from norce_integration.processing.errors import PermanentFailure
+from norce_integration.failures import PermanentFailure
 from norce_integration.processing.service import Processed
 from tests.support.processing import Flow
 

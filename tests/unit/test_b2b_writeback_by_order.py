@@ -5,11 +5,8 @@ those Ids, so Norce never gets a second company or customer and no code waits fo
 
 from typing import Any
 
-from norce_integration.adapters.memory_processing import (
-    InMemoryJobTracker,
-    InMemoryNorceConnect,
-    InMemoryNorceQuery,
-)
+from norce_integration.adapters.memory_jobs import InMemoryCodeJobs
+from norce_integration.adapters.memory_processing import InMemoryNorceConnect, InMemoryNorceQuery
 from norce_integration.processing.writeback import WritebackService, basket_id
 from tests.support.processing import Flow
 from tests.unit.test_b2b_orders import b2b_order
@@ -48,7 +45,7 @@ def test_a_company_without_vat_no_is_imported_by_the_id_its_order_gave_it_and_it
     [contact] = flow.erp.customers.values()
     norce, query = InMemoryNorceConnect(), norce_holding_the_order()
 
-    result = WritebackService(norce, InMemoryJobTracker(), account_id=1, query=query).send(
+    result = WritebackService(norce, InMemoryCodeJobs(), account_id=1, query=query).send(
         flow.writebacks.items
     )
 
@@ -70,7 +67,7 @@ def test_a_buyer_without_an_email_is_imported_by_the_id_its_order_gave_it():
     query = norce_holding_the_order()
     query.companies[77] = {"Id": 77, "VatNo": "SE556677889901"}
 
-    result = WritebackService(norce, InMemoryJobTracker(), account_id=1, query=query).send(
+    result = WritebackService(norce, InMemoryCodeJobs(), account_id=1, query=query).send(
         flow.writebacks.items
     )
 
@@ -84,7 +81,7 @@ def test_codes_wait_while_query_does_not_hold_the_order_yet():
     flow = processed(BASKET, NO_VAT, Email=None)
     norce = InMemoryNorceConnect()
 
-    result = WritebackService(norce, InMemoryJobTracker(), account_id=1, query=InMemoryNorceQuery()).send(
+    result = WritebackService(norce, InMemoryCodeJobs(), account_id=1, query=InMemoryNorceQuery()).send(
         flow.writebacks.items
     )
 

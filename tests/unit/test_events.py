@@ -15,24 +15,21 @@ from norce_integration.adapters.memory_events import (
     MemoryEventDeadLetters,
     MemoryEventQuery,
     MemoryEventQueue,
-    MemoryJobLog,
-    MemoryJobRecords,
     MemoryNotificationLedger,
     MemorySyncStates,
 )
+from norce_integration.adapters.memory_jobs import InMemoryJobLog, InMemoryJobRecords
 from norce_integration.adapters.memory_processing import InMemoryErp
 from norce_integration.erp.model import ErpCustomer
 from norce_integration.events.contracts import (
     CustomerChangedNotification,
     InvalidEvent,
-    JobCompletedEvent,
     OrderEvent,
     OrderReceivedEvent,
     parse_event,
 )
 from norce_integration.events.envelope import QueuedEvent, event_key
 from norce_integration.events.intake import EventIntake, Outcome
-from norce_integration.events.jobs import JobCompletion
 from norce_integration.events.notify import NotificationService
 from norce_integration.events.outcomes import Outcome as Handled
 from norce_integration.events.ports import (
@@ -50,7 +47,8 @@ from norce_integration.events.types import (
     notification_types,
 )
 from norce_integration.events.views import CustomerView, OrderLineView, OrderView
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
+from norce_integration.failures import PermanentFailure, TransientFailure
+from norce_integration.jobs.completion import JobCompletion
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "events" / "payloads" / "norce-events"
 NOTIFY = notification_types("")
@@ -399,11 +397,9 @@ def test_an_erp_outage_is_retried_and_a_code_the_erp_does_not_know_is_parked():
 
 # ---------------------------------------------------------------- import jobs
 def test_a_succeeded_job_is_recorded():
-    records = MemoryJobRecords(jobs={5001: {"status": "Queued"}})
-    handled = JobCompletion(records, MemoryJobLog(), clock=lambda: 7.0).handle(
-        JobCompletedEvent(JobId=5001, StatusId=2)
-    )
-    assert handled.outcome is Handled.JOB_SUCCEEDED
+    records = InMemoryJobRecords(jobs={5001: {"status": "Queued"}})
+    end = JobCompletion(records, InMemoryJobLog(), clock=lambda: 7.0).finish(5001, 2)
+    assert not end.failed
     assert records.jobs[5001] | {} == {
         "status": "Succeeded",
         "status_id": 2,
@@ -413,7 +409,7 @@ def test_a_succeeded_job_is_recorded():
 
 
 def test_a_failed_job_keeps_its_error_lines_from_the_job_log():
-    log = MemoryJobLog(
+    log = InMemoryJobLog(
         {
             5002: [
                 {"SeverityId": 1, "Message": "started", "ImportedRow": None},
@@ -421,9 +417,9 @@ def test_a_failed_job_keeps_its_error_lines_from_the_job_log():
             ]
         }
     )
-    records = MemoryJobRecords()
-    handled = JobCompletion(records, log).handle(JobCompletedEvent(JobId=5002, StatusId=4))
-    assert handled.outcome is Handled.JOB_FAILED and "did not start" in handled.detail
+    records = InMemoryJobRecords()
+    end = JobCompletion(records, log).finish(5002, 4)
+    assert end.failed and "did not start" in end.detail
     assert records.jobs[5002]["status"] == "ValidationFailed"
     assert records.jobs[5002]["job_errors"] == ["row 4: Company B1 does not exist"]
 
@@ -432,7 +428,7 @@ def test_a_failed_job_keeps_its_error_lines_from_the_job_log():
 def test_the_processor_dispatches_by_type_and_ignores_what_it_does_not_act_on():
     service, _, _ = notifications()
     sync, _, _ = changes(ANNA, ErpCustomer(code="C10001"))
-    jobs = JobCompletion(MemoryJobRecords(), MemoryJobLog())
+    jobs = JobCompletion(InMemoryJobRecords(), InMemoryJobLog())
     processor = EventProcessor(NOTIFY, service, sync, jobs)
 
     def queued(name: str) -> QueuedEvent:

@@ -329,12 +329,12 @@ class FakeJobs:
 
 
 def test_the_follower_completes_finished_jobs_flags_late_ones_and_updates_the_shrink_reference():
-    from norce_integration.adapters.memory_events import MemoryJobLog, MemoryJobRecords  # noqa: PLC0415
-    from norce_integration.events.jobs import JobCompletion  # noqa: PLC0415
-    from norce_integration.imports.follow import JobFollower  # noqa: PLC0415
+    from norce_integration.adapters.memory_jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
+    from norce_integration.jobs.completion import JobCompletion  # noqa: PLC0415
+    from norce_integration.jobs.follow import JobFollower  # noqa: PLC0415
 
     store = MemoryImportStore()
-    records = MemoryJobRecords(
+    records = InMemoryJobRecords(
         jobs={
             1: {"kind": "customers", "mode": "full", "records": 1000, "started_at": 100.0},
             2: {"kind": "customers", "mode": "delta", "records": 5, "started_at": 200.0},
@@ -343,7 +343,7 @@ def test_the_follower_completes_finished_jobs_flags_late_ones_and_updates_the_sh
         },
         open={1: 100.0, 2: 200.0, 3: 300.0, 4: 400.0, 5: 3000.0},
     )
-    log = MemoryJobLog({2: [{"SeverityId": 3, "Message": "bad row", "ImportedRow": 1}]})
+    log = InMemoryJobLog({2: [{"SeverityId": 3, "Message": "bad row", "ImportedRow": 1}]})
     completion = JobCompletion(records, log, full_imports=store, clock=lambda: 3600.0)
     follower = JobFollower(
         records,

@@ -12,8 +12,9 @@ from moto import mock_aws
 from norce_integration.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.codec import WireFormat
-from norce_integration.intake.ports import DependencyUnavailable, IntakeLedger
+from norce_integration.failures import DependencyUnavailable
 from norce_integration.intake.service import IntakeSettings, OrderIntake, Outcome
+from norce_integration.orders.ledger import IntakeLedger
 from tests.support.aws import create_orders_table
 from tests.support.intake import CRASH_POINTS, Crash, make_harness
 

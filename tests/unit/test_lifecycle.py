@@ -8,9 +8,10 @@ import pytest
 
 from norce_integration.lifecycle.documents import Kind
 from norce_integration.lifecycle.order_state import amounts
-from norce_integration.lifecycle.ports import DocumentState, IndexedOrder
+from norce_integration.lifecycle.ports import DocumentState
 from norce_integration.lifecycle.service import Sent
 from norce_integration.norce.ports import NorceRejected
+from norce_integration.orders.records import IndexedOrder
 from tests.support.lifecycle import REF, Lifecycle, credit, delivery_note, invoice, status
 from tests.support.processing import example_order
 

@@ -8,8 +8,8 @@ import pytest
 
 from norce_integration.codec.json_codec import parse_json
 from norce_integration.contracts import OrderRequest
+from norce_integration.failures import MappingError
 from norce_integration.processing.config import ProcessingConfig, Route, RouteCondition
-from norce_integration.processing.errors import MappingError
 from norce_integration.processing.mapping import map_order
 from norce_integration.processing.routing import route
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from norce_integration.erp.model import ErpCustomer
+from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.processing.config import ProcessingConfig
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
 from norce_integration.processing.service import Processed
 from tests.support.processing import Flow, example_order
 

@@ -3,11 +3,8 @@ without a code, contacts after their company, and retry backoff."""
 
 import pytest
 
-from norce_integration.adapters.memory_processing import (
-    InMemoryJobTracker,
-    InMemoryNorceConnect,
-    InMemoryNorceQuery,
-)
+from norce_integration.adapters.memory_jobs import InMemoryCodeJobs
+from norce_integration.adapters.memory_processing import InMemoryNorceConnect, InMemoryNorceQuery
 from norce_integration.contracts.connect import Job
 from norce_integration.processing.ports import Writeback
 from norce_integration.processing.retry import backoff_seconds
@@ -15,7 +12,7 @@ from norce_integration.processing.writeback import WritebackService
 
 
 def test_codes_of_many_orders_go_to_norce_in_one_import_per_kind():
-    norce, jobs = InMemoryNorceConnect(), InMemoryJobTracker()
+    norce, jobs = InMemoryNorceConnect(), InMemoryCodeJobs()
     items = [Writeback("customer", f"C{i}", f"c{i}@example.com", None, f"R{i}") for i in range(250)]
     items += [Writeback("customer", "C1", "c1@example.com", None, "R-again")]  # same code from another order
     items += [Writeback("company", "B1", "556000-0000", None, "R7")]
@@ -36,7 +33,7 @@ def test_large_batches_are_split():
     norce = InMemoryNorceConnect()
     items = [Writeback("customer", f"C{i}", f"c{i}@example.com") for i in range(2500)]
 
-    sent = WritebackService(norce, InMemoryJobTracker(), account_id=1).send(items).jobs
+    sent = WritebackService(norce, InMemoryCodeJobs(), account_id=1).send(items).jobs
 
     assert [len(job.codes) for job in sent] == [1000, 1000, 500]
 
@@ -53,7 +50,7 @@ def test_a_new_company_is_imported_by_the_norce_id_query_finds_for_its_vat_numbe
     norce, query = InMemoryNorceConnect(), InMemoryNorceQuery()
     query.companies[77] = {"Id": 77, "Name": "Nya Bygg AB", "VatNo": "SE 556677-8899 01"}
 
-    result = WritebackService(norce, InMemoryJobTracker(), account_id=1, query=query).send([NEW_COMPANY])
+    result = WritebackService(norce, InMemoryCodeJobs(), account_id=1, query=query).send([NEW_COMPANY])
 
     [(kind, [company], header)] = norce.imports
     assert kind == "companies" and company.model_dump(exclude_none=True) == {"Id": 77, "Code": "B20002"}
@@ -63,7 +60,7 @@ def test_a_new_company_is_imported_by_the_norce_id_query_finds_for_its_vat_numbe
 def test_a_company_query_does_not_know_is_deferred_never_imported_blind():
     norce = InMemoryNorceConnect()
 
-    result = WritebackService(norce, InMemoryJobTracker(), account_id=1, query=InMemoryNorceQuery()).send(
+    result = WritebackService(norce, InMemoryCodeJobs(), account_id=1, query=InMemoryNorceQuery()).send(
         [NEW_COMPANY]
     )
 
@@ -75,7 +72,7 @@ def test_organisation_number_matching_sends_the_derived_number_instead_of_asking
     norce, query = InMemoryNorceConnect(), InMemoryNorceQuery()
 
     WritebackService(
-        norce, InMemoryJobTracker(), account_id=1, query=query, company_match="organization_no"
+        norce, InMemoryCodeJobs(), account_id=1, query=query, company_match="organization_no"
     ).send([NEW_COMPANY])
 
     assert norce.imports[0][1][0].model_dump(exclude_none=True) == {
@@ -86,7 +83,7 @@ def test_organisation_number_matching_sends_the_derived_number_instead_of_asking
 
 
 def test_a_contact_is_imported_with_its_company_after_the_company_import_succeeded():
-    norce, query, jobs = InMemoryNorceConnect(), InMemoryNorceQuery(), InMemoryJobTracker()
+    norce, query, jobs = InMemoryNorceConnect(), InMemoryNorceQuery(), InMemoryCodeJobs()
     query.companies[77] = {"Id": 77, "VatNo": "SE556677889901"}
 
     result = WritebackService(norce, jobs, account_id=1, query=query).send([ITS_CONTACT, NEW_COMPANY])
@@ -107,7 +104,7 @@ def test_a_contact_waits_while_its_company_is_not_in_norce_yet():
     norce, now = InMemoryNorceConnect(), [0.0]
     running = Job(JobId=1, StatusId=6)
     norce.get_job = lambda job_id: running  # type: ignore[method-assign]
-    jobs = InMemoryJobTracker()
+    jobs = InMemoryCodeJobs()
 
     def sleep(seconds: float) -> None:
         now[0] += seconds
@@ -129,7 +126,7 @@ def test_a_contact_of_a_company_that_already_had_a_code_is_sent_at_once():
     norce = InMemoryNorceConnect()
     contact = Writeback("customer", "C3", "c3@example.com", company_code="B100", company_pending=False)
 
-    result = WritebackService(norce, InMemoryJobTracker(), account_id=1).send([contact])
+    result = WritebackService(norce, InMemoryCodeJobs(), account_id=1).send([contact])
 
     assert result.deferred == {} and norce.imports[0][1][0].Companies[0].Code == "B100"
 
@@ -140,9 +137,7 @@ def test_norce_unavailable_defers_only_what_it_stopped():
     norce.unavailable_calls = 1  # the company import fails, the plain customer goes through
     plain = Writeback("customer", "C9", "c9@example.com")
 
-    result = WritebackService(norce, InMemoryJobTracker(), account_id=1, query=query).send(
-        [NEW_COMPANY, plain]
-    )
+    result = WritebackService(norce, InMemoryCodeJobs(), account_id=1, query=query).send([NEW_COMPANY, plain])
 
     assert set(result.deferred) == {("company", "B20002")}
     assert [kind for kind, _, _ in norce.imports] == ["customers"]

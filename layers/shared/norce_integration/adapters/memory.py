@@ -4,7 +4,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from norce_integration.intake.ports import LedgerEntry, LedgerState, QueuedOrder
+from norce_integration.orders.ledger import LedgerEntry, LedgerState, QueuedOrder
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from norce_integration.events.envelope import QueuedEvent
-from norce_integration.events.ports import Claim, Email, RecordedJob, SyncState
+from norce_integration.events.ports import Claim, Email, SyncState
 from norce_integration.events.views import CompanyView, CustomerView, OrderView
 
 
@@ -83,29 +83,6 @@ class MemorySyncStates:
 
 
 @dataclass
-class MemoryJobRecords:
-    jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
-    open: dict[int, float] = field(default_factory=dict)
-
-    def complete(
-        self, job_id: int, status: str, status_id: int, errors: list[str], at: float
-    ) -> RecordedJob | None:
-        before = dict(self.jobs.get(job_id, {}))
-        self.jobs.setdefault(job_id, {}).update(
-            status=status, status_id=status_id, job_errors=errors, finished_at=at
-        )
-        self.open.pop(job_id, None)
-        if not before:
-            return None
-        return RecordedJob(
-            before.get("kind"), before.get("mode"), before.get("records"), before.get("started_at")
-        )
-
-    def open_jobs(self) -> dict[int, float]:
-        return dict(self.open)
-
-
-@dataclass
 class MemoryEventQuery:
     customers: dict[int, CustomerView] = field(default_factory=dict)
     companies: dict[int, CompanyView] = field(default_factory=dict)
@@ -128,11 +105,3 @@ class MemoryEventQuery:
             ):
                 return order
         return None
-
-
-@dataclass
-class MemoryJobLog:
-    logs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def job_log(self, job_id: int) -> list[dict[str, Any]]:
-        return self.logs.get(job_id, [])

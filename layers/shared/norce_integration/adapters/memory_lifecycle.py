@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from norce_integration.lifecycle.documents import QueuedDocument
-from norce_integration.lifecycle.ports import Begun, DocumentState, IndexedOrder, Watermark
+from norce_integration.lifecycle.ports import Begun, DocumentState
+from norce_integration.orders.records import IndexedOrder
 
 _OPEN = (DocumentState.UNKNOWN, DocumentState.WAITING, DocumentState.PARKED)
 _MAYBE_SENT = (DocumentState.SENDING, DocumentState.UNKNOWN)
@@ -69,14 +70,3 @@ class InMemoryDocumentQueue:
 
     def send(self, document: QueuedDocument) -> None:
         self.documents.append(document)
-
-
-@dataclass
-class InMemoryWatermarks:
-    marks: dict[str, Watermark] = field(default_factory=dict)
-
-    def get(self, name: str) -> Watermark | None:
-        return self.marks.get(name)
-
-    def put(self, name: str, watermark: Watermark) -> None:
-        self.marks[name] = watermark

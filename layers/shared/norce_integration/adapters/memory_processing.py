@@ -17,7 +17,6 @@ from norce_integration.contracts.connect import (
 from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpDocument, ErpOrder, ErpOrderRef
 from norce_integration.erp.ports import ErpRejected, ErpUnavailable
-from norce_integration.intake.ports import QueuedOrder
 from norce_integration.norce.ports import NorceUnavailable, OrderBuyer
 from norce_integration.processing.ports import Writeback
 from norce_integration.processing.vat import normalise_vat_no
@@ -249,35 +248,6 @@ class InMemoryWritebackQueue:
 
     def enqueue(self, items: list[Writeback]) -> None:
         self.items.extend(items)
-
-
-@dataclass
-class InMemoryDeadLetters:
-    parked: list[tuple[QueuedOrder, str]] = field(default_factory=list)
-
-    def park(self, order: QueuedOrder, reason: str) -> None:
-        self.parked.append((order, reason))
-
-
-@dataclass
-class InMemoryJobTracker:
-    jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
-    codes: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None:
-        self.jobs[job_id] = {"kind": kind, "started_at": at, **fields}
-
-    def record_codes(self, kind: str, codes: list[str], job_id: int) -> None:
-        self.codes.update({(kind, code): job_id for code in codes})
-
-    def job_of_code(self, kind: str, code: str) -> dict[str, Any] | None:
-        job_id = self.codes.get((kind, code))
-        if job_id is None:
-            return None
-        return {"job_id": job_id, "status": self.jobs.get(job_id, {}).get("status")}
-
-    def set_status(self, job_id: int, status: str) -> None:
-        self.jobs.setdefault(job_id, {})["status"] = status
 
 
 @dataclass

@@ -5,6 +5,7 @@ user can add what their Norce setup needs.
 """
 
 from datetime import datetime
+from enum import IntEnum
 
 from pydantic import Field
 
@@ -80,11 +81,45 @@ class ImportHeader(NorceModel):
     SupplierId: int | None = None
 
 
-class Job(NorceModel):
-    """``GET Job/Get``.
+class JobStatus(IntEnum):
+    """A Norce job's ``StatusId`` (``Job/Get`` documents 1-4; ``JobCompletedEvent`` adds 5 and 6).
 
-    StatusId: 1 Initialized, 2 Succeeded, 3 Failed, 4 Validation failed, 5 Validating, 6 Queued.
+    ``label`` is how the integration stores and shows a status (``JOB#{id}``'s ``status``, the ops CLI).
     """
+
+    INITIALIZED = 1
+    SUCCEEDED = 2
+    FAILED = 3
+    VALIDATION_FAILED = 4
+    VALIDATING = 5
+    QUEUED = 6
+
+    @property
+    def label(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("_"))
+
+    @property
+    def failed(self) -> bool:
+        return self in (JobStatus.FAILED, JobStatus.VALIDATION_FAILED)
+
+    @property
+    def finished(self) -> bool:
+        return self is JobStatus.SUCCEEDED or self.failed
+
+    @classmethod
+    def label_of(cls, status_id: int) -> str:
+        """The label of a status id, ``Status{id}`` for one Norce has not documented."""
+        try:
+            return cls(status_id).label
+        except ValueError:
+            return f"Status{status_id}"
+
+
+FINISHED_LABELS = frozenset(status.label for status in JobStatus if status.finished)
+
+
+class Job(NorceModel):
+    """``GET Job/Get``; ``StatusId`` is a ``JobStatus``."""
 
     JobId: int
     StatusId: int | None = None
@@ -101,8 +136,8 @@ class Job(NorceModel):
 
     @property
     def succeeded(self) -> bool:
-        return self.StatusId == 2
+        return self.StatusId == JobStatus.SUCCEEDED
 
     @property
     def failed(self) -> bool:
-        return self.StatusId in (3, 4)
+        return self.StatusId in (JobStatus.FAILED, JobStatus.VALIDATION_FAILED)

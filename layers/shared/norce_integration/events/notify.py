@@ -24,8 +24,8 @@ from norce_integration.events.ports import (
     NotifierUnavailable,
 )
 from norce_integration.events.views import OrderView
+from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
 
 
 class Rendered(Protocol):

@@ -1,12 +1,12 @@
 """What event handling needs from the outside world, as small interfaces (ports).
 
-Failures are the order flow's: ``processing.errors.TransientFailure`` (retry later) and
+Failures are the shared kinds of ``norce_integration.failures``: ``TransientFailure`` (retry later) and
 ``PermanentFailure`` (park with the reason); intake-side stores raise ``DependencyUnavailable`` (503).
 """
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from norce_integration.events.envelope import QueuedEvent
 from norce_integration.events.views import CompanyView, CustomerView, OrderView
@@ -93,30 +93,6 @@ class SyncStates(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedJob:
-    """What ``JOB#{id}`` said of a job we started: ``kind`` customers/companies, ``mode`` full/delta/
-    write-back, how many records it carried, when it was started."""
-
-    kind: str | None
-    mode: str | None
-    records: int | None
-    started_at: float | None
-
-
-class JobRecords(Protocol):
-    def complete(
-        self, job_id: int, status: str, status_id: int, errors: list[str], at: float
-    ) -> RecordedJob | None:
-        """Record the job's end (and take it off the open jobs); what was recorded when it started, or
-        None for a job this integration did not start (it gets a record now)."""
-        ...
-
-    def open_jobs(self) -> dict[int, float]:
-        """Jobs started and not known to be finished: job id -> started at."""
-        ...
-
-
 class EventQuery(Protocol):
     """Norce Query look-ups for events, as ``events.views`` (Query's version and casing stay in the adapter).
 
@@ -128,9 +104,3 @@ class EventQuery(Protocol):
     def company(self, company_id: int) -> CompanyView | None: ...
 
     def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None: ...
-
-
-class JobLog(Protocol):
-    def job_log(self, job_id: int) -> list[dict[str, Any]]:
-        """Connect ``Job/GetLog``: ``[{SeverityId, Message, TimeStamp, ImportedRow}]``."""
-        ...

@@ -10,12 +10,12 @@ from norce_integration.events.contracts import (
     parse_event,
 )
 from norce_integration.events.envelope import QueuedEvent
-from norce_integration.events.jobs import JobCompletion
 from norce_integration.events.notify import NotificationService
 from norce_integration.events.outcomes import Handled, Outcome
 from norce_integration.events.sync import ChangeSync
 from norce_integration.events.types import Action, action_for
-from norce_integration.processing.errors import PermanentFailure
+from norce_integration.failures import PermanentFailure
+from norce_integration.jobs.completion import JobCompletion
 
 
 @dataclass
@@ -37,5 +37,6 @@ class EventProcessor:
         if isinstance(event, CustomerChangedNotification | CompanyChangedNotification):
             return self.changes.handle(event, queued.received_at)
         if isinstance(event, JobCompletedEvent):
-            return self.jobs.handle(event)
+            end = self.jobs.finish(event.JobId, event.StatusId)
+            return Handled(Outcome.JOB_FAILED if end.failed else Outcome.JOB_SUCCEEDED, end.detail)
         return Handled(Outcome.IGNORED, f"{queued.event_type} is not acted on")

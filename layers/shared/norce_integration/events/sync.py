@@ -22,8 +22,8 @@ from norce_integration.events.contracts import CompanyChangedNotification, Custo
 from norce_integration.events.outcomes import Handled, Outcome
 from norce_integration.events.ports import EventQuery, SyncState, SyncStates
 from norce_integration.events.views import AddressView, CompanyView, CustomerView
+from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
 
 Notification = CustomerChangedNotification | CompanyChangedNotification
 CLAIM_SECONDS = 120  # longer than the processor's timeout: a crashed attempt's claim runs out

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from norce_integration.contracts.connect import ImportHeader
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.imports.config import Entity, Mode
+from norce_integration.jobs.ports import FullImports
 
 
 class Importer(Protocol):
@@ -75,12 +76,6 @@ class RunSummary:
             "watermark": self.watermark,
             "reason": self.reason,
         }
-
-
-class FullImports(Protocol):
-    def full_succeeded(self, entity: str, records: int, job_id: int, started_at: float) -> None:
-        """A full import Norce completed: the shrink guard's new reference (never an older one)."""
-        ...
 
 
 class ImportStore(FullImports, Protocol):

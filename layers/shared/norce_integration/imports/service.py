@@ -19,17 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from norce_integration.contracts.connect import ImportHeader
+from norce_integration.contracts.connect import ImportHeader, JobStatus
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.erp.ports import ErpError
 from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest
-from norce_integration.imports.ports import (
-    ErpExport,
-    Importer,
-    ImportStore,
-    RunSummary,
-    StartedJob,
-)
+from norce_integration.imports.ports import ErpExport, Importer, ImportStore, RunSummary, StartedJob
 from norce_integration.imports.records import RecordWriter
 from norce_integration.imports.stream import ImportBody
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
@@ -140,7 +134,7 @@ class ImportRunner:
         summary.sent += body.count
         summary.job_ids.append(job_id)
         started = StartedJob(job_id, request.entity, request.mode, body.count, self.clock())
-        if self.store.job_started(started) == "Succeeded" and request.mode is Mode.FULL:
+        if self.store.job_started(started) == JobStatus.SUCCEEDED.label and request.mode is Mode.FULL:
             # Norce finished it before we recorded it: the completion could not know it was a full import.
             self.store.full_succeeded(request.entity.value, body.count, job_id, started.started_at)
 

@@ -20,16 +20,11 @@ from norce_integration.codec import ForbiddenXml, MalformedBody, WireFormat
 from norce_integration.codec.json_codec import parse_json
 from norce_integration.codec.xml_codec import model_from_root, parse_root, parse_xml
 from norce_integration.contracts import OrderRequest, OrderResponse
-from norce_integration.intake.ports import (
-    DependencyUnavailable,
-    IntakeLedger,
-    LedgerEntry,
-    LedgerState,
-    OrderArchive,
-    OrderQueue,
-    QueuedOrder,
-)
+from norce_integration.failures import DependencyUnavailable
+from norce_integration.intake.ports import OrderQueue
 from norce_integration.intake.validation import business_problems, failure_description
+from norce_integration.orders.ledger import IntakeLedger, LedgerEntry, LedgerState, QueuedOrder
+from norce_integration.orders.records import OrderArchive
 
 NO_APPLICATION = "-"
 BUSY_MESSAGE = "The order is being received by another request; retry later"

@@ -21,8 +21,8 @@ from norce_integration.lifecycle.documents import (
     document_key,
     number_of,
 )
-from norce_integration.lifecycle.ports import DocumentQueue, OrderIndex
-from norce_integration.processing.ports import OrderRecords
+from norce_integration.lifecycle.ports import DocumentQueue
+from norce_integration.orders.records import OrderIndex, OrderRecords
 
 
 @dataclass(frozen=True, slots=True)

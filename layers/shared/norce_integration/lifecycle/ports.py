@@ -38,21 +38,6 @@ class DocumentLedger(Protocol):
     def get(self, key: str) -> dict[str, Any] | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class IndexedOrder:
-    order_key: str
-    client_order_ref: str
-    erp_order_no: str | None
-
-
-class OrderIndex(Protocol):
-    """Finds an order's record from what the ERP knows of it: Norce's ClientOrderRef or its own number."""
-
-    def find(self, *, client_order_ref: str | None, erp_order_no: str | None) -> IndexedOrder | None: ...
-
-    def remember(self, order: IndexedOrder) -> None: ...
-
-
 class DocumentQueue(Protocol):
     def send(self, document: QueuedDocument) -> None:
         """Durably queue the document, in order with the other documents of its order."""

@@ -26,13 +26,12 @@ from norce_integration.codec.xml_codec import parse_xml
 from norce_integration.contracts import OrderRequest
 from norce_integration.contracts.connect import OrderStatusUpdate
 from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
-from norce_integration.intake.ports import DependencyUnavailable, OrderArchive
+from norce_integration.failures import DependencyUnavailable, PermanentFailure, TransientFailure
 from norce_integration.lifecycle import order_state
 from norce_integration.lifecycle.documents import Kind, QueuedDocument
 from norce_integration.lifecycle.ports import DocumentLedger, DocumentState
 from norce_integration.norce.ports import NorceConnect, NorceQuery, NorceRejected, NorceUnavailable
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
-from norce_integration.processing.ports import OrderRecords
+from norce_integration.orders.records import OrderArchive, OrderRecords
 
 CONFIRMED = "confirmed"
 

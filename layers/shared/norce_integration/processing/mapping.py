@@ -18,8 +18,8 @@ from norce_integration.erp.model import (
     ErpOrderLine,
     ErpPayment,
 )
+from norce_integration.failures import MappingError
 from norce_integration.processing.config import WILDCARD, ProcessingConfig
-from norce_integration.processing.errors import MappingError
 
 _ZERO = Decimal(0)
 _ORDER_PASSTHROUGH = (

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from norce_integration.contracts import Company, OrderRequest, Person
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.erp.ports import Erp
-from norce_integration.processing.errors import PermanentFailure
+from norce_integration.failures import PermanentFailure
 from norce_integration.processing.mapping import erp_address
 from norce_integration.processing.ports import Writeback
 from norce_integration.processing.vat import VatRule, normalise_vat_no, organization_no_from_vat

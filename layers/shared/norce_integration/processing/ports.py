@@ -1,9 +1,7 @@
-"""What order processing needs besides the ERP and Norce: the order record and the write-back queue."""
+"""What order processing needs besides the ERP, Norce and the order's records: the write-back queue."""
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
-
-from norce_integration.intake.ports import QueuedOrder
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,31 +29,3 @@ class Writeback:
 
 class WritebackQueue(Protocol):
     def enqueue(self, items: list[Writeback]) -> None: ...
-
-
-class OrderRecords(Protocol):
-    """The support trail of each order (one record per ClientOrderRef, next to its ledger entry)."""
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The record's fields (``processing_state``, ``erp_order_no``, ``target``, ``trail``, …)."""
-        ...
-
-    def note(self, key: str, event: str, at: float, **fields: Any) -> None:
-        """Append ``event`` to the trail and set ``fields`` on the record."""
-        ...
-
-    def lock(self, key: str, owner: str, now: float, until: float) -> bool:
-        """Take the order's processing lock (free, expired, or already ``owner``'s); False if held.
-
-        Two deliveries of one order (SQS is at-least-once) must never run the ERP steps side by side:
-        with an ERP that does not enforce unique external references, that could create two orders.
-        """
-        ...
-
-    def unlock(self, key: str, owner: str) -> None: ...
-
-
-class DeadLetters(Protocol):
-    def park(self, order: QueuedOrder, reason: str) -> None:
-        """Put a message that cannot succeed on the dead-letter queue, with the reason."""
-        ...

@@ -1,8 +1,8 @@
 """Content-based routing: which ERP target gets an order (first matching route wins)."""
 
 from norce_integration.contracts import ClientCustomer, OrderRequest
+from norce_integration.failures import MappingError
 from norce_integration.processing.config import Route, RouteCondition
-from norce_integration.processing.errors import MappingError
 
 
 def _country(party: ClientCustomer | None) -> str | None:

@@ -18,14 +18,14 @@ from norce_integration.codec.xml_codec import parse_xml
 from norce_integration.contracts import OrderRequest, OrderResponse
 from norce_integration.contracts.connect import OrderStatusUpdate
 from norce_integration.erp.ports import Erp, ErpRejected, ErpUnavailable
-from norce_integration.intake.ports import DependencyUnavailable, IntakeLedger, OrderArchive, QueuedOrder
-from norce_integration.lifecycle.ports import IndexedOrder, OrderIndex
+from norce_integration.failures import DependencyUnavailable, PermanentFailure, TransientFailure
 from norce_integration.norce.ports import NorceConnect, NorceRejected, NorceUnavailable
+from norce_integration.orders.ledger import IntakeLedger, QueuedOrder
+from norce_integration.orders.records import IndexedOrder, OrderArchive, OrderIndex, OrderRecords
 from norce_integration.processing.config import ProcessingConfig
-from norce_integration.processing.errors import PermanentFailure, TransientFailure
 from norce_integration.processing.mapping import map_order
 from norce_integration.processing.parties import ensure_parties
-from norce_integration.processing.ports import OrderRecords, WritebackQueue
+from norce_integration.processing.ports import WritebackQueue
 from norce_integration.processing.routing import route
 
 CONFIRMED = "confirmed"

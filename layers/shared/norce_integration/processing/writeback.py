@@ -24,31 +24,14 @@ import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal
 
-from norce_integration.contracts.connect import ImportHeader, NorceCompany, NorceCustomer
+from norce_integration.contracts.connect import ImportHeader, JobStatus, NorceCompany, NorceCustomer
+from norce_integration.jobs.ports import CodeJobs
 from norce_integration.norce.ports import NorceConnect, NorceError, NorceQuery, OrderBuyer
 from norce_integration.processing.ports import Writeback
 
 MAX_ENTITIES_PER_IMPORT = 1000
-SUCCEEDED = "Succeeded"
-_FINAL = {2: SUCCEEDED, 3: "Failed", 4: "ValidationFailed"}
-
-
-class JobTracker(Protocol):
-    def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None:
-        """Store (or replace) the record of an import job we started."""
-        ...
-
-    def record_codes(self, kind: str, codes: list[str], job_id: int) -> None:
-        """Remember which job carried each code to Norce (a contact waits for its company's job)."""
-        ...
-
-    def job_of_code(self, kind: str, code: str) -> dict[str, Any] | None:
-        """The record of the last job that carried ``code`` (``job_id``, ``status``), if any."""
-        ...
-
-    def set_status(self, job_id: int, status: str) -> None: ...
 
 
 def basket_id(client_order_ref: str | None) -> int | None:
@@ -90,7 +73,7 @@ class WritebackResult:
 @dataclass
 class WritebackService:
     norce: NorceConnect
-    jobs: JobTracker
+    jobs: CodeJobs
     account_id: int
     query: NorceQuery | None = None
     company_match: Literal["query", "organization_no"] = "query"
@@ -187,7 +170,7 @@ class WritebackService:
         job = self.jobs.job_of_code("company", code)
         if job is None:
             return f"company {code} has not been imported into Norce yet"
-        if job.get("status") == SUCCEEDED:
+        if job.get("status") == JobStatus.SUCCEEDED.label:
             return None
         job_id = int(job["job_id"])
         deadline = self.clock() + self.job_wait_seconds
@@ -196,10 +179,10 @@ class WritebackService:
                 status = self.norce.get_job(job_id)
             except NorceError as error:
                 return f"the import job {job_id} of company {code} cannot be read: {error}"
-            final = _FINAL.get(status.StatusId or 0)
-            if final:
+            if status.succeeded or status.failed:
+                final = JobStatus(status.StatusId or 0).label
                 self.jobs.set_status(job_id, final)
-                return None if final == SUCCEEDED else f"the import job {job_id} of company {code} {final}"
+                return None if status.succeeded else f"the import job {job_id} of company {code} {final}"
             if self.clock() >= deadline:
                 return f"the import job {job_id} of company {code} is still running"
             self.sleep(1.0)
@@ -223,7 +206,12 @@ class WritebackService:
         refs = sorted({item.client_order_ref for item in items if item.client_order_ref})
         codes = [item.code for item in items]
         self.jobs.record(
-            job_id, kind, self.clock(), count=len(items), client_order_refs=refs[:100], status="Queued"
+            job_id,
+            kind,
+            self.clock(),
+            count=len(items),
+            client_order_refs=refs[:100],
+            status=JobStatus.QUEUED.label,
         )
         self.jobs.record_codes(singular, codes, job_id)
         result.jobs.append(ImportJob(kind, job_id, codes))

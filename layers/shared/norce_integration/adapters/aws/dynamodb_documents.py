@@ -9,7 +9,8 @@ from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.dynamodb_records import from_dynamo, to_dynamo
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
-from norce_integration.lifecycle.ports import Begun, DocumentState, IndexedOrder, Watermark
+from norce_integration.lifecycle.ports import Begun, DocumentState, Watermark
+from norce_integration.orders.records import IndexedOrder
 
 DOCUMENT_RETENTION_SECONDS = 400 * 86400  # a repeat "weeks later" is still recognised
 _OPEN = [DocumentState.UNKNOWN.value, DocumentState.WAITING.value, DocumentState.PARKED.value]

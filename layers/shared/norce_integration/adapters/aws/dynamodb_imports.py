@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from norce_integration.adapters.aws.dynamodb_events import record_started_job
+from norce_integration.adapters.aws.dynamodb_jobs import record_started_job
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.imports.config import Entity
 from norce_integration.imports.ports import ImportState, RunSummary, StartedJob

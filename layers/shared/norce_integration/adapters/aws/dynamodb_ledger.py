@@ -6,7 +6,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
-from norce_integration.intake.ports import LedgerEntry, LedgerState
+from norce_integration.orders.ledger import LedgerEntry, LedgerState
 
 
 class DynamoDbLedger:

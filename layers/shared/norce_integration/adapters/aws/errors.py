@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from norce_integration.intake.ports import DependencyUnavailable
+from norce_integration.failures import DependencyUnavailable
 
 
 @contextmanager

@@ -5,7 +5,8 @@ from dataclasses import asdict
 from typing import Any
 
 from norce_integration.adapters.aws.errors import unavailable_on_aws_error
-from norce_integration.intake.ports import DependencyUnavailable, QueuedOrder
+from norce_integration.failures import DependencyUnavailable
+from norce_integration.orders.ledger import QueuedOrder
 from norce_integration.processing.ports import Writeback
 
 

@@ -5,7 +5,7 @@ from dataclasses import asdict
 from typing import Any
 
 from norce_integration.adapters.aws.errors import unavailable_on_aws_error
-from norce_integration.intake.ports import QueuedOrder
+from norce_integration.orders.ledger import QueuedOrder
 
 
 class SqsOrderQueue:

@@ -12,8 +12,8 @@ from botocore.config import Config
 from norce_integration.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from norce_integration.adapters.aws.s3_archive import S3Archive
 from norce_integration.adapters.aws.sqs_queue import SqsOrderQueue
+from norce_integration.failures import DependencyUnavailable
 from norce_integration.intake.auth import BasicAuthenticator, Credential, credentials_from_secret
-from norce_integration.intake.ports import DependencyUnavailable
 from norce_integration.intake.service import IntakeSettings, OrderIntake
 from norce_integration.settings import ErpTarget, NorceConnectSettings, ProcessorSettings, ReceiverSettings
 
@@ -137,7 +137,7 @@ def build_processing(
 ) -> ProcessingComponents:
     """AWS adapters from ``settings``; the ERP and Norce adapters are HTTP unless given (tests)."""
     from norce_integration.adapters.aws.dynamodb_documents import DynamoDbOrderIndex  # noqa: PLC0415
-    from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobTracker  # noqa: PLC0415
+    from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords  # noqa: PLC0415
     from norce_integration.adapters.aws.sqs_processing import SqsDeadLetters, SqsWritebackQueue  # noqa: PLC0415
     from norce_integration.processing.config import ProcessingConfig  # noqa: PLC0415
@@ -167,7 +167,7 @@ def build_processing(
     )
     writeback = WritebackService(
         connect,
-        DynamoDbJobTracker(dynamodb, settings.orders_table),
+        DynamoDbJobRecords(dynamodb, settings.orders_table),
         settings.norce.account_id,
         query=query,
         company_match=config.norce_company_match,

@@ -21,8 +21,9 @@ from norce_integration.settings import EventProcessorSettings, EventReceiverSett
 
 if TYPE_CHECKING:
     from norce_integration.erp.ports import Erp
-    from norce_integration.events.ports import EventQuery, JobLog, Notifier
+    from norce_integration.events.ports import EventQuery, Notifier
     from norce_integration.events.service import EventProcessor
+    from norce_integration.jobs.ports import JobLog
 
 CHANGE_NOTIFICATIONS = ("CustomerChangedNotification", "CompanyChangedNotification")
 
@@ -80,17 +81,14 @@ def build_event_processor(
     notifier: "Notifier | None" = None,
 ) -> ProcessorComponents:
     """AWS adapters from ``settings``; the ERP, Norce and the mail service are real unless given (tests)."""
-    from norce_integration.adapters.aws.dynamodb_events import (  # noqa: PLC0415
-        DynamoDbJobRecords,
-        DynamoDbNotificationLedger,
-        DynamoDbSyncStates,
-    )
+    from norce_integration.adapters.aws.dynamodb_events import DynamoDbNotificationLedger, DynamoDbSyncStates  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_imports import DynamoDbImportStore  # noqa: PLC0415
-    from norce_integration.events.jobs import JobCompletion  # noqa: PLC0415
+    from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords  # noqa: PLC0415
     from norce_integration.events.notifications import TemplateRenderer  # noqa: PLC0415
     from norce_integration.events.notify import NotificationService  # noqa: PLC0415
     from norce_integration.events.service import EventProcessor  # noqa: PLC0415
     from norce_integration.events.sync import ChangeSync  # noqa: PLC0415
+    from norce_integration.jobs.completion import JobCompletion  # noqa: PLC0415
 
     dynamodb, sqs = aws_client("dynamodb"), aws_client("sqs")
     if query is None or job_log is None:

@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from norce_integration.adapters.aws.dynamodb_events import DynamoDbJobRecords
 from norce_integration.adapters.aws.dynamodb_imports import DynamoDbImportStore
+from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
 from norce_integration.adapters.aws.wiring import aws_client, http_erp, norce_auth
-from norce_integration.events.jobs import JobCompletion
 from norce_integration.imports.config import ImportConfig
-from norce_integration.imports.follow import JobFollower
 from norce_integration.imports.service import ImportRunner
+from norce_integration.jobs.completion import JobCompletion
+from norce_integration.jobs.follow import JobFollower
 from norce_integration.settings import ImportSettings
 
 if TYPE_CHECKING:

@@ -1,58 +1,52 @@
-"""JobCompletedEvent: the end of a Norce import job, recorded on its ``JOB#{id}`` record.
+"""The end of a Norce import job, recorded on its ``JOB#{id}`` record, however it was learnt: Norce's
+JobCompletedEvent or the follower's ``Job/Get``.
 
 A failed job (3 Failed, 4 Validation failed) reads ``Job/GetLog`` and keeps its error lines, so the person
-on call sees why without Norce Admin; the processor counts it (``ImportJobsFailed``, alarmed).
+on call sees why without Norce Admin; the caller counts it (``ImportJobsFailed``, alarmed).
 """
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from norce_integration.events.contracts import JobCompletedEvent
-from norce_integration.events.outcomes import Handled, Outcome
-from norce_integration.events.ports import JobLog, JobRecords
-from norce_integration.imports.ports import FullImports
+from norce_integration.contracts.connect import JobStatus
+from norce_integration.failures import TransientFailure
+from norce_integration.jobs.ports import FullImports, JobLog, JobRecords
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
-from norce_integration.processing.errors import TransientFailure
 
-JOB_STATUSES = {
-    1: "Initialized",
-    2: "Succeeded",
-    3: "Failed",
-    4: "ValidationFailed",
-    5: "Validating",
-    6: "Queued",
-}
-FAILED = (3, 4)
 ERROR_SEVERITY = 3
 MAX_ERROR_LINES = 50
 
 
+@dataclass(frozen=True, slots=True)
+class JobEnd:
+    """What completing a job came to: ``failed`` (Failed or ValidationFailed), and why, for the log."""
+
+    failed: bool
+    detail: str
+
+
 @dataclass
 class JobCompletion:
-    """The end of a job, told by JobCompletedEvent or found by the job follower's ``Job/Get``."""
-
     jobs: JobRecords
     log: JobLog
     full_imports: FullImports | None = None
     clock: Callable[[], float] = field(default=time.time)
 
-    def handle(self, event: JobCompletedEvent) -> Handled:
-        return self.finish(event.JobId, event.StatusId)
-
-    def finish(self, job_id: int, status_id: int) -> Handled:
-        status = JOB_STATUSES.get(status_id, f"Status{status_id}")
-        errors = self._errors(job_id) if status_id in FAILED else []
+    def finish(self, job_id: int, status_id: int) -> JobEnd:
+        status = JobStatus.label_of(status_id)
+        failed = status_id in (JobStatus.FAILED, JobStatus.VALIDATION_FAILED)
+        errors = self._errors(job_id) if failed else []
         recorded = self.jobs.complete(job_id, status, status_id, errors, self.clock())
         origin = "" if recorded else " (a job this integration did not start)"
-        if status_id in FAILED:
-            return Handled(Outcome.JOB_FAILED, f"job {job_id} {status}, {len(errors)} error lines{origin}")
+        if failed:
+            return JobEnd(True, f"job {job_id} {status}, {len(errors)} error lines{origin}")
         if recorded and recorded.mode == "full" and recorded.kind and self.full_imports:
             # A full import Norce completed is the shrink guard's reference; it supersedes failed ones.
             self.full_imports.full_succeeded(
                 recorded.kind, recorded.records or 0, job_id, recorded.started_at or 0.0
             )
-        return Handled(Outcome.JOB_SUCCEEDED, f"job {job_id} {status}{origin}")
+        return JobEnd(False, f"job {job_id} {status}{origin}")
 
     def _errors(self, job_id: int) -> list[str]:
         try:

@@ -1,4 +1,12 @@
-"""How processing fails, in the two kinds the queue handling needs."""
+"""How anything can fail, in the kinds every flow's queue handling and API answer need.
+
+One vocabulary for every flow: a handler knows what to do from the kind alone (retry later, park with the
+reason, answer 503), whichever flow raised it.
+"""
+
+
+class DependencyUnavailable(Exception):
+    """A store we need (queue, table, bucket, secret) failed: the caller must retry later (HTTP 503)."""
 
 
 class TransientFailure(Exception):
@@ -13,7 +21,7 @@ class TransientFailure(Exception):
 class PermanentFailure(Exception):
     """Retrying the same message cannot help (invalid order, no mapping rule, unreadable archive).
 
-    The order is recorded as failed with ``reason``, parked in the dead-letter queue and alarmed;
+    The message is recorded as failed with ``reason``, parked in the dead-letter queue and alarmed;
     after the cause is fixed it is replayed by redriving the DLQ.
     """
 

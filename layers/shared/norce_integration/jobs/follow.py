@@ -4,17 +4,10 @@ Event is set up; whichever comes first completes the job, the other finds it don
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from norce_integration.contracts.connect import Job
-from norce_integration.events.jobs import JobCompletion
-from norce_integration.events.outcomes import Outcome
-from norce_integration.events.ports import JobRecords
+from norce_integration.jobs.completion import JobCompletion
+from norce_integration.jobs.ports import JobReader, JobRecords
 from norce_integration.norce.ports import NorceError
-
-
-class JobStatus(Protocol):
-    def get_job(self, job_id: int) -> Job: ...
 
 
 @dataclass
@@ -29,7 +22,7 @@ class FollowReport:
 @dataclass
 class JobFollower:
     jobs: JobRecords
-    norce: JobStatus
+    norce: JobReader
     completion: JobCompletion
     lead_seconds: float = 3600.0
     clock: Callable[[], float] = field(default=time.time)
@@ -44,8 +37,8 @@ class JobFollower:
                 report.unreadable.append(job_id)
                 continue
             if job.IsFinished or job.succeeded or job.failed:
-                handled = self.completion.finish(job_id, job.StatusId or 0)
-                (report.failed if handled.outcome is Outcome.JOB_FAILED else report.succeeded).append(job_id)
+                end = self.completion.finish(job_id, job.StatusId or 0)
+                (report.failed if end.failed else report.succeeded).append(job_id)
             elif now - started_at > self.lead_seconds:
                 report.late.append(job_id)
             else:
