@@ -15,7 +15,7 @@ t = time.perf_counter()
 import app
 imported = (time.perf_counter() - t) * 1000
 from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
-from norce_integration.intake.auth import BasicAuthenticator, Credential
+from norce_integration.api.basic_auth import BasicAuthenticator, Credential
 from norce_integration.intake.service import OrderIntake
 from norce_integration.settings import ReceiverSettings
 import json, base64

@@ -92,8 +92,8 @@ def _processor() -> tuple[Any, list[Any]]:
     from norce_integration.adapters.memory_processing import InMemoryErp  # noqa: PLC0415
     from norce_integration.erp.model import ErpCustomer  # noqa: PLC0415
     from norce_integration.events.envelope import QueuedEvent, event_key  # noqa: PLC0415
-    from norce_integration.events.notifications import TemplateRenderer  # noqa: PLC0415
-    from norce_integration.events.notify import NotificationService  # noqa: PLC0415
+    from norce_integration.events.notifications import NotificationService  # noqa: PLC0415
+    from norce_integration.events.rendering import TemplateRenderer  # noqa: PLC0415
     from norce_integration.events.service import EventProcessor  # noqa: PLC0415
     from norce_integration.events.sync import ChangeSync  # noqa: PLC0415
     from norce_integration.events.types import notification_types  # noqa: PLC0415

@@ -50,8 +50,8 @@ class _Discard(io.TextIOBase):
 
 def push_warm(count: int = 2000) -> list[Figure]:
     """``POST /erp/CreateInvoice`` through the handler: auth, validation, order lookup, queueing."""
-    from norce_integration.adapters.aws.wiring_lifecycle import PushComponents  # noqa: PLC0415
-    from norce_integration.intake.api_keys import ApiKeyAuthenticator  # noqa: PLC0415
+    from norce_integration.api.api_keys import ApiKeyAuthenticator  # noqa: PLC0415
+    from norce_integration.bootstrap.lifecycle import PushComponents  # noqa: PLC0415
     from tests.support.handlers import FakeLambdaContext, load_function  # noqa: PLC0415
 
     world = _world(1)

@@ -292,7 +292,7 @@ import lxml.etree
 from norce_integration.codec.json_codec import to_json_bytes
 from norce_integration.codec.xml_codec import parse_xml
 from norce_integration.contracts.order_request import OrderRequest
-from norce_integration.events.notifications import TemplateRenderer
+from norce_integration.events.rendering import TemplateRenderer
 
 assert any(Path(lxml.etree.__file__).is_relative_to(layer) for layer in job["layers"]), lxml.etree.__file__
 order, _, _ = parse_xml(Path(job["sample"]).read_bytes(), OrderRequest)  # lxml.etree, pydantic

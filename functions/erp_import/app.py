@@ -19,7 +19,7 @@ from norce_integration.observability import LazyTracer
 from norce_integration.settings import ImportSettings
 
 if TYPE_CHECKING:
-    from norce_integration.adapters.aws.wiring_imports import ImportComponents
+    from norce_integration.bootstrap.imports import ImportComponents
 
 logger = Logger()
 metrics = Metrics()
@@ -33,7 +33,7 @@ OUTCOME_METRICS = {
 
 @cache
 def components() -> "ImportComponents":
-    from norce_integration.adapters.aws.wiring_imports import build_import  # noqa: PLC0415
+    from norce_integration.bootstrap.imports import build_import  # noqa: PLC0415
 
     return build_import(ImportSettings.from_env())
 

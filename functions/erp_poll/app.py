@@ -26,7 +26,7 @@ tracer = LazyTracer()
 
 @cache
 def poll() -> "DocumentPoll":
-    from norce_integration.adapters.aws.wiring_lifecycle import build_poll  # noqa: PLC0415 - cold start
+    from norce_integration.bootstrap.lifecycle import build_poll  # noqa: PLC0415 - cold start
 
     return build_poll(ErpPollSettings.from_env())
 

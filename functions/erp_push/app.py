@@ -9,37 +9,27 @@ happens in ``norce_integration.lifecycle.intake.DocumentIntake``; the lifecycle 
 """
 
 import json
-import os
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from norce_integration.api_events import json_response, raw_body
+from norce_integration.api.http import json_response, raw_body
+from norce_integration.bootstrap.lifecycle import PushComponents, build_push, push_priming
 from norce_integration.failures import DependencyUnavailable
 from norce_integration.lifecycle.documents import Kind
-from norce_integration.lifecycle.intake import Accepted
+from norce_integration.lifecycle.intake import Accepted, Refused
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import ErpPushSettings
-from norce_integration.snapstart import (
-    REHEARSAL,
-    fresh_connections_for,
-    prime,
-    rehearsal_queue_url,
-    rehearse_calls,
-)
-
-if TYPE_CHECKING:
-    from norce_integration.adapters.aws.wiring_lifecycle import PushComponents
+from norce_integration.snapstart import fresh_connections_for, prime
 
 logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
 app = APIGatewayRestResolver()
-DEFAULT_MAX_PUSH_BYTES = 1_048_576
 
 
 @cache
@@ -48,16 +38,8 @@ def settings() -> ErpPushSettings:
 
 
 @cache
-def components() -> "PushComponents":
-    from norce_integration.adapters.aws.wiring_lifecycle import build_push  # noqa: PLC0415 - cold start
-
+def components() -> PushComponents:
     return build_push(settings())
-
-
-@cache
-def max_body_bytes() -> int:
-    """The largest body accepted (``MAX_PUSH_BYTES``); API Gateway's own limit is 10 MB, Lambda's 6 MB."""
-    return int(os.environ.get("MAX_PUSH_BYTES") or DEFAULT_MAX_PUSH_BYTES)
 
 
 def _push(kind: Kind) -> Response:
@@ -69,24 +51,31 @@ def _push(kind: Kind) -> Response:
         logger.warning("ERP push refused: missing or wrong API key", extra={"document": kind.value})
         return json_response(401, {"Message": "A valid X-Api-Key header is required"})
     raw = raw_body(event)
-    if len(raw) > max_body_bytes():
+    if len(raw) > settings().max_body_bytes:
         metrics.add_metric(name="PushTooLarge", unit=MetricUnit.Count, value=1)
         logger.warning("ERP push refused: body too large", extra={"document": kind.value})
-        problem = f"the body is larger than {max_body_bytes()} bytes"
+        problem = f"the body is larger than {settings().max_body_bytes} bytes"
         return json_response(413, {"Message": problem.capitalize(), "Problems": [problem]})
     try:
         body = json.loads(raw)
     except ValueError:
         return json_response(400, {"Message": "The body is not JSON", "Problems": ["the body is not JSON"]})
     outcome = components().intake.accept(kind, body, source="push")
-    if not isinstance(outcome, Accepted):
+    if isinstance(outcome, Accepted):
+        logger.set_correlation_id(outcome.client_order_ref)
+        metrics.add_metric(name="DocumentsAccepted", unit=MetricUnit.Count, value=1)
+        logger.info("ERP document queued", extra={"document": kind.value, "document_id": outcome.document_id})
+    else:
         metrics.add_metric(name="DocumentsRefused", unit=MetricUnit.Count, value=1)
         logger.warning("ERP document refused", extra={"document": kind.value, "problems": outcome.problems})
-        return json_response(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
-    logger.set_correlation_id(outcome.client_order_ref)
-    metrics.add_metric(name="DocumentsAccepted", unit=MetricUnit.Count, value=1)
-    logger.info("ERP document queued", extra={"document": kind.value, "document_id": outcome.document_id})
-    return json_response(202, {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref})
+    return _answer(outcome)
+
+
+def _answer(outcome: Accepted | Refused) -> Response:
+    if isinstance(outcome, Accepted):
+        body = {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref}
+        return json_response(202, body)
+    return json_response(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
 
 
 @app.post("/erp/SendOrderStatus")
@@ -133,97 +122,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 # ---------------------------------------------------------------- SnapStart (norce_integration.snapstart)
 # In a SnapStart init (or with PRIME_ON_INIT) the init phase builds the clients, reads the API keys and
-# rehearses each document kind without the network, so that the first request after a restore only makes
-# its own AWS calls (find the order, queue the document, note it on the order's record). Nothing is stored
-# or sent: the rehearsals use in-memory ports, and the AWS calls are answered in-process and name no real
-# resource. The builders above stay the fallback.
-_REHEARSAL_REF = "SNAPSTART-REHEARSAL"
-_REHEARSAL_ITEM = {"LineNo": 1, "PartNo": "REHEARSAL", "Quantity": 1, "UnitPrice": 100.0, "UnitVat": 25.0}
-_REHEARSAL_INVOICE = {
-    "ClientOrderRef": _REHEARSAL_REF,
-    "InvoiceDate": "2026-01-01T00:00:00Z",
-    "CurrencyCode": "SEK",
-    "Items": [{**_REHEARSAL_ITEM, "VatRate": 25.0, "LineAmount": 100.0}],
-    "Vat": 25.0,
-    "TotalAmount": 125.0,
-}
-_REHEARSALS: dict[Kind, dict[str, Any]] = {
-    Kind.STATUS: {"ClientOrderRef": _REHEARSAL_REF, "OrderStatus": "Confirmed"},
-    Kind.DELIVERY_NOTE: {
-        "ClientOrderRef": _REHEARSAL_REF,
-        "NoteNo": "DN-REHEARSAL",
-        "DeliveryDate": "2026-01-01T00:00:00Z",
-        "DeliverynoteItems": [{"RowNumber": 1, "ItemNo": "REHEARSAL", "Qty": 1}],
-    },
-    Kind.INVOICE: {**_REHEARSAL_INVOICE, "InvoiceNo": "INV-REHEARSAL"},
-    Kind.CREDIT: {**_REHEARSAL_INVOICE, "InvoiceNo": "CN-REHEARSAL", "CreditedInvoiceNo": "INV-REHEARSAL"},
-}
-
-
-def _read_keys() -> None:
-    components().authenticator.is_authorized(None)  # reads the API keys secret into its cache; answers False
-
-
-def _rehearse_request() -> None:
-    """Read, check and queue one document of each kind through a ``DocumentIntake`` with in-memory ports."""
-    from norce_integration.adapters.memory_lifecycle import (  # noqa: PLC0415
-        InMemoryDocumentQueue,
-        InMemoryOrderIndex,
-    )
-    from norce_integration.adapters.memory_processing import InMemoryOrderRecords  # noqa: PLC0415
-    from norce_integration.lifecycle.intake import DocumentIntake  # noqa: PLC0415
-    from norce_integration.orders.records import IndexedOrder  # noqa: PLC0415
-
-    index = InMemoryOrderIndex()
-    index.remember(IndexedOrder(f"ORDER#-#{_REHEARSAL_REF}", _REHEARSAL_REF, "ERP-REHEARSAL"))
-    rehearsal = DocumentIntake(index, InMemoryDocumentQueue(), InMemoryOrderRecords())
-    for kind, body in _REHEARSALS.items():
-        outcome = rehearsal.accept(kind, json.loads(json.dumps(body)), source="push")
-        if isinstance(outcome, Accepted):
-            json_response(
-                202, {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref}
-            )
-        else:
-            json_response(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
-
-
-def _rehearse_aws_calls() -> None:
-    """The intake's AWS calls, answered in-process (``snapstart.rehearse``): botocore's first-call work."""
-    key = {"pk": {"S": "SNAPSTART#REHEARSAL"}}
-    rehearse_calls(
-        {
-            "dynamodb": [
-                ("get_item", {"TableName": REHEARSAL, "Key": key}),
-                (
-                    "update_item",
-                    {
-                        "TableName": REHEARSAL,
-                        "Key": key,
-                        "UpdateExpression": "SET #f0 = :f0",
-                        "ExpressionAttributeNames": {"#f0": "rehearsal"},
-                        "ExpressionAttributeValues": {":f0": {"S": "rehearsal"}},
-                    },
-                ),
-            ],
-            "sqs": [
-                (
-                    "send_message",
-                    {
-                        "QueueUrl": rehearsal_queue_url(settings().lifecycle_queue_url),
-                        "MessageBody": "{}",
-                        "MessageGroupId": "rehearsal",
-                        "MessageDeduplicationId": "rehearsal",
-                        "MessageAttributes": {"Document": {"DataType": "String", "StringValue": "R"}},
-                    },
-                )
-            ],
-        },
-        components(),
-    )
-
-
+# rehearses each document kind without the network (bootstrap.lifecycle.push_priming): nothing is queued.
 _close_connections = fresh_connections_for(components)
-
-
-PRIMING = (settings, components, _read_keys, _rehearse_request, _rehearse_aws_calls)
+PRIMING = push_priming(settings, components, _answer)
 prime(*PRIMING)

@@ -16,26 +16,41 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from norce_integration.adapters.aws.sqs_retry import retry_record_later
+from norce_integration.adapters.aws.sqs_consumer import ConsumerNames, QueueConsumer
 from norce_integration.events.envelope import QueuedEvent
 from norce_integration.events.outcomes import Outcome
-from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import EventProcessorSettings
 
 if TYPE_CHECKING:
-    from norce_integration.adapters.aws.wiring_events import ProcessorComponents
+    from norce_integration.bootstrap.events import ProcessorComponents
 
 logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
 batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+METRICS = {
+    Outcome.SENT: "EventsSent",
+    Outcome.ALREADY_SENT: "EventsAlreadySent",
+    Outcome.IN_DOUBT: "EventsInDoubt",
+    Outcome.NO_RECIPIENT: "EventsNoRecipient",
+    Outcome.FILTERED: "EventsFiltered",
+    Outcome.COALESCED: "EventsCoalesced",
+    Outcome.UNCHANGED: "EventsUnchanged",
+    Outcome.UPDATED: "EventsUpdated",
+    Outcome.NO_CODE: "EventsNoCode",
+    Outcome.NOT_IN_NORCE: "EventsNotInNorce",
+    Outcome.ERP_NEWER: "EventsErpNewer",
+    Outcome.JOB_SUCCEEDED: "EventsJobSucceeded",
+    Outcome.JOB_FAILED: "EventsJobFailed",
+    Outcome.IGNORED: "EventsIgnored",
+}
 ALARMED = {Outcome.JOB_FAILED: "ImportJobsFailed", Outcome.IN_DOUBT: "NotificationsInDoubt"}
 
 
 @cache
 def components() -> "ProcessorComponents":
-    from norce_integration.adapters.aws.wiring_events import build_event_processor  # noqa: PLC0415
+    from norce_integration.bootstrap.events import build_event_processor  # noqa: PLC0415
 
     return build_event_processor(EventProcessorSettings.from_env())
 
@@ -48,39 +63,33 @@ def _correlation(event: QueuedEvent) -> str:
     return event.event_key
 
 
-@tracer.capture_method(capture_response=False)
-def process_record(record: SQSRecord) -> str:
-    parts = components()
-    try:
-        event = QueuedEvent.from_json(record.body)
-    except (ValueError, TypeError, KeyError) as error:  # not an event message: no retry can fix it
-        parts.dead_letters.park(record.body, f"unreadable event message ({type(error).__name__})")
-        metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
-        logger.error("Unreadable message parked in the DLQ", extra={"message_id": record.message_id})
-        return "parked"
+def _park(record: SQSRecord, event: QueuedEvent | None, reason: str) -> None:
+    components().dead_letters.park(record.body, reason)
+
+
+consumer = QueueConsumer(
+    ConsumerNames("Event", "EventsRetried", "EventsFailed"), logger, metrics, QueuedEvent.from_json, _park
+)
+
+
+def _process(event: QueuedEvent) -> str:
     logger.set_correlation_id(_correlation(event))
     logger.append_keys(event_type=event.event_type)
-    try:
-        handled = parts.processor.process(event)
-    except TransientFailure as failure:
-        delay = retry_record_later(
-            parts.sqs, parts.settings.events_queue_url, record, failure.retry_after, parts.settings
-        )
-        metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=1)
-        logger.warning("Event will be retried", extra={"reason": failure.reason, "retry_in_seconds": delay})
-        raise
-    except PermanentFailure as failure:
-        parts.dead_letters.park(record.body, failure.reason)
-        metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
-        logger.error("Event failed and was parked in the DLQ", extra={"reason": failure.reason})
-        return "parked"
-    name = "".join(part.capitalize() for part in handled.outcome.value.split("_"))
-    metrics.add_metric(name=f"Events{name}", unit=MetricUnit.Count, value=1)
+    handled = components().processor.process(event)
+    metrics.add_metric(name=METRICS[handled.outcome], unit=MetricUnit.Count, value=1)
     if handled.outcome in ALARMED:
         metrics.add_metric(name=ALARMED[handled.outcome], unit=MetricUnit.Count, value=1)
     log = logger.warning if handled.outcome in ALARMED else logger.info
     log("Event handled", extra={"outcome": handled.outcome.value, "detail": handled.detail})
     return handled.outcome.value
+
+
+@tracer.capture_method(capture_response=False)
+def process_record(record: SQSRecord) -> str:
+    parts = components()
+    return consumer.consume(
+        record, _process, sqs=parts.sqs, queue_url=parts.settings.events_queue_url, settings=parts.settings
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,36 +10,33 @@ far smaller; such a body is not one of Norce's); 503 only when our own queue or 
 retries.
 """
 
-import os
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from norce_integration.api_events import json_response, raw_body
-from norce_integration.events.intake import Outcome
+from norce_integration.api.http import json_response, raw_body
+from norce_integration.bootstrap.events import ReceiverComponents, build_event_receiver, receiver_priming
+from norce_integration.events.intake import Acknowledgement, Taken
 from norce_integration.failures import DependencyUnavailable
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import EventReceiverSettings
-from norce_integration.snapstart import (
-    fresh_connections_for,
-    prime,
-    rehearsal_queue_url,
-    rehearse_calls,
-)
-
-if TYPE_CHECKING:
-    from norce_integration.adapters.aws.wiring_events import ReceiverComponents
+from norce_integration.snapstart import fresh_connections_for, prime
 
 logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
 app = APIGatewayRestResolver()
 TYPE_HEADER, TYPE_PARAMETER = "x-norce-event-type", "norceEventType"
-DEFAULT_MAX_EVENT_BYTES = 262_144
+METRICS = {
+    Acknowledgement.QUEUED: "EventsQueued",
+    Acknowledgement.IGNORED: "EventsIgnored",
+    Acknowledgement.UNKNOWN_TYPE: "EventsUnknownType",
+    Acknowledgement.PARKED: "EventsInvalid",
+}
 
 
 @cache
@@ -48,16 +45,8 @@ def settings() -> EventReceiverSettings:
 
 
 @cache
-def components() -> "ReceiverComponents":
-    from norce_integration.adapters.aws.wiring_events import build_event_receiver  # noqa: PLC0415
-
+def components() -> ReceiverComponents:
     return build_event_receiver(settings())
-
-
-@cache
-def max_body_bytes() -> int:
-    """The largest body accepted (``MAX_EVENT_BYTES``); API Gateway's own limit is 10 MB, Lambda's 6 MB."""
-    return int(os.environ.get("MAX_EVENT_BYTES") or DEFAULT_MAX_EVENT_BYTES)
 
 
 def _header(name: str) -> str | None:
@@ -71,26 +60,27 @@ def _receive(named_type: str | None) -> Response:
         logger.warning("Norce event refused: missing or wrong API key")
         return json_response(401, {"Message": "A valid X-Api-Key header is required"})
     body = raw_body(app.current_event)  # not UTF-8: parked as invalid, never a 503 (Norce retries 22 h)
-    if len(body) > max_body_bytes():
+    if len(body) > settings().max_body_bytes:
         metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
         logger.error("Norce event refused: body too large", extra={"size": len(body)})
-        return json_response(413, {"Message": f"The body is larger than {max_body_bytes()} bytes"})
+        return json_response(413, {"Message": f"The body is larger than {settings().max_body_bytes} bytes"})
     taken = components().intake.take(named_type, body)
     name = taken.event_type or "Unknown"
-    if taken.outcome is Outcome.UNKNOWN_TYPE:
-        metrics.add_metric(name="EventsUnknownType", unit=MetricUnit.Count, value=1)
+    if taken.outcome is Acknowledgement.UNKNOWN_TYPE:
         logger.warning("Norce event of an unknown type acknowledged", extra={"reason": taken.reason})
-    elif taken.outcome is Outcome.PARKED:
-        metrics.add_metric(name="EventsInvalid", unit=MetricUnit.Count, value=1)
+    elif taken.outcome is Acknowledgement.PARKED:
         logger.error(
             "Norce event not valid for its type: parked", extra={"event_type": name, "reason": taken.reason}
         )
     else:
-        metrics.add_metric(name=f"Events{taken.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
         logger.info("Norce event acknowledged", extra={"event_type": name, "outcome": taken.outcome.value})
     if taken.event_key:
         logger.set_correlation_id(taken.event_key)
-    return json_response(200, {"EventType": name, "Outcome": taken.outcome.value})
+    return _answer(taken)
+
+
+def _answer(taken: Taken) -> Response:
+    return json_response(200, {"EventType": taken.event_type or "Unknown", "Outcome": taken.outcome.value})
 
 
 @app.post("/norce/events/<event_type>")
@@ -130,57 +120,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 # ---------------------------------------------------------------- SnapStart (norce_integration.snapstart)
 # In a SnapStart init (or with PRIME_ON_INIT) the init phase builds the clients, reads the API keys and
-# rehearses taking events without the network, so that the first request after a restore only sends its
-# one SQS message. Nothing is sent: the rehearsals use in-memory queues, and the SQS call is answered
-# in-process and names no real queue. The builders above stay the fallback.
-_REHEARSAL_EVENTS = {
-    "OrderConfirmedEvent": '{"ClientId":1,"ApplicationId":1,"OrderId":1,"OrderNo":"SNAPSTART-REHEARSAL",'
-    '"ClientOrderRef":"SNAPSTART-REHEARSAL"}',
-    "CustomerChangedNotification": '{"ClientId":1,"CustomerId":1,"EntityChanged":"tClientCustomer"}',
-    "SkuChangedNotification": "{}",  # a type we do not act on
-    "NoSuchEvent": "{}",  # an unknown type
-    "OrderReceivedEvent": "[]",  # a body that can never be valid: parked
-}
-
-
-def _read_keys() -> None:
-    components().authenticator.is_authorized(None)  # reads the API keys secret into its cache; answers False
-
-
-def _rehearse_request() -> None:
-    """Take one event of each outcome through an ``EventIntake`` with in-memory queues."""
-    from norce_integration.adapters.memory_events import MemoryEventDeadLetters, MemoryEventQueue  # noqa: PLC0415
-    from norce_integration.events.intake import EventIntake  # noqa: PLC0415
-
-    live = components().intake
-    rehearsal = EventIntake(MemoryEventQueue(), MemoryEventDeadLetters(), live.notify, dict(live.delays))
-    for event_type, body in _REHEARSAL_EVENTS.items():
-        taken = rehearsal.take(event_type, body)
-        json_response(200, {"EventType": taken.event_type or "Unknown", "Outcome": taken.outcome.value})
-
-
-def _rehearse_aws_calls() -> None:
-    """The intake's SQS call, answered in-process (``snapstart.rehearse``): botocore's first-call work."""
-    rehearse_calls(
-        {
-            "sqs": [
-                (
-                    "send_message",
-                    {
-                        "QueueUrl": rehearsal_queue_url(settings().events_queue_url),
-                        "MessageBody": "{}",
-                        "DelaySeconds": 0,
-                        "MessageAttributes": {"EventType": {"DataType": "String", "StringValue": "R"}},
-                    },
-                )
-            ]
-        },
-        components(),
-    )
-
-
+# rehearses taking events without the network (bootstrap.events.receiver_priming): nothing is sent.
 _close_connections = fresh_connections_for(components)
-
-
-PRIMING = (settings, components, _read_keys, _rehearse_request, _rehearse_aws_calls)
+PRIMING = receiver_priming(settings, components, _answer)
 prime(*PRIMING)

@@ -17,14 +17,15 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from norce_integration.adapters.aws.sqs_consumer import ConsumerNames, QueueConsumer
 from norce_integration.adapters.aws.sqs_documents import document_from_body
-from norce_integration.adapters.aws.sqs_retry import retry_record_later
-from norce_integration.failures import PermanentFailure, TransientFailure
+from norce_integration.lifecycle.documents import QueuedDocument
+from norce_integration.lifecycle.service import Sent
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import LifecycleSettings
 
 if TYPE_CHECKING:
-    from norce_integration.adapters.aws.wiring_lifecycle import LifecycleComponents
+    from norce_integration.bootstrap.lifecycle import LifecycleComponents
 
 logger = Logger()
 metrics = Metrics()
@@ -33,49 +34,53 @@ batch = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A Norce outage fails whole batches; report them as item failures (each has its own retry delay)
 # instead of erroring the invocation, so the Errors alarm keeps meaning "a bug or a timeout".
 batch.raise_on_entire_batch_failure = False
+METRICS = {
+    Sent.SENT: "DocumentsSent",
+    Sent.FOUND_IN_NORCE: "DocumentsFoundInNorce",
+    Sent.REPEAT: "DocumentsRepeat",
+    Sent.SKIPPED: "DocumentsSkipped",
+}
 
 
 @cache
 def components() -> "LifecycleComponents":
     """Built on the first record (boto3 and HTTP clients stay out of the import: cold start)."""
-    from norce_integration.adapters.aws.wiring_lifecycle import build_lifecycle  # noqa: PLC0415
+    from norce_integration.bootstrap.lifecycle import build_lifecycle  # noqa: PLC0415
 
     return build_lifecycle(LifecycleSettings.from_env())
+
+
+def _park(record: SQSRecord, document: QueuedDocument | None, reason: str) -> None:
+    if document is None:
+        components().dead_letters.park(record.body, reason)
+    else:
+        components().dead_letters.park(record.body, reason, document.order_key, dedup=document.key)
+
+
+consumer = QueueConsumer(
+    ConsumerNames("Document", "DocumentsRetried", "DocumentsFailed"),
+    logger,
+    metrics,
+    document_from_body,
+    _park,
+)
+
+
+def _process(document: QueuedDocument) -> str:
+    logger.set_correlation_id(document.client_order_ref)
+    logger.append_keys(document=document.key.split("#", 1)[0], source=document.source)
+    outcome = components().processor.process(document)
+    metrics.add_metric(name=METRICS[outcome], unit=MetricUnit.Count, value=1)
+    logger.info("Document processed", extra={"outcome": outcome.value})
+    return outcome.value
 
 
 @tracer.capture_method(capture_response=False)
 def process_record(record: SQSRecord) -> str:
     parts = components()
-    try:
-        document = document_from_body(record.body)
-    except (ValueError, TypeError) as error:  # not a document message: no retry can fix it
-        parts.dead_letters.park(record.body, f"unreadable document message ({type(error).__name__})")
-        metrics.add_metric(name="DocumentsFailed", unit=MetricUnit.Count, value=1)
-        logger.error("Unreadable message parked in the DLQ", extra={"message_id": record.message_id})
-        return "parked"
-    logger.set_correlation_id(document.client_order_ref)
-    logger.append_keys(document=document.key.split("#", 1)[0], source=document.source)
-    try:
-        outcome = parts.processor.process(document)
-    except TransientFailure as failure:
-        delay = retry_record_later(
-            parts.sqs, parts.settings.lifecycle_queue_url, record, failure.retry_after, parts.settings
-        )
-        metrics.add_metric(name="DocumentsRetried", unit=MetricUnit.Count, value=1)
-        logger.warning(
-            "Document will be retried", extra={"reason": failure.reason, "retry_in_seconds": delay}
-        )
-        raise
-    except PermanentFailure as failure:
-        parts.dead_letters.park(record.body, failure.reason, document.order_key, dedup=document.key)
-        metrics.add_metric(name="DocumentsFailed", unit=MetricUnit.Count, value=1)
-        logger.error("Document failed and was parked in the DLQ", extra={"reason": failure.reason})
-        return "parked"
-    metrics.add_metric(
-        name=f"Documents{outcome.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+    return consumer.consume(
+        record, _process, sqs=parts.sqs, queue_url=parts.settings.lifecycle_queue_url, settings=parts.settings
     )
-    logger.info("Document processed", extra={"outcome": outcome.value})
-    return outcome.value
 
 
 @logger.inject_lambda_context(clear_state=True)

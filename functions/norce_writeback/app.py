@@ -20,7 +20,7 @@ from norce_integration.observability import LazyTracer
 from norce_integration.processing.ports import Writeback
 
 if TYPE_CHECKING:
-    from norce_integration.adapters.aws.wiring import ProcessingComponents
+    from norce_integration.bootstrap.processing import ProcessingComponents
 
 logger = Logger()
 metrics = Metrics()
@@ -30,7 +30,7 @@ tracer = LazyTracer()
 @cache
 def components() -> "ProcessingComponents":
     """Built on the first record (boto3 and HTTP clients stay out of the import: cold start)."""
-    from norce_integration.adapters.aws.wiring import processing_from_env  # noqa: PLC0415
+    from norce_integration.bootstrap.processing import processing_from_env  # noqa: PLC0415
 
     return processing_from_env()
 

@@ -15,14 +15,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from norce_integration.adapters.aws.sqs_consumer import ConsumerNames, QueueConsumer
 from norce_integration.adapters.aws.sqs_queue import queued_order_from_body
-from norce_integration.adapters.aws.sqs_retry import retry_record_later
-from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.observability import LazyTracer
+from norce_integration.orders.ledger import QueuedOrder
 from norce_integration.processing.service import Processed
 
 if TYPE_CHECKING:
-    from norce_integration.adapters.aws.wiring import ProcessingComponents
+    from norce_integration.bootstrap.processing import ProcessingComponents
 
 logger = Logger()
 metrics = Metrics()
@@ -30,57 +30,51 @@ tracer = LazyTracer()
 # An ERP outage fails whole batches; report them as item failures (each already has its own retry
 # delay) instead of erroring the invocation, so the Errors alarm keeps meaning "a bug or a timeout".
 batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+METRICS = {
+    Processed.CONFIRMED: "OrdersConfirmed",
+    Processed.ALREADY_CONFIRMED: "OrdersAlreadyConfirmed",
+    Processed.STALE: "OrdersStale",
+}
 
 
 @cache
 def components() -> "ProcessingComponents":
     """Built on the first record (boto3 and HTTP clients stay out of the import: cold start)."""
-    from norce_integration.adapters.aws.wiring import processing_from_env  # noqa: PLC0415
+    from norce_integration.bootstrap.processing import processing_from_env  # noqa: PLC0415
 
     return processing_from_env()
 
 
-@tracer.capture_method(capture_response=False)
-def process_record(record: SQSRecord) -> str:
-    parts = components()
-    try:
-        message = queued_order_from_body(record.body)
-    except (ValueError, TypeError) as error:  # not an order message: no retry can fix it
-        parts.dead_letters.park_body(record.body, f"unreadable order message ({type(error).__name__})")
-        metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=1)
-        logger.error("Unreadable message parked in the DLQ", extra={"message_id": record.message_id})
-        return "parked"
+def _park(record: SQSRecord, order: QueuedOrder | None, reason: str) -> None:
+    if order is None:
+        components().dead_letters.park_body(record.body, reason)
+    else:
+        components().dead_letters.park(order, reason)
+
+
+consumer = QueueConsumer(
+    ConsumerNames("Order", "OrdersRetried", "OrdersFailed"), logger, metrics, queued_order_from_body, _park
+)
+
+
+def _process(message: QueuedOrder) -> str:
     logger.set_correlation_id(message.client_order_ref)
-    try:
-        result = parts.processor.process(message)
-    except TransientFailure as failure:
-        delay = retry_record_later(
-            parts.sqs, parts.settings.orders_queue_url, record, failure.retry_after, parts.settings
-        )
-        metrics.add_metric(name="OrdersRetried", unit=MetricUnit.Count, value=1)
-        logger.warning(
-            "Order will be retried",
-            extra={
-                "reason": failure.reason,
-                "retry_in_seconds": delay,
-                "receive_count": int(record.attributes.approximate_receive_count or 1),
-            },
-        )
-        raise
-    except PermanentFailure as failure:
-        parts.dead_letters.park(message, failure.reason)
-        metrics.add_metric(name="OrdersFailed", unit=MetricUnit.Count, value=1)
-        logger.error("Order failed permanently and was parked in the DLQ", extra={"reason": failure.reason})
-        return "parked"
-    metrics.add_metric(
-        name=f"Orders{result.outcome.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
-    )
+    result = components().processor.process(message)
+    metrics.add_metric(name=METRICS[result.outcome], unit=MetricUnit.Count, value=1)
     if result.outcome is Processed.CONFIRMED and result.created:
         metrics.add_metric(name="ErpOrdersCreated", unit=MetricUnit.Count, value=1)
     logger.info(
         "Order processed", extra={"outcome": result.outcome.value, "erp_order_no": result.erp_order_no}
     )
     return result.outcome.value
+
+
+@tracer.capture_method(capture_response=False)
+def process_record(record: SQSRecord) -> str:
+    parts = components()
+    return consumer.consume(
+        record, _process, sqs=parts.sqs, queue_url=parts.settings.orders_queue_url, settings=parts.settings
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

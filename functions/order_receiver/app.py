@@ -13,21 +13,16 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from norce_integration.api_events import raw_body
+from norce_integration.api.basic_auth import CHALLENGE, BasicAuthenticator
+from norce_integration.api.http import raw_body
+from norce_integration.bootstrap.intake import build_authenticator, build_order_intake, priming
 from norce_integration.codec import WireFormat, format_for_content_type
 from norce_integration.codec.responses import render_error, render_order_response
 from norce_integration.failures import DependencyUnavailable
-from norce_integration.intake.auth import CHALLENGE, BasicAuthenticator
 from norce_integration.intake.service import IntakeResult, OrderIntake
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import ReceiverSettings
-from norce_integration.snapstart import (
-    REHEARSAL,
-    fresh_connections_for,
-    prime,
-    rehearsal_queue_url,
-    rehearse_calls,
-)
+from norce_integration.snapstart import fresh_connections_for, prime
 
 logger = Logger()
 metrics = Metrics()
@@ -42,15 +37,11 @@ def settings() -> ReceiverSettings:
 
 @cache
 def intake() -> OrderIntake:
-    from norce_integration.adapters.aws.wiring import build_order_intake  # noqa: PLC0415 - lazy: cold start
-
     return build_order_intake(settings())
 
 
 @cache
 def authenticator() -> BasicAuthenticator:
-    from norce_integration.adapters.aws.wiring import build_authenticator  # noqa: PLC0415 - lazy: cold start
-
     return build_authenticator(settings())
 
 
@@ -136,105 +127,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 # ---------------------------------------------------------------- SnapStart (norce_integration.snapstart)
-# In a SnapStart init (or with PRIME_ON_INIT) the init phase builds the clients, reads the credentials
-# secret and rehearses the request path without the network, so that the first request after a restore
-# only makes its own four AWS calls. Nothing is stored or sent: the rehearsals use in-memory ports, and
-# the AWS calls are answered in-process and name no real resource. The builders above stay the fallback.
-_REHEARSAL_ORDER = (
-    b'{"ClientOrderRef":"SNAPSTART-REHEARSAL","CurrencyCode":"SEK","SellTo":{"Person":{"FirstName":"Init",'
-    b'"LastName":"Phase","Address":{"Line1":"1 Init Street","ZipCode":"12345","City":"Init",'
-    b'"Country":"SE"}}},'
-    b'"Items":[{"LineNo":1,"PartNo":"REHEARSAL","Description":"Rehearsal","Quantity":1,"UnitPrice":100.0,'
-    b'"UnitVat":25.0,"VatRate":25.0}]}'
-)
-
-
-# XML in no namespace and in the one Norce's .NET serializer writes: each compiles its lines' schema once.
-_REHEARSAL_XML_NAMESPACES = (None, "Enferno.Services.StormConnect.Contracts.Order")
-
-
-def _read_credentials() -> None:
-    authenticator().is_authorized(None)  # reads the credentials secret into its cache; answers False
-
-
-def _rehearse_request() -> None:
-    """Parse, validate, fingerprint and answer the built-in order in both wire formats, through an
-    ``OrderIntake`` with in-memory ports (this also imports lxml, which a JSON-only init would defer, and
-    compiles the XML lines' schema)."""
-    from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue  # noqa: PLC0415
-    from norce_integration.codec.xml_codec import to_xml_bytes  # noqa: PLC0415
-    from norce_integration.contracts import OrderRequest  # noqa: PLC0415
-
-    rehearsal = OrderIntake(InMemoryLedger(), InMemoryArchive(), InMemoryQueue(), settings=intake().settings)
-    order = OrderRequest.model_validate_json(_REHEARSAL_ORDER)
-    bodies = [(WireFormat.JSON, _REHEARSAL_ORDER)] + [
-        (WireFormat.XML, to_xml_bytes(order, namespace)) for namespace in _REHEARSAL_XML_NAMESPACES
-    ]
-    for wire_format, body in bodies:
-        result = rehearsal.receive(body, wire_format)
-        if result.response is not None:
-            render_order_response(result.response, wire_format, result.namespace)
-        render_error("Temporarily unavailable, retry later", wire_format)
-
-
-def _rehearse_aws_calls() -> None:
-    """The intake's AWS calls, answered in-process (``snapstart.rehearse``): botocore's first-call work."""
-    key = {"pk": {"S": "SNAPSTART#REHEARSAL"}}
-    values = {":token": {"S": "rehearsal"}, ":state": {"S": "in_progress"}}
-    rehearse_calls(
-        {
-            "dynamodb": [
-                (
-                    "put_item",
-                    {
-                        "TableName": REHEARSAL,
-                        "Item": {**key, "expires_at": {"N": "0"}},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    },
-                ),
-                (
-                    "update_item",
-                    {
-                        "TableName": REHEARSAL,
-                        "Key": key,
-                        "UpdateExpression": "SET #state = :state",
-                        "ConditionExpression": "#token = :token",
-                        "ExpressionAttributeNames": {"#state": "state", "#token": "token"},
-                        "ExpressionAttributeValues": values,
-                    },
-                ),
-                ("get_item", {"TableName": REHEARSAL, "Key": key, "ConsistentRead": True}),
-            ],
-            "s3": [
-                (
-                    "put_object",
-                    {
-                        "Bucket": REHEARSAL,
-                        "Key": "orders/rehearsal.json",
-                        "Body": _REHEARSAL_ORDER,
-                        "ContentType": WireFormat.JSON.media_type,
-                        "ServerSideEncryption": "AES256",
-                    },
-                )
-            ],
-            "sqs": [
-                (
-                    "send_message",
-                    {
-                        "QueueUrl": rehearsal_queue_url(settings().orders_queue_url),
-                        "MessageBody": "{}",
-                        "MessageAttributes": {"ClientOrderRef": {"DataType": "String", "StringValue": "R"}},
-                    },
-                )
-            ],
-        },
-        intake(),
-    )
-
-
+# In a SnapStart init (or with PRIME_ON_INIT) the init phase builds the clients, reads the credentials secret
+# and rehearses the request path without the network (bootstrap.intake.priming): nothing is stored or sent.
 _close_connections = fresh_connections_for(intake, authenticator)
-
-
-PRIMING = (settings, intake, authenticator, _read_credentials, _rehearse_request, _rehearse_aws_calls)
+PRIMING = priming(settings, intake, authenticator)
 prime(*PRIMING)

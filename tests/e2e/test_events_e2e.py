@@ -215,7 +215,7 @@ def test_an_order_placed_and_confirmed_sends_the_received_then_the_confirmed_ema
     order_no = erp_orders_for(stack, ref)[0]["orderNo"]
     assert {m["to"] for m in mails} == {"john.doe@example.com"}
     # OrderReceivedEvent is sent before the order is complete in Norce and is never looked up, so it is in
-    # the default language (documented in norce_integration/events/notifications.py); the confirmation is
+    # the default language (documented in norce_integration/events/rendering.py); the confirmation is
     # in the order's CultureCode.
     assert received["language"] == "en" and ref in received["subject"]
     assert f"order {ref}" in received["text"] and "John" in received["text"]

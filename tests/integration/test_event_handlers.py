@@ -12,10 +12,10 @@ import pytest
 
 from norce_integration.adapters.aws.dynamodb_events import DynamoDbNotificationLedger, DynamoDbSyncStates
 from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
-from norce_integration.adapters.aws.wiring_events import build_event_processor
 from norce_integration.adapters.memory_events import CapturingNotifier, MemoryEventQuery
 from norce_integration.adapters.memory_jobs import InMemoryJobLog
 from norce_integration.adapters.memory_processing import InMemoryErp
+from norce_integration.bootstrap.events import build_event_processor
 from norce_integration.erp.model import ErpCustomer
 from norce_integration.erp.ports import ErpUnavailable
 from norce_integration.events.ports import Claim, Email, NotifierUnavailable, SyncState

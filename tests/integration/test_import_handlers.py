@@ -12,7 +12,7 @@ import requests
 
 from local.erp_simulator import ErpSimulator
 from local.norce_connect_simulator import NorceConnectSimulator
-from norce_integration.adapters.aws.wiring_imports import build_import
+from norce_integration.bootstrap.imports import build_import
 from norce_integration.settings import ImportSettings
 from tests.support.aws import ReceiverResources
 from tests.support.handlers import EVENTS, FakeLambdaContext, load_event, load_function

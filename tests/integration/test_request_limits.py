@@ -110,7 +110,7 @@ def test_a_huge_push_gets_413_under_the_default_1_mb_limit_and_nothing_is_queued
     answer = _call(push, event)
 
     assert answer["statusCode"] == 413
-    assert push.max_body_bytes() == 1_048_576 == template_parameter_default("MaxPushBytes")
+    assert push.settings().max_body_bytes == 1_048_576 == template_parameter_default("MaxPushBytes")
     assert _queued(aws["LIFECYCLE_QUEUE_URL"]) == []
 
 
@@ -161,7 +161,7 @@ def test_a_huge_event_gets_413_under_the_default_256_kb_limit_and_is_neither_que
     answer = _call(receiver, event)
 
     assert answer["statusCode"] == 413
-    assert receiver.max_body_bytes() == 262_144 == template_parameter_default("MaxEventBytes")
+    assert receiver.settings().max_body_bytes == 262_144 == template_parameter_default("MaxEventBytes")
     assert _queued(aws["EVENTS_QUEUE_URL"]) == [] and _queued(aws["EVENTS_DLQ_URL"]) == []
 
 

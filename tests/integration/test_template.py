@@ -132,6 +132,8 @@ def test_each_function_gets_the_environment_its_code_requires(function, monkeypa
     numeric = {
         "NORCE_ACCOUNT_ID",
         "MAX_ORDER_BYTES",
+        "MAX_PUSH_BYTES",
+        "MAX_EVENT_BYTES",
         "ORDER_RECORD_TTL_DAYS",
         "DOCUMENT_WAIT_SECONDS",
         "CHANGE_SETTLE_SECONDS",

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from norce_integration.intake.auth import BasicAuthenticator, Credential, credentials_from_secret
+from norce_integration.api.basic_auth import BasicAuthenticator, Credential, credentials_from_secret
 
 
 def header(user: str, password: str) -> str:

@@ -29,8 +29,8 @@ from norce_integration.events.contracts import (
     parse_event,
 )
 from norce_integration.events.envelope import QueuedEvent, event_key
-from norce_integration.events.intake import EventIntake, Outcome
-from norce_integration.events.notify import NotificationService
+from norce_integration.events.intake import Acknowledgement, EventIntake
+from norce_integration.events.notifications import NotificationService
 from norce_integration.events.outcomes import Outcome as Handled
 from norce_integration.events.ports import (
     Email,
@@ -135,7 +135,7 @@ class Intake:
 def test_a_valid_event_is_queued_with_its_type_and_body_untouched():
     world = Intake()
     taken = world.intake.take("orderconfirmedevent", json.dumps(payload("OrderConfirmedEvent")).encode())
-    assert taken.outcome is Outcome.QUEUED and taken.event_type == "OrderConfirmedEvent"
+    assert taken.outcome is Acknowledgement.QUEUED and taken.event_type == "OrderConfirmedEvent"
     [(queued, delay)] = world.queue.sent
     assert queued.body == payload("OrderConfirmedEvent") and queued.received_at == 1000.0 and delay == 0
     assert QueuedEvent.from_json(queued.as_json()) == queued
@@ -149,10 +149,13 @@ def test_a_change_notification_waits_on_the_queue_so_a_burst_is_read_once():
 
 def test_types_we_do_not_act_on_and_unknown_types_are_acknowledged_not_queued():
     world = Intake()
-    assert world.intake.take("SkuStockChangedNotification", b'{"ClientId": 1}').outcome is Outcome.IGNORED
-    assert world.intake.take("OrderDeliveredEvent", b'{"ClientId": 1}').outcome is Outcome.IGNORED
+    assert (
+        world.intake.take("SkuStockChangedNotification", b'{"ClientId": 1}').outcome
+        is Acknowledgement.IGNORED
+    )
+    assert world.intake.take("OrderDeliveredEvent", b'{"ClientId": 1}').outcome is Acknowledgement.IGNORED
     unknown = world.intake.take("BrandNewEvent", b"{}")
-    assert unknown.outcome is Outcome.UNKNOWN_TYPE and "BrandNewEvent" in (unknown.reason or "")
+    assert unknown.outcome is Acknowledgement.UNKNOWN_TYPE and "BrandNewEvent" in (unknown.reason or "")
     assert world.queue.sent == [] and world.dlq.parked == []
 
 
@@ -160,7 +163,7 @@ def test_types_we_do_not_act_on_and_unknown_types_are_acknowledged_not_queued():
 def test_a_body_that_can_never_be_valid_is_parked_with_the_reason_and_replays_after_a_fix(raw):
     world = Intake()
     taken = world.intake.take("JobCompletedEvent", raw)
-    assert taken.outcome is Outcome.PARKED and taken.reason
+    assert taken.outcome is Acknowledgement.PARKED and taken.reason
     [(body, reason)] = world.dlq.parked
     assert reason == taken.reason and json.loads(body)["raw"] == raw.decode()
     assert world.queue.sent == []

@@ -11,13 +11,8 @@ from typing import Any
 import pytest
 
 from norce_integration.adapters.outbox_notifier import OutboxNotifier, read_outbox
-from norce_integration.events.notifications import (
-    NOTIFICATION_EVENTS,
-    TEMPLATES,
-    TemplateRenderer,
-    language_of,
-)
 from norce_integration.events.ports import Email
+from norce_integration.events.rendering import NOTIFICATION_EVENTS, TEMPLATES, TemplateRenderer, language_of
 from norce_integration.events.views import AddressView, OrderLineView, OrderView
 
 REF = "CO-1001"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
-from norce_integration.intake.auth import BasicAuthenticator, Credential
+from norce_integration.api.basic_auth import BasicAuthenticator, Credential
 from norce_integration.intake.service import OrderIntake
 from norce_integration.settings import ReceiverSettings
 from tests.support.handlers import FakeLambdaContext, load_event, load_function
@@ -28,7 +28,7 @@ def receiver():
         archive_bucket="memory",
         credentials_secret_arn="memory",
         max_order_bytes=64 * 1024,
-        credentials_cache_seconds=300,
+        secrets_cache_seconds=300,
         record_ttl_days=90,
         busy_wait_seconds=0.1,
         allowed_currencies=None,

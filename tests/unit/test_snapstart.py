@@ -235,7 +235,7 @@ def test_pooled_finds_the_clients_a_component_keeps_private():
             self._load = load
 
     def loader() -> Any:
-        return session  # held in the closure, as wiring's secret loaders hold their SecretsProvider
+        return session  # held in the closure, as bootstrap's secret loaders hold their SecretsProvider
 
     parts = {"queue": Queue(sqs), "auth": Authenticator(loader), "again": [Queue(sqs)], "ledger": dynamodb}
     found = snapstart.pooled(parts)

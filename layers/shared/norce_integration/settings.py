@@ -4,6 +4,11 @@ import os
 from dataclasses import dataclass
 
 
+def secrets_cache_seconds() -> int:
+    """``SECRETS_CACHE_SECONDS``: how long every function caches a secret (a rotation applies within it)."""
+    return int(os.environ.get("SECRETS_CACHE_SECONDS", "300"))
+
+
 def _env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
@@ -18,7 +23,7 @@ class ReceiverSettings:
     archive_bucket: str
     credentials_secret_arn: str
     max_order_bytes: int
-    credentials_cache_seconds: int
+    secrets_cache_seconds: int
     record_ttl_days: int
     busy_wait_seconds: float
     allowed_currencies: frozenset[str] | None
@@ -31,8 +36,8 @@ class ReceiverSettings:
             orders_table=_env("ORDERS_TABLE"),
             archive_bucket=_env("ARCHIVE_BUCKET"),
             credentials_secret_arn=_env("CREDENTIALS_SECRET_ARN"),
-            max_order_bytes=int(os.environ.get("MAX_ORDER_BYTES", "5242880")),
-            credentials_cache_seconds=int(os.environ.get("CREDENTIALS_CACHE_SECONDS", "300")),
+            max_order_bytes=int(os.environ.get("MAX_ORDER_BYTES") or 5_242_880),
+            secrets_cache_seconds=secrets_cache_seconds(),
             record_ttl_days=int(os.environ.get("ORDER_RECORD_TTL_DAYS", "90")),
             busy_wait_seconds=float(os.environ.get("BUSY_WAIT_SECONDS", "5")),
             allowed_currencies=frozenset(c.upper() for c in currencies) or None,
@@ -110,7 +115,7 @@ class ProcessorSettings:
             norce=NorceConnectSettings.from_env(),
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
-            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            secrets_cache_seconds=secrets_cache_seconds(),
         )
 
 
@@ -121,7 +126,8 @@ class ErpPushSettings:
     orders_table: str
     lifecycle_queue_url: str
     api_keys_secret_arn: str
-    keys_cache_seconds: int
+    secrets_cache_seconds: int
+    max_body_bytes: int  # ``MAX_PUSH_BYTES`` (``MaxPushBytes``): a document is a few KB
 
     @classmethod
     def from_env(cls) -> "ErpPushSettings":
@@ -129,7 +135,8 @@ class ErpPushSettings:
             orders_table=_env("ORDERS_TABLE"),
             lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
             api_keys_secret_arn=_env("ERP_PUSH_KEYS_SECRET_ARN"),
-            keys_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            secrets_cache_seconds=secrets_cache_seconds(),
+            max_body_bytes=int(os.environ.get("MAX_PUSH_BYTES") or 1_048_576),
         )
 
 
@@ -150,7 +157,7 @@ class ErpPollSettings:
             orders_table=_env("ORDERS_TABLE"),
             lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
             erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
-            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            secrets_cache_seconds=secrets_cache_seconds(),
             max_documents=int(os.environ.get("POLL_MAX_DOCUMENTS", "500")),
             unknown_order_grace_seconds=float(os.environ.get("POLL_UNKNOWN_ORDER_GRACE_SECONDS", "900")),
         )
@@ -181,7 +188,7 @@ class LifecycleSettings:
             wait_seconds=float(os.environ.get("DOCUMENT_WAIT_SECONDS", "3600")),
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
-            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            secrets_cache_seconds=secrets_cache_seconds(),
         )
 
 
@@ -198,9 +205,10 @@ class EventReceiverSettings:
     events_queue_url: str
     events_dlq_url: str
     api_keys_secret_arn: str
-    keys_cache_seconds: int
+    secrets_cache_seconds: int
     optional_notifications: str
     change_delay_seconds: int
+    max_body_bytes: int  # ``MAX_EVENT_BYTES`` (``MaxEventBytes``): Norce's events are ids, far smaller
 
     @classmethod
     def from_env(cls) -> "EventReceiverSettings":
@@ -208,9 +216,10 @@ class EventReceiverSettings:
             events_queue_url=_env("EVENTS_QUEUE_URL"),
             events_dlq_url=_env("EVENTS_DLQ_URL"),
             api_keys_secret_arn=_env("NORCE_EVENTS_KEYS_SECRET_ARN"),
-            keys_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            secrets_cache_seconds=secrets_cache_seconds(),
             optional_notifications=os.environ.get("OPTIONAL_NOTIFICATIONS", ""),
             change_delay_seconds=int(os.environ.get("CHANGE_SETTLE_SECONDS", "10")),
+            max_body_bytes=int(os.environ.get("MAX_EVENT_BYTES") or 262_144),
         )
 
 
@@ -264,7 +273,7 @@ class EventProcessorSettings:
             company_entities=_names(os.environ.get("SYNC_COMPANY_ENTITIES")),
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
-            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            secrets_cache_seconds=secrets_cache_seconds(),
         )
 
 
@@ -307,5 +316,5 @@ class ImportSettings:
             job_lead_seconds=float(os.environ.get("JOB_LEAD_SECONDS", "3600")),
             full_file_key=os.environ.get("NORCE_FULL_FILE_KEY", "FullFile"),
             full_file_in=os.environ.get("NORCE_FULL_FILE_IN", "stormconnect-header"),
-            secrets_cache_seconds=int(os.environ.get("SECRETS_CACHE_SECONDS", "300")),
+            secrets_cache_seconds=secrets_cache_seconds(),
         )

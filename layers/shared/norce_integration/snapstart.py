@@ -45,6 +45,8 @@ _TRUTHY = frozenset({"1", "true", "t", "yes", "y", "on"})
 REHEARSAL = "snapstart-rehearsal"  # the table, bucket and queue name ``rehearse`` calls use: none is real
 
 Hook = Callable[[], object]
+# The AWS calls a request makes, per service: ``(boto3 operation, params)``; each adapter names its own.
+Rehearsals = Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]]
 AFTER_RESTORE: list[Hook] = []
 BEFORE_SNAPSHOT: list[Hook] = []
 
@@ -261,7 +263,16 @@ def rehearse(client: Any, operation: str, **params: Any) -> None:
         client.meta.events.unregister("before-send", answer, unique_id=unique_id)
 
 
-def rehearse_calls(rehearsals: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]], *roots: object) -> int:
+def merged(*parts: Rehearsals) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+    """The adapters' ``rehearsals()`` of one request path, as one ``Rehearsals``."""
+    calls: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for part in parts:
+        for service, operations in part.items():
+            calls.setdefault(service, []).extend(operations)
+    return calls
+
+
+def rehearse_calls(rehearsals: Rehearsals, *roots: object) -> int:
     """``rehearse`` each ``(operation, params)`` of ``rehearsals[service]`` on each boto3 client reachable
     from ``roots`` (``pooled``); a call that fails is logged (its name and error type) and the rest go on.
     Returns how many calls were rehearsed."""

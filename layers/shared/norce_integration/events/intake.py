@@ -16,7 +16,7 @@ from norce_integration.events.ports import EventDeadLetters, EventQueue
 from norce_integration.events.types import Action, action_for, canonical_type
 
 
-class Outcome(StrEnum):
+class Acknowledgement(StrEnum):
     QUEUED = "queued"
     IGNORED = "ignored"  # a Norce type we do not act on
     UNKNOWN_TYPE = "unknown_type"
@@ -25,7 +25,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    outcome: Outcome
+    outcome: Acknowledgement
     event_type: str | None
     event_key: str | None = None
     reason: str | None = None
@@ -43,10 +43,10 @@ class EventIntake:
         event_type = canonical_type(named_type)
         if event_type is None:
             return Taken(
-                Outcome.UNKNOWN_TYPE, None, reason=f"unknown event type {(named_type or '')[:100]!r}"
+                Acknowledgement.UNKNOWN_TYPE, None, reason=f"unknown event type {(named_type or '')[:100]!r}"
             )
         if action_for(event_type, self.notify) is Action.IGNORE:
-            return Taken(Outcome.IGNORED, event_type)
+            return Taken(Acknowledgement.IGNORED, event_type)
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         try:
             body = json.loads(text) if text.strip() else None
@@ -57,8 +57,8 @@ class EventIntake:
             )
             envelope = json.dumps({"event_type": event_type, "raw": text, "received_at": self.clock()})
             self.dead_letters.park(envelope, reason)
-            return Taken(Outcome.PARKED, event_type, reason=reason)
+            return Taken(Acknowledgement.PARKED, event_type, reason=reason)
         assert isinstance(body, dict)  # parse_event refused anything else
         queued = QueuedEvent(event_type, body, self.clock(), event_key(event_type, body))
         self.queue.send(queued, self.delays.get(event_type, 0))
-        return Taken(Outcome.QUEUED, event_type, queued.event_key)
+        return Taken(Acknowledgement.QUEUED, event_type, queued.event_key)

@@ -1,159 +1,126 @@
-"""Customer e-mails for Norce order events, rendered from the Jinja2 templates in ``templates/{lang}/``.
+"""One e-mail per order event type and order, ever: look the order up, claim, render, send, record.
 
-Each event has ``{Event}.subject.txt``, ``{Event}.txt`` and ``{Event}.html`` per language. The context the
-caller (``NotificationService``) gives:
-
-- ``event_type``: one of ``NOTIFICATION_EVENTS``
-- ``client_order_ref``: Norce's order reference (always set)
-- ``order_no``: the ERP's order number, or None
-- ``first_name``, ``last_name``: the customer's name, or None
-- ``shop_name``: the shop's name ("" falls back to the renderer's ``shop_name``)
-- ``order``: an ``OrderView``, or None. OrderReceivedEvent always gets None (Norce sends it before the
-  order is complete), so its templates only thank and name the reference.
-
-The renderer adds ``language`` and ``subject`` (the rendered subject, for the HTML title). A missing
-field renders empty (``ChainableUndefined``, None as ""), so a sparse order never stops an e-mail.
+Norce delivers each order event once per order, but retries until we answer 2xx, and our own processor
+retries too; the ledger (``MAIL#{type}#{ClientOrderRef}``) makes every copy after the first a no-op. When an
+attempt dies between handing the e-mail to the mail service and recording it, we cannot know whether it
+went out: the e-mail is then not sent again (``IN_DOUBT``, counted and alarmed) rather than sent twice.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from functools import cached_property
-from pathlib import Path
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-import jinja2
-
-TEMPLATES = Path(__file__).parent / "templates"
-NOTIFICATION_EVENTS = (
-    "OrderReceivedEvent",
-    "OrderConfirmedEvent",
-    "OrderReadyForPickupEvent",
-    "OrderDeliveredEvent",
-    "OrderPartlyDeliveredEvent",
-    "OrderCancelledEvent",
+from norce_integration.events.contracts import NorceEvent, OrderEvent, OrderReceivedEvent
+from norce_integration.events.outcomes import Handled, Outcome
+from norce_integration.events.ports import (
+    Claim,
+    Email,
+    EventQuery,
+    NotificationLedger,
+    Notifier,
+    NotifierInDoubt,
+    NotifierRejected,
+    NotifierUnavailable,
 )
-_PARTS = ("subject.txt", "txt", "html")
-_DECIMAL_MARKS = {"sv": ","}  # languages that write 1,5 rather than 1.5
+from norce_integration.events.views import OrderView
+from norce_integration.failures import PermanentFailure, TransientFailure
+from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedMail:
-    subject: str
-    html: str
-    text: str
-    language: str
+class Rendered(Protocol):
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def html(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def language(self) -> str: ...
 
 
-def language_of(culture: str | None, available: Iterable[str], default: str) -> str:
-    """ "sv-SE" -> "sv" when templates exist in sv; "en-GB" -> "en"; unknown/None -> default."""
-    languages = set(available)
-    tag = (culture or "").strip().lower().replace("_", "-")
-    for candidate in (tag, tag.split("-", 1)[0]):
-        if candidate in languages:
-            return candidate
-    return default
+class Renderer(Protocol):
+    def render(self, event_type: str, culture: str | None, context: dict[str, Any]) -> Rendered: ...
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, jinja2.Undefined | bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+@dataclass
+class NotificationService:
+    query: EventQuery
+    renderer: Renderer
+    notifier: Notifier
+    ledger: NotificationLedger
+    shop_name: str = ""
+    clock: Callable[[], float] = field(default=time.time)
 
+    def handle(self, event_type: str, event: NorceEvent) -> Handled:
+        order = None if isinstance(event, OrderReceivedEvent) else self._order(event)
+        ref = _client_order_ref(event, order)
+        recipient = (getattr(event, "Email", None) or (order.email if order else None) or "").strip()
+        if not recipient:
+            return Handled(Outcome.NO_RECIPIENT, "neither the event nor the order has an e-mail address")
+        key = f"MAIL#{event_type}#{ref}"
+        claim = self.ledger.claim(key, self.clock())
+        if claim is Claim.SENT:
+            return Handled(Outcome.ALREADY_SENT)
+        if claim is Claim.IN_DOUBT:
+            return Handled(Outcome.IN_DOUBT, "an earlier attempt died while sending: not sent again")
+        if claim is Claim.BUSY:
+            raise TransientFailure("another attempt is sending this e-mail")
+        try:
+            email = self._email(event_type, event, order, ref, recipient)
+            message_id = self.notifier.send(email)
+        except NotifierInDoubt as error:  # the claim stays: after its lease it is IN_DOUBT, never resent
+            raise TransientFailure(f"the mail service's answer was lost: {error}") from error
+        except NotifierUnavailable as error:
+            self.ledger.release(key)
+            raise TransientFailure(f"the mail service is unavailable: {error}") from error
+        except (NotifierRejected, ValueError) as error:
+            self.ledger.release(key)  # a redrive after the fix may send it
+            raise PermanentFailure(f"the e-mail cannot be sent: {error}") from error
+        self.ledger.sent(key, message_id, self.clock())
+        return Handled(Outcome.SENT, f"language {email.language}")
 
-def _mark(context: jinja2.runtime.Context, number: str) -> str:
-    return number.replace(".", _DECIMAL_MARKS.get(str(context.get("language")), "."))
+    def _order(self, event: NorceEvent) -> OrderView:
+        assert isinstance(event, OrderEvent)
+        try:
+            order = self.query.order(order_id=event.OrderId, client_order_ref=event.ClientOrderRef)
+        except NorceUnavailable as error:
+            raise TransientFailure(str(error), error.retry_after) from error
+        except NorceRejected as error:
+            raise PermanentFailure(str(error)) from error
+        if order is None:  # Query caches a while: a just-confirmed order may not be there yet
+            raise TransientFailure("the order is not in Norce Query yet")
+        return order
 
-
-@jinja2.pass_context
-def _quantity(context: jinja2.runtime.Context, value: Any) -> str:
-    """2.000 -> "2", 1.50 -> "1.5": the ERP's scale is noise to a customer."""
-    number = _decimal(value)
-    if number is None:
-        return "" if value is None or isinstance(value, jinja2.Undefined) else str(value)
-    return _mark(context, format(number.normalize(), "f"))
-
-
-@jinja2.pass_context
-def _money(context: jinja2.runtime.Context, value: Any, currency: Any = None) -> str:
-    """An amount with two decimals and the currency when known ("199,00 SEK")."""
-    number = _decimal(value)
-    if number is None:
-        return ""
-    amount = _mark(context, format(number.quantize(Decimal("0.01")), "f"))
-    code = "" if currency is None or isinstance(currency, jinja2.Undefined) else str(currency).strip()
-    return f"{amount} {code}" if code else amount
-
-
-def _blank_none(value: Any) -> Any:
-    return "" if value is None else value
-
-
-class TemplateRenderer:
-    """Renders the e-mail for one event in the customer's language; environments are built once and cache
-    the compiled templates (a Lambda container renders many e-mails)."""
-
-    def __init__(
-        self, default_language: str = "en", directory: Path = TEMPLATES, shop_name: str = ""
-    ) -> None:
-        self.directory = directory
-        self.languages = frozenset(
-            path.name for path in directory.iterdir() if path.is_dir() and path.name[0] not in "._"
-        )
-        if default_language not in self.languages:
-            raise ValueError(f"no templates for the default language {default_language!r}")
-        self.default_language = default_language
-        self.shop_name = shop_name
-
-    def render(self, event_type: str, culture: str | None, context: dict[str, Any]) -> RenderedMail:
-        if event_type not in NOTIFICATION_EVENTS:
-            raise ValueError(f"no e-mail for event type {event_type!r}")
-        language = self._language(event_type, culture)
-        values = context | {
+    def _email(
+        self, event_type: str, event: NorceEvent, order: OrderView | None, ref: str, recipient: str
+    ) -> Email:
+        context = {
             "event_type": event_type,
-            "language": language,
-            "shop_name": context.get("shop_name") or self.shop_name,
+            "client_order_ref": ref,
+            "order_no": getattr(event, "OrderNo", None) or (order.order_no if order else None),
+            "first_name": getattr(event, "FirstName", None) or (order.first_name if order else None),
+            "last_name": getattr(event, "LastName", None) or (order.last_name if order else None),
+            "shop_name": self.shop_name,
+            "order": order,
         }
-        base = f"{language}/{event_type}"
-        subject = " ".join(self._text.get_template(f"{base}.subject.txt").render(values).split())
-        values["subject"] = subject
-        text = self._text.get_template(f"{base}.txt").render(values).strip() + "\n"
-        html = self._html.get_template(f"{base}.html").render(values)
-        return RenderedMail(subject=subject, html=html, text=text, language=language)
-
-    def _language(self, event_type: str, culture: str | None) -> str:
-        """The customer's language when all three templates exist in it: one e-mail, one language."""
-        language = language_of(culture, self.languages, self.default_language)
-        if all(f"{language}/{event_type}.{part}" in self._templates for part in _PARTS):
-            return language
-        return self.default_language
-
-    @cached_property
-    def _templates(self) -> frozenset[str]:
-        return frozenset(self._text.list_templates())
-
-    @cached_property
-    def _html(self) -> jinja2.Environment:
-        return self._environment(autoescape=True)
-
-    @cached_property
-    def _text(self) -> jinja2.Environment:
-        # Plain text and subjects are never HTML: escaping would put "&amp;" in front of the customer.
-        return self._environment(autoescape=False)
-
-    def _environment(self, *, autoescape: bool) -> jinja2.Environment:
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.directory),
-            autoescape=autoescape,  # noqa: S701 - True for HTML; False only for plain text (_html, _text)
-            undefined=jinja2.ChainableUndefined,
-            finalize=_blank_none,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
+        rendered = self.renderer.render(event_type, order.culture if order else None, context)
+        return Email(
+            to=recipient,
+            subject=rendered.subject,
+            html=rendered.html,
+            text=rendered.text,
+            event_type=event_type,
+            client_order_ref=ref,
+            language=rendered.language,
         )
-        environment.filters["quantity"] = _quantity
-        environment.filters["money"] = _money
-        return environment
+
+
+def _client_order_ref(event: NorceEvent, order: OrderView | None) -> str:
+    ref = getattr(event, "ClientOrderRef", None) or (order.client_order_ref if order else None)
+    if ref:
+        return str(ref)
+    return f"order-id-{getattr(event, 'OrderId', None)}"

@@ -10,7 +10,7 @@ from norce_integration.events.contracts import (
     parse_event,
 )
 from norce_integration.events.envelope import QueuedEvent
-from norce_integration.events.notify import NotificationService
+from norce_integration.events.notifications import NotificationService
 from norce_integration.events.outcomes import Handled, Outcome
 from norce_integration.events.sync import ChangeSync
 from norce_integration.events.types import Action, action_for

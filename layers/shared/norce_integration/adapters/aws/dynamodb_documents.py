@@ -11,6 +11,7 @@ from norce_integration.adapters.aws.dynamodb_records import from_dynamo, to_dyna
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.lifecycle.ports import Begun, DocumentState, Watermark
 from norce_integration.orders.records import IndexedOrder
+from norce_integration.snapstart import REHEARSAL, Rehearsals
 
 DOCUMENT_RETENTION_SECONDS = 400 * 86400  # a repeat "weeks later" is still recognised
 _OPEN = [DocumentState.UNKNOWN.value, DocumentState.WAITING.value, DocumentState.PARKED.value]
@@ -103,6 +104,13 @@ class DynamoDbOrderIndex:
         self._client = client
         self._table = table_name
         self._retention = retention_days * 86400
+
+    @staticmethod
+    def rehearsals() -> Rehearsals:
+        """A request's call, for SnapStart's ``rehearse_calls`` (answered in-process; no real table)."""
+        return {
+            "dynamodb": [("get_item", {"TableName": REHEARSAL, "Key": {"pk": {"S": "SNAPSTART#REHEARSAL"}}})]
+        }
 
     def find(self, *, client_order_ref: str | None, erp_order_no: str | None) -> IndexedOrder | None:
         for pk in (

@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.orders.ledger import LedgerEntry, LedgerState
+from norce_integration.snapstart import REHEARSAL, Rehearsals
 
 
 class DynamoDbLedger:
@@ -16,6 +17,37 @@ class DynamoDbLedger:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
+
+    @staticmethod
+    def rehearsals() -> Rehearsals:
+        """A request's calls, for SnapStart's ``rehearse_calls`` (answered in-process; no real table)."""
+        key = {"pk": {"S": "SNAPSTART#REHEARSAL"}}
+        values = {":token": {"S": "rehearsal"}, ":state": {"S": "in_progress"}}
+        return {
+            "dynamodb": [
+                (
+                    "put_item",
+                    {
+                        "TableName": REHEARSAL,
+                        "Item": {**key, "expires_at": {"N": "0"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    },
+                ),
+                (
+                    "update_item",
+                    {
+                        "TableName": REHEARSAL,
+                        "Key": key,
+                        "UpdateExpression": "SET #state = :state",
+                        "ConditionExpression": "#token = :token",
+                        "ExpressionAttributeNames": {"#state": "state", "#token": "token"},
+                        "ExpressionAttributeValues": values,
+                    },
+                ),
+                ("get_item", {"TableName": REHEARSAL, "Key": key, "ConsistentRead": True}),
+            ]
+        }
 
     def claim(self, entry: LedgerEntry, expires_at: int) -> LedgerEntry | None:
         item = {

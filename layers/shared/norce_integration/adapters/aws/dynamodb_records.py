@@ -6,6 +6,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.errors import unavailable_on_aws_error
+from norce_integration.snapstart import REHEARSAL, Rehearsals
 
 _SKIP = {"pk", "token", "fingerprint", "lease_until", "response", "expires_at"}  # ledger internals
 
@@ -42,6 +43,18 @@ class DynamoDbOrderRecords:
         self._table = table_name
         self._serialize = TypeSerializer().serialize
         self._deserialize = TypeDeserializer().deserialize
+
+    @staticmethod
+    def rehearsals() -> Rehearsals:
+        """A request's call, for SnapStart's ``rehearse_calls`` (answered in-process; no real table)."""
+        update = {
+            "TableName": REHEARSAL,
+            "Key": {"pk": {"S": "SNAPSTART#REHEARSAL"}},
+            "UpdateExpression": "SET #f0 = :f0",
+            "ExpressionAttributeNames": {"#f0": "rehearsal"},
+            "ExpressionAttributeValues": {":f0": {"S": "rehearsal"}},
+        }
+        return {"dynamodb": [("update_item", update)]}
 
     def get(self, key: str) -> dict[str, Any] | None:
         with unavailable_on_aws_error("Reading the order record"):

@@ -6,6 +6,7 @@ from typing import Any
 
 from norce_integration.adapters.aws.errors import unavailable_on_aws_error
 from norce_integration.lifecycle.documents import QueuedDocument, document_id
+from norce_integration.snapstart import Rehearsals, rehearsal_queue_url
 
 
 def _group(order_key: str) -> str:
@@ -16,6 +17,18 @@ class SqsDocumentQueue:
     def __init__(self, client: Any, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
+
+    @staticmethod
+    def rehearsals(queue_url: str) -> Rehearsals:
+        """A request's call, for SnapStart's ``rehearse_calls`` (answered in-process; no real queue)."""
+        send = {
+            "QueueUrl": rehearsal_queue_url(queue_url),
+            "MessageBody": "{}",
+            "MessageGroupId": "rehearsal",
+            "MessageDeduplicationId": "rehearsal",
+            "MessageAttributes": {"Document": {"DataType": "String", "StringValue": "R"}},
+        }
+        return {"sqs": [("send_message", send)]}
 
     def send(self, document: QueuedDocument) -> None:
         with unavailable_on_aws_error("Queueing the document"):

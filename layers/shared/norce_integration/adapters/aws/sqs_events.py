@@ -8,6 +8,7 @@ from typing import Any
 
 from norce_integration.adapters.aws.errors import unavailable_on_aws_error
 from norce_integration.events.envelope import QueuedEvent
+from norce_integration.snapstart import Rehearsals, rehearsal_queue_url
 
 MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds
 
@@ -16,6 +17,17 @@ class SqsEventQueue:
     def __init__(self, client: Any, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
+
+    @staticmethod
+    def rehearsals(queue_url: str) -> Rehearsals:
+        """A request's call, for SnapStart's ``rehearse_calls`` (answered in-process; no real queue)."""
+        send = {
+            "QueueUrl": rehearsal_queue_url(queue_url),
+            "MessageBody": "{}",
+            "DelaySeconds": 0,
+            "MessageAttributes": {"EventType": {"DataType": "String", "StringValue": "R"}},
+        }
+        return {"sqs": [("send_message", send)]}
 
     def send(self, event: QueuedEvent, delay_seconds: int = 0) -> None:
         with unavailable_on_aws_error("Queueing the event"):

@@ -1,11 +1,13 @@
-"""Building the scheduled imports (``erp_import``): the ERP export, Norce Connect, the import records."""
+"""The scheduled imports (``erp_import``): the ERP export, Norce Connect, the import and job records."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
 
 from norce_integration.adapters.aws.dynamodb_imports import DynamoDbImportStore
 from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
-from norce_integration.adapters.aws.wiring import aws_client, http_erp, norce_auth
+from norce_integration.bootstrap.aws import aws_client
+from norce_integration.bootstrap.erp import erp_for
+from norce_integration.bootstrap.norce import FullFileFlag, norce_clients
 from norce_integration.imports.config import ImportConfig
 from norce_integration.imports.service import ImportRunner
 from norce_integration.jobs.completion import JobCompletion
@@ -41,22 +43,14 @@ def import_config(settings: ImportSettings) -> ImportConfig:
 
 def build_import(settings: ImportSettings, erp: "Erp | None" = None, norce: Any = None) -> ImportComponents:
     """AWS adapters from ``settings``; the ERP and Norce Connect over HTTP unless given (tests)."""
-    from norce_integration.adapters.http.norce_connect import HttpNorceConnect  # noqa: PLC0415
-
     dynamodb = aws_client("dynamodb")
     store = DynamoDbImportStore(dynamodb, settings.orders_table)
     jobs = DynamoDbJobRecords(dynamodb, settings.orders_table)
     if norce is None:
-        auth = norce_auth(settings.norce, dynamodb, settings.orders_table, settings.secrets_cache_seconds)
-        norce = HttpNorceConnect(
-            settings.norce.connect_url,
-            application_id=settings.norce.application_id,
-            full_file_key=settings.full_file_key,
-            full_file_in=cast(Literal["stormconnect-header", "http-header"], settings.full_file_in),
-            **auth,
-        )
+        flag = FullFileFlag(settings.full_file_key, settings.full_file_in)
+        norce = norce_clients(settings, dynamodb, flag).connect
     runner = ImportRunner(
-        erp=erp or http_erp(settings.erp, settings.secrets_cache_seconds),
+        erp=erp or erp_for(settings.erp, settings.secrets_cache_seconds),
         norce=norce,
         store=store,
         config=import_config(settings),

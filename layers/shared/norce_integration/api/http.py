@@ -1,4 +1,4 @@
-"""What the API-facing handlers read from an API Gateway proxy event and answer with, in one place."""
+"""Reading an API Gateway proxy event's body and answering in JSON, the same way in every API function."""
 
 import base64
 import json

@@ -1,0 +1,88 @@
+"""The one builder of the Norce clients (Connect, Query for processing, Query for events), all on one auth:
+OAuth2 with the token shared through the orders table (one token for every function), or legacy Basic."""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+
+from norce_integration.bootstrap.aws import read_secret
+from norce_integration.settings import NorceConnectSettings
+
+if TYPE_CHECKING:
+    from norce_integration.adapters.http.event_query import HttpEventQuery
+    from norce_integration.adapters.http.norce_connect import HttpNorceConnect, NorceHttp
+    from norce_integration.adapters.http.norce_query import HttpNorceQuery
+
+
+@dataclass(frozen=True)
+class FullFileFlag:
+    """Where a full import's flag goes (Norce documents none for customers: ``NorceFullFileFlag``)."""
+
+    key: str = "FullFile"
+    place: str = "stormconnect-header"
+
+
+@dataclass
+class NorceClients:
+    connect: "HttpNorceConnect"
+    query_http: "NorceHttp"
+
+    @property
+    def query(self) -> "HttpNorceQuery":
+        """Query look-ups of the write-back and the lifecycle (buyers, companies, documents)."""
+        from norce_integration.adapters.http.norce_query import HttpNorceQuery  # noqa: PLC0415
+
+        return HttpNorceQuery(self.query_http)
+
+    def event_query(self, version: str) -> "HttpEventQuery":
+        """Query look-ups of the event processor, in Query ``version`` 2.0 or 3.0."""
+        from norce_integration.adapters.http.event_query import HttpEventQuery  # noqa: PLC0415
+
+        return HttpEventQuery(self.query_http, version)
+
+
+def norce_auth(settings: NorceConnectSettings, dynamodb: Any, table: str, max_age: int) -> dict[str, Any]:
+    """``NorceHttp``'s auth arguments: a shared OAuth2 token, or legacy Basic (``NorceAuthMode``)."""
+    from norce_integration.adapters.aws.dynamodb_token_store import DynamoDbTokenStore  # noqa: PLC0415
+    from norce_integration.adapters.http.norce_connect import oauth_token_fetcher  # noqa: PLC0415
+    from norce_integration.adapters.http.token_cache import TokenCache  # noqa: PLC0415
+
+    secret = read_secret(settings.credentials_secret_arn, max_age, "Norce credentials")
+    if settings.auth_mode == "basic":
+        return {"basic": (str(secret["application_id"]), str(secret["secret_key"]))}
+    client_id = str(secret["client_id"])
+    fetch = oauth_token_fetcher(
+        settings.identity_url, client_id, str(secret["client_secret"]), settings.scope
+    )
+    return {"tokens": TokenCache(fetch, DynamoDbTokenStore(dynamodb, table, f"norce-connect#{client_id}"))}
+
+
+class NorceSettings(Protocol):
+    """What a flow's settings hold of Norce: the connection, the table the token is shared through, and
+    how long a secret is cached."""
+
+    @property
+    def norce(self) -> NorceConnectSettings: ...
+
+    @property
+    def orders_table(self) -> str: ...
+
+    @property
+    def secrets_cache_seconds(self) -> int: ...
+
+
+def norce_clients(flow: NorceSettings, dynamodb: Any, full_file: FullFileFlag | None = None) -> NorceClients:
+    """Connect and Query over HTTP with one auth."""
+    from norce_integration.adapters.http.norce_connect import HttpNorceConnect, NorceHttp  # noqa: PLC0415
+
+    settings = flow.norce
+    auth = norce_auth(settings, dynamodb, flow.orders_table, flow.secrets_cache_seconds)
+    flag = full_file or FullFileFlag()
+    connect = HttpNorceConnect(
+        settings.connect_url,
+        application_id=settings.application_id,
+        full_file_key=flag.key,
+        full_file_in=cast(Literal["stormconnect-header", "http-header"], flag.place),
+        **auth,
+    )
+    query_http = NorceHttp(settings.query_url, application_id=settings.application_id, **auth)
+    return NorceClients(connect, query_http)
