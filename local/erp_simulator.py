@@ -18,7 +18,8 @@ For scheduled imports: ``seed`` / ``POST /_seed`` ``{"customers": N, "companies"
 (``B000001``...), keeping the ones that exist as they are; ``bad`` adds customers the integration must skip
 (no code and no e-mail, an invalid e-mail, a duplicated code) at the end of the export. The export pages
 stably by ``changedAt`` then code whatever its size; the fault ``failExportOnPage`` N answers 503 to page
-N of each customer/company export run, retries of that page included.
+N of each customer/company export run, retries of that page included. The seeded records themselves are
+built in ``local/erp_seed.py``.
 """
 
 import argparse
@@ -36,6 +37,18 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from local.erp_seed import (
+    BAD_DUPLICATE,
+    BAD_EMAIL,
+    BAD_NO_CODE,
+    SEEDED,
+    anonymised,
+    bad_customers,
+    later_than,
+    missing_companies,
+    missing_customers,
+    seeded_code,
+)
 from local.simulator_http import BackgroundServer, Simulator
 
 SCHEMA = """
@@ -55,30 +68,6 @@ CREATE INDEX IF NOT EXISTS companies_changed ON companies (changed_at, code);
 CREATE INDEX IF NOT EXISTS companies_organization_no ON companies (organization_no);
 CREATE INDEX IF NOT EXISTS documents_changed ON documents (changed_at, document_no);
 """
-# Generated parties (``seed``): fixed-width codes, so they sort and compare as text and never meet the
-# codes ``POST /customers`` / ``POST /companies`` hand out (C10001, B20001: shorter).
-SEEDED = {
-    "customers": ("C", 7, "C" + "[0-9]" * 7),
-    "companies": ("B", 6, "B" + "[0-9]" * 6),
-}
-# The bad customers ``seed(bad=True)`` adds, by their key in the table (the first has no code at all)
-BAD_NO_CODE, BAD_EMAIL, BAD_DUPLICATE = "~bad:no-code", "CBAD00001", "~bad:duplicate"
-FIRST_NAMES = (
-    "Anna",
-    "Erik",
-    "Maria",
-    "Lars",
-    "Karin",
-    "Johan",
-    "Sara",
-    "Anders",
-    "Eva",
-    "Per",
-    "Lena",
-    "Nils",
-)
-LAST_NAMES = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson")
-CITIES = (("Stockholm", "111"), ("Göteborg", "411"), ("Malmö", "211"), ("Uppsala", "753"), ("Umeå", "903"))
 DOCUMENT_PREFIXES = {"deliveryNote": "DN-", "invoice": "INV-", "creditNote": "CN-"}
 CENT = Decimal("0.01")
 
@@ -216,8 +205,8 @@ class ErpSimulator(Simulator):
         return int(self._db.execute(count, (pattern,)).fetchone()[0])
 
     def _seed_companies(self, wanted: int, now: str) -> None:
-        prefix, width, pattern = SEEDED["companies"]
-        above = f"{prefix}{wanted:0{width}d}"
+        pattern = SEEDED["companies"][2]
+        above = seeded_code("companies", wanted)
         removed = [
             row[0]
             for row in self._db.execute(
@@ -237,60 +226,41 @@ class ErpSimulator(Simulator):
                 (now, now),
             )
         known = self._seeded_codes("companies")
-        rows = []
-        for number in range(1, wanted + 1):
-            code = f"{prefix}{number:0{width}d}"
-            if code not in known:
-                body = _generated_company(code, number, now)
-                rows.append((code, body["organizationNo"], now, json.dumps(body)))
+        rows = [
+            (body["code"], body["organizationNo"], now, json.dumps(body))
+            for body in missing_companies(wanted, known, now)
+        ]
         self._db.executemany("INSERT INTO companies VALUES (?, ?, ?, ?)", rows)
 
     def _seed_customers(self, wanted: int, now: str) -> None:
-        prefix, width, pattern = SEEDED["customers"]
+        pattern = SEEDED["customers"][2]
         self._db.execute(
-            "DELETE FROM customers WHERE code GLOB ? AND code > ?", (pattern, f"{prefix}{wanted:0{width}d}")
+            "DELETE FROM customers WHERE code GLOB ? AND code > ?",
+            (pattern, seeded_code("customers", wanted)),
         )
         companies = self._seeded_count("companies")
         known = self._seeded_codes("customers")
-        rows = []
-        for number in range(1, wanted + 1):
-            code = f"{prefix}{number:0{width}d}"
-            if code not in known:
-                body = _generated_customer(code, number, companies, now)
-                rows.append((code, body["email"], now, json.dumps(body)))
+        rows = [
+            (body["code"], body["email"], now, json.dumps(body))
+            for body in missing_customers(wanted, known, companies, now)
+        ]
         self._db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", rows)
 
     def _later_than_every_customer(self) -> str:
         """Now, or a microsecond after the newest customer change: what is stamped with it comes last."""
         now = _now()
         newest = self._db.execute("SELECT MAX(changed_at) FROM customers").fetchone()[0]
-        if newest is not None and now <= newest:
-            now = (datetime.fromisoformat(newest) + timedelta(microseconds=1)).isoformat(
-                timespec="microseconds"
-            )
-        return now
+        return later_than(newest, now)
 
     def _add_bad_customers(self) -> None:
-        """Three customers the integration must skip, last in the export: no code and no e-mail, an invalid
-        e-mail, and a second customer with the code of an existing one (exported twice)."""
+        """The bad customers (``erp_seed.bad_customers``), last in the export; the duplicate copies the
+        customer with the lowest code."""
         changed_at = self._later_than_every_customer()
-        base = {"isActive": True, "changedAt": changed_at, "address": None, "companyCode": None}
-        bad = [
-            (BAD_NO_CODE, None, {**base, "code": None, "email": None, "firstName": "No", "lastName": "Code"}),
-            (
-                BAD_EMAIL,
-                "not-an-email",
-                {**base, "code": BAD_EMAIL, "email": "not-an-email", "firstName": "Bad"},
-            ),
-        ]
         first = self._db.execute(
             "SELECT body FROM customers WHERE code NOT IN (?, ?, ?) ORDER BY code LIMIT 1",
             (BAD_NO_CODE, BAD_EMAIL, BAD_DUPLICATE),
         ).fetchone()
-        if first is not None:
-            original = json.loads(first[0])
-            twin = {**original, "changedAt": changed_at, "firstName": "Duplicate"}
-            bad.append((BAD_DUPLICATE, twin.get("email"), twin))
+        bad = bad_customers(changed_at, json.loads(first[0]) if first is not None else None)
         self._db.executemany(
             "INSERT INTO customers VALUES (?, ?, ?, ?)",
             [(key, email, changed_at, json.dumps(body)) for key, email, body in bad],
@@ -303,7 +273,7 @@ class ErpSimulator(Simulator):
             row = self._db.execute("SELECT body FROM customers WHERE code = ?", (str(code),)).fetchone()
             if row is None:
                 continue
-            body = {**json.loads(row[0]), "anonymised": True, "changedAt": _now()}
+            body = anonymised(json.loads(row[0]), _now())
             self._db.execute(
                 "UPDATE customers SET changed_at = ?, body = ? WHERE code = ?",
                 (body["changedAt"], json.dumps(body), str(code)),
@@ -775,48 +745,6 @@ class ErpSimulator(Simulator):
         @app.get("/_stats")
         def stats() -> Response:
             return jsonify(dict(sim.stats))
-
-
-def _generated_address(number: int) -> dict[str, Any]:
-    city, zip_prefix = CITIES[number % len(CITIES)]
-    return {
-        "line1": f"Storgatan {number % 150 + 1}",
-        "zipCode": f"{zip_prefix}{number % 100:02d}",
-        "city": city,
-        "country": "SE",
-    }
-
-
-def _generated_customer(code: str, number: int, companies: int, changed_at: str) -> dict[str, Any]:
-    """Customer ``number`` of ``seed``: every 5th is a contact of one of the ``companies`` generated ones."""
-    company = None
-    if companies and number % 5 == 0:
-        prefix, width, _ = SEEDED["companies"]
-        company = f"{prefix}{(number // 5 - 1) % companies + 1:0{width}d}"
-    return {
-        "code": code,
-        "email": f"customer{number}@example.com",
-        "firstName": FIRST_NAMES[number % len(FIRST_NAMES)],
-        "lastName": LAST_NAMES[(number // len(FIRST_NAMES)) % len(LAST_NAMES)],
-        "cellPhone": f"+4670{number:07d}",
-        "address": _generated_address(number),
-        "companyCode": company,
-        "isActive": True,
-        "changedAt": changed_at,
-    }
-
-
-def _generated_company(code: str, number: int, changed_at: str) -> dict[str, Any]:
-    organization_no = f"55{number:08d}"
-    return {
-        "code": code,
-        "name": f"Företag {number} AB",
-        "organizationNo": organization_no,
-        "vatNo": f"SE{organization_no}01",
-        "address": _generated_address(number),
-        "isActive": True,
-        "changedAt": changed_at,
-    }
 
 
 def _order_problem(body: dict[str, Any], unknown_parts: set[str]) -> str | None:

@@ -7,11 +7,15 @@ the ``JOB#{id}`` records until each job has ended.
 """
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
+from ops.records import FINISHED_JOBS, job_status
 from ops.target import Target, TargetError
 
 SCHEDULES = {
@@ -40,6 +44,41 @@ def run(target: Target, entity: str, mode: str, force: bool = False) -> dict[str
 def follow(target: Target) -> dict[str, Any]:
     """One pass of the job follower: ``succeeded``, ``failed``, ``late``, ``running``, ``unreadable``."""
     return _call(target, FOLLOW_SCHEDULE, {"action": "follow-jobs"})
+
+
+def follow_jobs(
+    target: Target,
+    job_ids: list[int],
+    *,
+    timeout: float,
+    poll: float,
+    ended: Callable[[int], None],
+    trouble: Callable[[Exception], None],
+) -> tuple[dict[int, dict[str, Any] | None], bool]:
+    """Run the job follower and read the JOB# records every ``poll`` seconds until every job has ended or
+    ``timeout`` passes: (each job's record, timed out). ``ended`` hears how many have ended, ``trouble`` of
+    a follower run that failed (the next look tries again)."""
+    jobs: dict[int, dict[str, Any] | None] = dict.fromkeys(job_ids)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            follow(target)
+        except (ImportFailed, ClientError, BotoCoreError) as error:
+            trouble(error)
+        jobs = {job: job_status(target.client("dynamodb"), target.table, job) for job in job_ids}
+        finished = [job for job, row in jobs.items() if row and row["status"] in FINISHED_JOBS]
+        ended(len(finished))
+        if len(finished) == len(job_ids):
+            return jobs, False
+        if time.monotonic() >= deadline:
+            return jobs, True
+        time.sleep(poll)
+
+
+def succeeded(summary: dict[str, Any], jobs: dict[int, dict[str, Any] | None]) -> bool:
+    """A good outcome and no job that ended otherwise than Succeeded (exit code 0)."""
+    failed_jobs = [job for job, row in jobs.items() if row and row["status"] != "Succeeded"]
+    return summary.get("outcome") in GOOD_OUTCOMES and not failed_jobs
 
 
 def _call(target: Target, schedule: str, payload: dict[str, Any]) -> dict[str, Any]:

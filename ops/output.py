@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,6 +19,11 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
+
+# Columns whose cells may fold onto more lines (free text) and columns aligned right (numbers).
+FREE_TEXT = frozenset({"details", "reason", "errors", "detail", "oldest's reason", "where", "document"})
+NUMBERS = frozenset({"job", "records", "depth", "in flight", "messages", "attempts", "receives"})
 
 
 def stdout() -> Console:
@@ -65,6 +71,24 @@ def age(seconds: float | None) -> str:
 def short(text: Any, width: int = 100) -> str:
     value = "" if text is None else str(text)
     return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def table_of(title: str, *columns: str) -> Table:
+    """Light borders; on a narrow terminal cells fold onto more lines rather than lose text to an ellipsis."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in columns:
+        table.add_column(
+            column,
+            overflow="fold",
+            min_width=16 if column in FREE_TEXT else None,
+            justify="right" if column in NUMBERS else "left",
+        )
+    return table
+
+
+def style_of(ok: bool | None) -> str:
+    """Green for fine, dim for not checked, bold red for wrong."""
+    return "green" if ok else ("dim" if ok is None else "bold red")
 
 
 class Steps:

@@ -77,6 +77,12 @@ def split_order_key(pk: str) -> tuple[str | None, str]:
     return (None if application == NO_APPLICATION else application), ref
 
 
+def of_application(orders: list[dict[str, Any]], application: str | None) -> list[dict[str, Any]]:
+    """The orders of ``--application`` (``-`` or empty: the order without one); None keeps them all."""
+    wanted = None if application in (NO_APPLICATION, "") else application
+    return [o for o in orders if application is None or split_order_key(str(o["pk"]))[0] == wanted]
+
+
 def order_key(application_key: str | None, ref: str) -> str:
     return f"ORDER#{application_key or NO_APPLICATION}#{ref}"
 

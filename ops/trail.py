@@ -1,12 +1,53 @@
-"""One order's journey, from what the table and the queues hold, and where it is stuck (a verdict)."""
+"""One order's journey, from what the table, the queues and the archive hold, and where it is stuck (a
+verdict)."""
 
 from typing import Any
 
-from ops.queues import Message
+from botocore.exceptions import ClientError
+
+from ops.queues import Message, scan
 from ops.records import Related, intake_answer, split_order_key, trail_event
+from ops.target import DLQ_SOURCES, Target
 
 CONFIRMED, FAILED = "confirmed", "failed"
 OPEN_DOCUMENTS = ("WAITING", "UNKNOWN", "SENDING")
+
+
+def matching(target: Target, ref: str, max_messages: int, progress: Any) -> list[Message]:
+    """Messages naming ``ref`` on the orders queue (visible ones) and on every DLQ, left where they are.
+    ``progress``: the command's progress display (``ops.output.Steps``)."""
+    sqs = target.client("sqs")
+    found: list[Message] = []
+    queues = {name: url for name, url in target.queues.items() if name == "OrdersQueue"} | target.dlqs
+    for name, url in queues.items():
+        progress.task(name, f"reading {name}")
+        messages = scan(
+            sqs,
+            url,
+            name,
+            limit=max_messages if name in DLQ_SOURCES else min(max_messages, 100),
+            hide_seconds=30 if name in DLQ_SOURCES else 3,
+            wait_seconds=target.wait_seconds,
+            progress=progress.counter(name),
+        )
+        progress.done(name)
+        found += [m for m in messages if ref in m.client_order_refs()]
+    return found
+
+
+def archived(target: Target, key: str | None) -> dict[str, Any]:
+    """Where the order's archived body is and whether it is still there (a HEAD of the object)."""
+    if not key:
+        return {"key": None, "exists": False}
+    info: dict[str, Any] = {"bucket": target.bucket, "key": key, "uri": f"s3://{target.bucket}/{key}"}
+    try:
+        head = target.client("s3").head_object(Bucket=target.bucket, Key=key)
+    except ClientError as error:
+        info["exists"] = False
+        info["error"] = str(error.response.get("Error", {}).get("Code", error))
+        return info
+    info.update(exists=True, size=head.get("ContentLength"), content_type=head.get("ContentType"))
+    return info
 
 
 def order_report(
