@@ -14,7 +14,7 @@ sys.path[:0] = [{str(ROOT / "layers" / "shared")!r}, {str(ROOT / "functions" / "
 t = time.perf_counter()
 import app
 imported = (time.perf_counter() - t) * 1000
-from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
+from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.api.basic_auth import BasicAuthenticator, Credential
 from norce_integration.intake.service import OrderIntake
 from norce_integration.settings import ReceiverSettings

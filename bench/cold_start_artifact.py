@@ -35,6 +35,9 @@ moto), so each request makes its real calls (find the order, queue the document,
 
     uv run --frozen --no-sync python -m bench.cold_start_artifact [--runs N] [--build-dir DIR] [--no-bytecode]
     uv run --frozen --no-sync python -m bench.cold_start_artifact --steps [--runs N] [--warm N]
+
+One module on purpose (over 400 lines): the Lambda-like sandbox, the paired runs and the figures must agree
+on one set of paths and environments, and a figure is only as good as the sandbox it ran in.
 """
 
 import argparse

@@ -82,14 +82,14 @@ def receiver_warm(count: int = 1000) -> list[Figure]:
 
 
 def _processor() -> tuple[Any, list[Any]]:
-    from norce_integration.adapters.memory_events import (  # noqa: PLC0415
+    from norce_integration.adapters.memory.events import (  # noqa: PLC0415
         CapturingNotifier,
-        MemoryEventQuery,
-        MemoryNotificationLedger,
-        MemorySyncStates,
+        InMemoryEventQuery,
+        InMemoryNotificationLedger,
+        InMemorySyncStates,
     )
-    from norce_integration.adapters.memory_jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
-    from norce_integration.adapters.memory_processing import InMemoryErp  # noqa: PLC0415
+    from norce_integration.adapters.memory.jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
+    from norce_integration.adapters.memory.processing import InMemoryErp  # noqa: PLC0415
     from norce_integration.erp.model import ErpCustomer  # noqa: PLC0415
     from norce_integration.events.envelope import QueuedEvent, event_key  # noqa: PLC0415
     from norce_integration.events.notifications import NotificationService  # noqa: PLC0415
@@ -113,7 +113,7 @@ def _processor() -> tuple[Any, list[Any]]:
         )
         for n in range(5000)
     ]
-    query = MemoryEventQuery(
+    query = InMemoryEventQuery(
         customers={n: CustomerView(n, f"C{n}", f"c{n}@example.com", "Anna") for n in range(5000)},
         orders=orders,
     )
@@ -122,9 +122,9 @@ def _processor() -> tuple[Any, list[Any]]:
     processor = EventProcessor(
         notify=notification_types(""),
         notifications=NotificationService(
-            query, TemplateRenderer("en"), CapturingNotifier(), MemoryNotificationLedger()
+            query, TemplateRenderer("en"), CapturingNotifier(), InMemoryNotificationLedger()
         ),
-        changes=ChangeSync(query, erp, MemorySyncStates()),
+        changes=ChangeSync(query, erp, InMemorySyncStates()),
         jobs=JobCompletion(InMemoryJobRecords(), InMemoryJobLog()),
     )
     events = []

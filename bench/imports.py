@@ -10,6 +10,9 @@ The sink is its own process (the machine's other core). The generator stands in 
 hands the port ready objects (``model_construct``, no validation); ``gen`` runs only exhaust it, so its
 cost can be told from ours. One more run uses ``model_validate`` per customer, as the REST adapter does.
 
+One module on purpose (over 400 lines): the child process, the sink and the report share one set of
+variants and must be read together to trust a figure.
+
 ``python -m bench.imports`` prints the figures; ``python -m bench.imports --profile [N]`` profiles our
 pipeline in-process on N customers (default 200,000).
 """
@@ -196,7 +199,7 @@ class GeneratedErp:
 
 def _streamed(count: int, port: int, validate: bool) -> tuple[float, int]:
     from norce_integration.adapters.http.norce_connect import HttpNorceConnect  # noqa: PLC0415
-    from norce_integration.adapters.memory_imports import MemoryImportStore  # noqa: PLC0415
+    from norce_integration.adapters.memory.imports import InMemoryImportStore  # noqa: PLC0415
     from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest  # noqa: PLC0415
     from norce_integration.imports.service import ImportRunner  # noqa: PLC0415
 
@@ -206,7 +209,7 @@ def _streamed(count: int, port: int, validate: bool) -> tuple[float, int]:
     runner = ImportRunner(
         erp=GeneratedErp(count, validate),
         norce=norce,
-        store=MemoryImportStore(),
+        store=InMemoryImportStore(),
         config=ImportConfig(account_id=1),
     )
     request = RunRequest(Entity.CUSTOMERS, Mode.FULL, force=True)

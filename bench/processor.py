@@ -112,7 +112,7 @@ class SlowErp:
     """The in-memory ERP with a fixed latency on every call, like a remote ERP."""
 
     def __init__(self, latency: float) -> None:
-        from norce_integration.adapters.memory_processing import InMemoryErp  # noqa: PLC0415
+        from norce_integration.adapters.memory.processing import InMemoryErp  # noqa: PLC0415
 
         self._erp = InMemoryErp()
         self._latency = latency

@@ -11,7 +11,7 @@ from bench.common import ROOT, Figure, order_json, summary, time_calls
 
 
 def receiver() -> tuple[object, dict]:
-    from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue  # noqa: PLC0415
+    from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue  # noqa: PLC0415
     from norce_integration.api.basic_auth import BasicAuthenticator, Credential  # noqa: PLC0415
     from norce_integration.intake.service import OrderIntake  # noqa: PLC0415
     from norce_integration.settings import ReceiverSettings  # noqa: PLC0415

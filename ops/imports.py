@@ -15,7 +15,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops.records import FINISHED_JOBS, job_status
+from ops.records import FINISHED_JOBS, SUCCEEDED, job_status
 from ops.target import Target, TargetError
 
 SCHEDULES = {
@@ -77,7 +77,7 @@ def follow_jobs(
 
 def succeeded(summary: dict[str, Any], jobs: dict[int, dict[str, Any] | None]) -> bool:
     """A good outcome and no job that ended otherwise than Succeeded (exit code 0)."""
-    failed_jobs = [job for job, row in jobs.items() if row and row["status"] != "Succeeded"]
+    failed_jobs = [job for job, row in jobs.items() if row and row["status"] != SUCCEEDED]
     return summary.get("outcome") in GOOD_OUTCOMES and not failed_jobs
 
 

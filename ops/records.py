@@ -17,7 +17,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 NO_APPLICATION = "-"  # the ledger's application key when the order had none
-FINISHED_JOBS = ("Succeeded", "Failed", "ValidationFailed")
+# The labels ``JobStatus`` gives the stored job records (norce_integration.contracts.connect): the CLI ships
+# without the Lambda layer, so it spells them here, and tests/integration/test_ops_cli.py holds them equal.
+SUCCEEDED = "Succeeded"
+FINISHED_JOBS = (SUCCEEDED, "Failed", "ValidationFailed")
 _deserializer = TypeDeserializer()
 
 

@@ -22,6 +22,9 @@ Checks, and prints a short report:
 
 Exit status 1 with every problem listed, 0 otherwise. Layers are the build's directories with a ``python/``
 subdirectory (SAM's layout for Python layers); every other directory holding ``.py`` files is a function.
+
+One script on purpose (over 400 lines): ``make artifact-check`` runs it alone, on a fresh clone, before the
+package it checks is importable; each check is a function of its own.
 """
 
 import argparse

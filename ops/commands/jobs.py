@@ -7,7 +7,7 @@ from rich.text import Text
 
 from ops.commands.common import JsonOption, LocalOption, ProfileOption, RegionOption, StackOption, target_of
 from ops.output import emit_json, iso, short, stdout, steps, style_of, table_of, when
-from ops.records import FINISHED_JOBS, list_jobs
+from ops.records import FINISHED_JOBS, SUCCEEDED, list_jobs
 
 
 def jobs(
@@ -58,7 +58,7 @@ def print_jobs(rows: list[dict[str, Any]], title: str) -> None:
             Text(
                 status,
                 style=style_of(
-                    True if status == "Succeeded" else (None if status not in FINISHED_JOBS else False)
+                    True if status == SUCCEEDED else (None if status not in FINISHED_JOBS else False)
                 ),
             ),
             when(row.get("started_at")),

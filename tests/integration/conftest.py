@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from norce_integration.adapters.memory_processing import InMemoryErp, InMemoryNorceConnect, InMemoryNorceQuery
+from norce_integration.adapters.memory.processing import InMemoryErp, InMemoryNorceConnect, InMemoryNorceQuery
 from norce_integration.bootstrap.processing import build_processing
 from norce_integration.settings import ProcessorSettings
 from tests.support.aws import ReceiverResources, create_receiver_resources

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from norce_integration.adapters.memory_processing import InMemoryErp
+from norce_integration.adapters.memory.processing import InMemoryErp
 from norce_integration.erp.model import ErpCompany, ErpOrder, ErpOrderRef
 from norce_integration.erp.ports import ErpUnavailable
 from tests.integration.conftest import World

@@ -12,9 +12,9 @@ import pytest
 
 from norce_integration.adapters.aws.dynamodb_events import DynamoDbNotificationLedger, DynamoDbSyncStates
 from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
-from norce_integration.adapters.memory_events import CapturingNotifier, MemoryEventQuery
-from norce_integration.adapters.memory_jobs import InMemoryJobLog
-from norce_integration.adapters.memory_processing import InMemoryErp
+from norce_integration.adapters.memory.events import CapturingNotifier, InMemoryEventQuery
+from norce_integration.adapters.memory.jobs import InMemoryJobLog
+from norce_integration.adapters.memory.processing import InMemoryErp
 from norce_integration.bootstrap.events import build_event_processor
 from norce_integration.erp.model import ErpCustomer
 from norce_integration.erp.ports import ErpUnavailable
@@ -75,7 +75,7 @@ class EventsWorld:
             monkeypatch.setenv(name, value)
         self.table = aws.table
         self.erp = InMemoryErp()
-        self.query = MemoryEventQuery(orders=[ORDER])
+        self.query = InMemoryEventQuery(orders=[ORDER])
         self.notifier = FlakyNotifier()
         self.jobs_log = InMemoryJobLog()
         self.receiver = load_function("event_receiver")
@@ -302,7 +302,7 @@ def test_sync_states_on_dynamodb_refuse_a_stale_writer(world):
     assert states.get("SYNC#customer#1") == SyncState(3.0, None, 2)
 
 
-class QueryDown(MemoryEventQuery):
+class QueryDown(InMemoryEventQuery):
     def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None:
         raise NorceUnavailable("Norce Query answered 503")
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
-from norce_integration.adapters.memory_processing import InMemoryNorceQuery
+from norce_integration.adapters.memory.processing import InMemoryNorceQuery
 from norce_integration.bootstrap.lifecycle import build_lifecycle, build_poll
 from norce_integration.erp.model import ErpDocument
 from norce_integration.settings import ErpPollSettings, LifecycleSettings

@@ -4,12 +4,12 @@ LifecycleProcessor -> an in-memory Norce Connect whose Query sees what Connect t
 from dataclasses import dataclass, field
 from typing import Any
 
-from norce_integration.adapters.memory_lifecycle import (
+from norce_integration.adapters.memory.lifecycle import (
     InMemoryDocumentLedger,
     InMemoryDocumentQueue,
     InMemoryOrderIndex,
 )
-from norce_integration.adapters.memory_processing import InMemoryNorceQuery
+from norce_integration.adapters.memory.processing import InMemoryNorceQuery
 from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.lifecycle.documents import Kind, QueuedDocument
 from norce_integration.lifecycle.intake import Accepted, DocumentIntake, Refused

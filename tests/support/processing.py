@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
-from norce_integration.adapters.memory_processing import (
+from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue
+from norce_integration.adapters.memory.processing import (
     InMemoryErp,
     InMemoryNorceConnect,
     InMemoryOrderRecords,

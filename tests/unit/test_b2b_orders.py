@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from norce_integration.adapters.memory_processing import InMemoryErp
+from norce_integration.adapters.memory.processing import InMemoryErp
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.failures import PermanentFailure
 from norce_integration.processing.service import Processed

@@ -5,8 +5,8 @@ those Ids, so Norce never gets a second company or customer and no code waits fo
 
 from typing import Any
 
-from norce_integration.adapters.memory_jobs import InMemoryCodeJobs
-from norce_integration.adapters.memory_processing import InMemoryNorceConnect, InMemoryNorceQuery
+from norce_integration.adapters.memory.jobs import InMemoryCodeJobs
+from norce_integration.adapters.memory.processing import InMemoryNorceConnect, InMemoryNorceQuery
 from norce_integration.processing.writeback import WritebackService, basket_id
 from tests.support.processing import Flow
 from tests.unit.test_b2b_orders import b2b_order

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from norce_integration.adapters.memory_events import (
+from norce_integration.adapters.memory.events import (
     CapturingNotifier,
-    MemoryEventDeadLetters,
-    MemoryEventQuery,
-    MemoryEventQueue,
-    MemoryNotificationLedger,
-    MemorySyncStates,
+    InMemoryEventDeadLetters,
+    InMemoryEventQuery,
+    InMemoryEventQueue,
+    InMemoryNotificationLedger,
+    InMemorySyncStates,
 )
-from norce_integration.adapters.memory_jobs import InMemoryJobLog, InMemoryJobRecords
-from norce_integration.adapters.memory_processing import InMemoryErp
+from norce_integration.adapters.memory.jobs import InMemoryJobLog, InMemoryJobRecords
+from norce_integration.adapters.memory.processing import InMemoryErp
 from norce_integration.erp.model import ErpCustomer
 from norce_integration.events.contracts import (
     CustomerChangedNotification,
@@ -123,8 +123,8 @@ def test_the_event_key_is_the_same_for_every_redelivery_and_any_key_order():
 # ---------------------------------------------------------------- intake
 @dataclass
 class Intake:
-    queue: MemoryEventQueue = field(default_factory=MemoryEventQueue)
-    dlq: MemoryEventDeadLetters = field(default_factory=MemoryEventDeadLetters)
+    queue: InMemoryEventQueue = field(default_factory=InMemoryEventQueue)
+    dlq: InMemoryEventDeadLetters = field(default_factory=InMemoryEventDeadLetters)
 
     def __post_init__(self) -> None:
         self.intake = EventIntake(
@@ -221,8 +221,8 @@ class FlakyNotifier(CapturingNotifier):
 
 
 def notifications(notifier: CapturingNotifier | None = None, orders: list[OrderView] | None = None):
-    query = MemoryEventQuery(orders=[ORDER] if orders is None else orders)
-    ledger = MemoryNotificationLedger()
+    query = InMemoryEventQuery(orders=[ORDER] if orders is None else orders)
+    ledger = InMemoryNotificationLedger()
     service = NotificationService(
         query, FakeRenderer(), notifier or CapturingNotifier(), ledger, clock=lambda: 10.0
     )
@@ -322,13 +322,13 @@ NORCE_EDIT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def changes(view: CustomerView | None, erp_customer: ErpCustomer | None = None, entities=None, now=100.0):
-    query = MemoryEventQuery(customers={1: view} if view else {})
+    query = InMemoryEventQuery(customers={1: view} if view else {})
     erp = InMemoryErp()
     if erp_customer:
         erp.customers[erp_customer.code or ""] = erp_customer
     clock = iter(range(int(now), int(now) + 1000))
     sync = ChangeSync(
-        query, erp, MemorySyncStates(), customer_entities=entities, clock=lambda: float(next(clock))
+        query, erp, InMemorySyncStates(), customer_entities=entities, clock=lambda: float(next(clock))
     )
     return sync, erp, query
 
@@ -467,10 +467,10 @@ class StampingErp(InMemoryErp):
 
 
 def test_an_edit_made_in_norce_while_we_wrote_the_previous_one_is_not_taken_for_an_erp_change():
-    query = MemoryEventQuery(customers={1: ANNA})  # edited in Norce at 10:00
+    query = InMemoryEventQuery(customers={1: ANNA})  # edited in Norce at 10:00
     erp = StampingErp(customers={"C10001": ErpCustomer(code="C10001", first_name="Old")})
     clock = iter(range(100, 1000))
-    sync = ChangeSync(query, erp, MemorySyncStates(), clock=lambda: float(next(clock)))
+    sync = ChangeSync(query, erp, InMemorySyncStates(), clock=lambda: float(next(clock)))
     assert sync.handle(customer_changed(), received_at=50.0).outcome is Handled.UPDATED  # ERP: 10:05
     edited = CustomerView(
         1, "C10001", "anna@example.com", "Annika", "Berg", updated=NORCE_EDIT.replace(minute=3)
@@ -490,7 +490,7 @@ def test_an_edit_made_in_norce_while_we_wrote_the_previous_one_is_not_taken_for_
 
 
 def test_one_processor_at_a_time_writes_an_entity_and_a_failed_write_is_not_taken_as_covered():
-    states = MemorySyncStates()
+    states = InMemorySyncStates()
     sync, erp, _ = changes(ANNA, ErpCustomer(code="C10001", first_name="Old"))
     sync.states = states
     states.save("SYNC#customer#1", SyncState(0.0, None, 1, busy_until=1e12), None)  # another one is busy

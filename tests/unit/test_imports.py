@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from norce_integration.adapters.memory_imports import MemoryImporter, MemoryImportStore
+from norce_integration.adapters.memory.imports import InMemoryImporter, InMemoryImportStore
 from norce_integration.erp.model import ErpAddress, ErpCompany, ErpCustomer
 from norce_integration.erp.ports import ErpUnavailable
 from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest
@@ -54,14 +54,14 @@ class FakeErp:
 
 def runner(
     erp: FakeErp,
-    norce: MemoryImporter | None = None,
-    store: MemoryImportStore | None = None,
+    norce: InMemoryImporter | None = None,
+    store: InMemoryImportStore | None = None,
     **config: object,
 ):
     return ImportRunner(
         erp,
-        norce or MemoryImporter(),
-        store or MemoryImportStore(),
+        norce or InMemoryImporter(),
+        store or InMemoryImportStore(),
         ImportConfig(account_id=7, **config),  # type: ignore[arg-type]
         sleep=lambda seconds: None,
     )
@@ -150,7 +150,7 @@ def test_seen_codes_grow_past_their_first_table():
 # ---------------------------------------------------------------- runs
 def test_a_full_import_is_one_job_with_the_flag_on_and_the_configured_header():
     erp = FakeErp([customer(n) for n in range(1, 6)])
-    norce = MemoryImporter()
+    norce = InMemoryImporter()
     summary = runner(erp, norce).run(RunRequest(Entity.CUSTOMERS, Mode.FULL))
     assert summary.outcome == "sent" and summary.sent == 5 and len(summary.job_ids) == 1
     [sent] = norce.imports
@@ -160,7 +160,7 @@ def test_a_full_import_is_one_job_with_the_flag_on_and_the_configured_header():
 
 
 def test_a_full_import_is_never_split(monkeypatch):
-    norce = MemoryImporter()
+    norce = InMemoryImporter()
     runner(FakeErp([customer(n) for n in range(1, 11)]), norce, max_records_per_job=3).run(
         RunRequest(Entity.CUSTOMERS, Mode.FULL)
     )
@@ -168,7 +168,7 @@ def test_a_full_import_is_never_split(monkeypatch):
 
 
 def test_a_delta_reads_from_the_watermark_less_the_overlap_and_moves_it_after_norce_took_the_job():
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     erp = FakeErp([customer(n) for n in range(1, 4)])
     first = runner(erp, store=store, overlap_seconds=30).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA))
     assert first.sent == 3 and store.state(Entity.CUSTOMERS).delta_watermark == T0 + timedelta(minutes=3)
@@ -180,7 +180,7 @@ def test_a_delta_reads_from_the_watermark_less_the_overlap_and_moves_it_after_no
 
 
 def test_a_big_delta_becomes_several_jobs_and_the_flag_stays_off():
-    norce = MemoryImporter()
+    norce = InMemoryImporter()
     summary = runner(FakeErp([customer(n) for n in range(1, 8)]), norce, max_records_per_job=3).run(
         RunRequest(Entity.CUSTOMERS, Mode.DELTA)
     )
@@ -189,32 +189,32 @@ def test_a_big_delta_becomes_several_jobs_and_the_flag_stays_off():
 
 
 def test_a_delta_with_nothing_new_sends_nothing_and_keeps_the_watermark():
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     store.move_watermark(Entity.CUSTOMERS, T0)
-    norce = MemoryImporter()
+    norce = InMemoryImporter()
     summary = runner(FakeErp([]), norce, store).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA))
     assert summary.outcome == "nothing_to_send" and norce.imports == []
     assert store.state(Entity.CUSTOMERS).delta_watermark == T0
 
 
 def test_norce_refusing_is_retried_from_the_erp_and_the_watermark_moves_once():
-    store = MemoryImportStore()
-    norce = MemoryImporter(failures=[NorceUnavailable("429", retry_after=1)])
+    store = InMemoryImportStore()
+    norce = InMemoryImporter(failures=[NorceUnavailable("429", retry_after=1)])
     erp = FakeErp([customer(n) for n in range(1, 4)])
     summary = runner(erp, norce, store).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA))
     assert summary.outcome == "sent" and len(norce.imports) == 1 and len(erp.asked) == 2
 
 
 def test_norce_down_for_every_attempt_fails_the_run_without_moving_the_watermark():
-    store = MemoryImportStore()
-    norce = MemoryImporter(failures=[NorceUnavailable("503")] * 3)
+    store = InMemoryImportStore()
+    norce = InMemoryImporter(failures=[NorceUnavailable("503")] * 3)
     summary = runner(FakeErp([customer(1)]), norce, store).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA))
     assert summary.outcome == "failed" and "unavailable" in (summary.reason or "")
     assert store.state(Entity.CUSTOMERS).delta_watermark is None and store.jobs == {}
 
 
 def test_the_erp_failing_midway_sends_no_full_import():
-    norce = MemoryImporter()
+    norce = InMemoryImporter()
     erp = FakeErp([customer(n) for n in range(1, 100)], fail_after=50)
     summary = runner(erp, norce).run(RunRequest(Entity.CUSTOMERS, Mode.FULL))
     assert summary.outcome == "failed" and "ERP failed" in (summary.reason or "")
@@ -222,15 +222,15 @@ def test_the_erp_failing_midway_sends_no_full_import():
 
 
 def test_norce_rejecting_the_import_fails_the_run_with_its_reason():
-    norce = MemoryImporter(failures=[NorceRejected("Customer/ImportCustomers answered 400: unknown field")])
+    norce = InMemoryImporter(failures=[NorceRejected("Customer/ImportCustomers answered 400: unknown field")])
     summary = runner(FakeErp([customer(1)]), norce).run(RunRequest(Entity.CUSTOMERS, Mode.FULL))
     assert summary.outcome == "failed" and "unknown field" in (summary.reason or "")
 
 
 def test_the_shrink_guard_refuses_a_full_import_much_smaller_than_the_last_good_one():
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     store.full_succeeded("customers", 100, 4000, 1.0)
-    norce = MemoryImporter()
+    norce = InMemoryImporter()
     summary = runner(FakeErp([customer(n) for n in range(1, 90)]), norce, store).run(
         RunRequest(Entity.CUSTOMERS, Mode.FULL)
     )
@@ -239,7 +239,7 @@ def test_the_shrink_guard_refuses_a_full_import_much_smaller_than_the_last_good_
 
 
 def test_the_shrink_guard_lets_a_small_shrink_through_and_can_be_forced():
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     store.full_succeeded("customers", 100, 4000, 1.0)
     erp = FakeErp([customer(n) for n in range(1, 91)])
     assert runner(erp, store=store).run(RunRequest(Entity.CUSTOMERS, Mode.FULL)).outcome == "sent"
@@ -253,7 +253,7 @@ def test_an_empty_full_import_is_refused():
 
 
 def test_a_later_successful_full_import_replaces_the_reference_an_older_one_does_not():
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     store.full_succeeded("customers", 100, 4000, 10.0)
     store.full_succeeded("customers", 50, 3999, 5.0)
     assert store.state(Entity.CUSTOMERS).last_full_records == 100
@@ -276,15 +276,15 @@ def test_bad_records_are_reported_and_the_run_goes_on():
 
 
 def test_two_runs_of_one_entity_at_once_make_one_import():
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     assert store.lock(Entity.CUSTOMERS, "other-run", now=1e12, lease_seconds=60)
-    norce = MemoryImporter()
+    norce = InMemoryImporter()
     summary = runner(FakeErp([customer(1)]), norce, store).run(RunRequest(Entity.CUSTOMERS, Mode.FULL))
     assert summary.outcome == "locked" and norce.imports == []
 
 
 def test_the_run_summary_is_stored_with_what_was_sent_and_why_not():
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     runner(FakeErp([customer(1), customer(2, email="x")]), store=store).run(
         RunRequest(Entity.CUSTOMERS, Mode.FULL)
     )
@@ -329,11 +329,11 @@ class FakeJobs:
 
 
 def test_the_follower_completes_finished_jobs_flags_late_ones_and_updates_the_shrink_reference():
-    from norce_integration.adapters.memory_jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
+    from norce_integration.adapters.memory.jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
     from norce_integration.jobs.completion import JobCompletion  # noqa: PLC0415
     from norce_integration.jobs.follow import JobFollower  # noqa: PLC0415
 
-    store = MemoryImportStore()
+    store = InMemoryImportStore()
     records = InMemoryJobRecords(
         jobs={
             1: {"kind": "customers", "mode": "full", "records": 1000, "started_at": 100.0},
@@ -366,8 +366,8 @@ def test_the_follower_completes_finished_jobs_flags_late_ones_and_updates_the_sh
 
 
 def test_a_delta_that_only_reads_the_overlap_again_sends_no_job_and_keeps_the_watermark():
-    store = MemoryImportStore()
-    norce = MemoryImporter()
+    store = InMemoryImportStore()
+    norce = InMemoryImporter()
     erp = FakeErp([customer(n) for n in range(1, 4)])
     assert (
         runner(erp, norce, store, overlap_seconds=600).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA)).sent == 3

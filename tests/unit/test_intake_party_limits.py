@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
+from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.codec import WireFormat
 from norce_integration.codec.json_codec import parse_json
 from norce_integration.contracts import OrderRequest

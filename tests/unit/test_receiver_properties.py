@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
+from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.api.basic_auth import BasicAuthenticator, Credential
 from norce_integration.intake.service import OrderIntake
 from norce_integration.settings import ReceiverSettings

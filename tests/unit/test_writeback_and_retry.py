@@ -3,8 +3,8 @@ without a code, contacts after their company, and retry backoff."""
 
 import pytest
 
-from norce_integration.adapters.memory_jobs import InMemoryCodeJobs
-from norce_integration.adapters.memory_processing import InMemoryNorceConnect, InMemoryNorceQuery
+from norce_integration.adapters.memory.jobs import InMemoryCodeJobs
+from norce_integration.adapters.memory.processing import InMemoryNorceConnect, InMemoryNorceQuery
 from norce_integration.contracts.connect import Job
 from norce_integration.processing.ports import Writeback
 from norce_integration.processing.retry import backoff_seconds

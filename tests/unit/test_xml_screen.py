@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import field_validator
 
-from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
+from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.codec import WireFormat, xml_screen
 from norce_integration.codec.json_codec import parse_json
 from norce_integration.codec.xml_codec import parse_root, to_xml_bytes

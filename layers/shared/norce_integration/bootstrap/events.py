@@ -71,13 +71,12 @@ def receiver_priming(
         components().authenticator.is_authorized(None)  # reads the API keys secret; answers False
 
     def rehearse_request() -> None:
-        from norce_integration.adapters.memory_events import (  # noqa: PLC0415
-            MemoryEventDeadLetters,
-            MemoryEventQueue,
-        )
+        from norce_integration.adapters.memory.events import InMemoryEventDeadLetters, InMemoryEventQueue  # noqa: PLC0415
 
         live = components().intake
-        rehearsal = EventIntake(MemoryEventQueue(), MemoryEventDeadLetters(), live.notify, dict(live.delays))
+        rehearsal = EventIntake(
+            InMemoryEventQueue(), InMemoryEventDeadLetters(), live.notify, dict(live.delays)
+        )
         for event_type, body in REHEARSAL_EVENTS.items():
             answer(rehearsal.take(event_type, body))
 

@@ -60,7 +60,7 @@ def priming(
         authenticator().is_authorized(None)  # reads the credentials secret into its cache; answers False
 
     def rehearse_request() -> None:
-        from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue  # noqa: PLC0415
+        from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue  # noqa: PLC0415
         from norce_integration.codec import WireFormat  # noqa: PLC0415
         from norce_integration.codec.responses import render_error, render_order_response  # noqa: PLC0415
         from norce_integration.codec.xml_codec import to_xml_bytes  # noqa: PLC0415

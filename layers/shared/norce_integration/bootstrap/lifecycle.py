@@ -91,11 +91,8 @@ def push_priming(
         components().authenticator.is_authorized(None)  # reads the API keys secret; answers False
 
     def rehearse_request() -> None:
-        from norce_integration.adapters.memory_lifecycle import (  # noqa: PLC0415
-            InMemoryDocumentQueue,
-            InMemoryOrderIndex,
-        )
-        from norce_integration.adapters.memory_processing import InMemoryOrderRecords  # noqa: PLC0415
+        from norce_integration.adapters.memory.lifecycle import InMemoryDocumentQueue, InMemoryOrderIndex  # noqa: PLC0415
+        from norce_integration.adapters.memory.processing import InMemoryOrderRecords  # noqa: PLC0415
         from norce_integration.orders.records import IndexedOrder  # noqa: PLC0415
 
         index = InMemoryOrderIndex()

@@ -13,7 +13,7 @@ from norce_integration.imports.config import Entity
 from norce_integration.imports.ports import ImportState, RunSummary, StartedJob
 
 
-class MemoryImportStore:
+class InMemoryImportStore:
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self.jobs: dict[int, StartedJob] = {}
@@ -60,7 +60,7 @@ class MemoryImportStore:
 
 
 @dataclass
-class MemoryImporter:
+class InMemoryImporter:
     """Norce's import endpoints: reads the streamed body to its end, keeps what a test needs to see."""
 
     keep_records: bool = True

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from norce_integration.adapters.aws.dynamodb_ledger import DynamoDbLedger
-from norce_integration.adapters.memory import InMemoryArchive, InMemoryLedger, InMemoryQueue
+from norce_integration.adapters.memory.intake import InMemoryArchive, InMemoryLedger, InMemoryQueue
 from norce_integration.codec import WireFormat
 from norce_integration.failures import DependencyUnavailable
 from norce_integration.intake.service import IntakeSettings, OrderIntake, Outcome

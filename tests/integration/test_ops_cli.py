@@ -10,7 +10,9 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
+from norce_integration.contracts.connect import FINISHED_LABELS, JobStatus
 from ops.cli import app
+from ops.records import FINISHED_JOBS, SUCCEEDED
 from ops.target import DLQ_SOURCES, Target, TargetError, from_stack, resolve_dlq
 
 REGION = "eu-north-1"
@@ -375,3 +377,9 @@ def test_a_command_without_a_target_asks_for_one():
     result = runner.invoke(app, ["jobs"])
 
     assert result.exit_code == 2 and "--stack NAME" in result.output
+
+
+def test_the_cli_reads_job_statuses_as_the_integration_stores_them():
+
+    assert set(FINISHED_JOBS) == FINISHED_LABELS
+    assert JobStatus.SUCCEEDED.label == SUCCEEDED

@@ -11,7 +11,7 @@ from norce_integration.events.views import CompanyView, CustomerView, OrderView
 
 
 @dataclass
-class MemoryEventQueue:
+class InMemoryEventQueue:
     sent: list[tuple[QueuedEvent, int]] = field(default_factory=list)
 
     def send(self, event: QueuedEvent, delay_seconds: int = 0) -> None:
@@ -19,7 +19,7 @@ class MemoryEventQueue:
 
 
 @dataclass
-class MemoryEventDeadLetters:
+class InMemoryEventDeadLetters:
     parked: list[tuple[str, str]] = field(default_factory=list)
 
     def park(self, body: str, reason: str) -> None:
@@ -36,7 +36,7 @@ class CapturingNotifier:
         return f"memory-{next(self._ids)}"
 
 
-class MemoryNotificationLedger:
+class InMemoryNotificationLedger:
     def __init__(self, lease_seconds: float = 180) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self._lease = lease_seconds
@@ -65,7 +65,7 @@ class MemoryNotificationLedger:
                 del self.items[key]
 
 
-class MemorySyncStates:
+class InMemorySyncStates:
     def __init__(self) -> None:
         self.items: dict[str, SyncState] = {}
         self._lock = threading.Lock()
@@ -83,7 +83,7 @@ class MemorySyncStates:
 
 
 @dataclass
-class MemoryEventQuery:
+class InMemoryEventQuery:
     customers: dict[int, CustomerView] = field(default_factory=dict)
     companies: dict[int, CompanyView] = field(default_factory=dict)
     orders: list[OrderView] = field(default_factory=list)
