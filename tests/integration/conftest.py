@@ -11,9 +11,16 @@ from moto import mock_aws
 from norce_integration.adapters.memory.processing import InMemoryErp, InMemoryNorceConnect, InMemoryNorceQuery
 from norce_integration.bootstrap.processing import build_processing
 from norce_integration.settings import ProcessorSettings
-from tests.support.aws import ReceiverResources, create_receiver_resources
+from tests.support.aws import ReceiverResources, create_receiver_resources, serialize_moto
 from tests.support.handlers import FakeLambdaContext, load_event, load_function
 from tests.support.sqs_events import from_received
+
+
+@pytest.fixture(autouse=True)
+def moto_like_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every integration test's moto keeps AWS's atomicity under threads (``serialize_moto``)."""
+    serialize_moto(monkeypatch)
+
 
 PROCESSING_CONFIG = json.dumps({"payment_methods": {"*": "CARD"}, "delivery_methods": {"*": "STD"}})
 

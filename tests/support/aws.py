@@ -74,6 +74,22 @@ def queued_messages(queue_url: str) -> list[dict[str, Any]]:
         messages.extend(json.loads(m["Body"]) for m in batch["Messages"])
 
 
+def serialize_moto(monkeypatch: Any) -> None:
+    """In-process moto answers one request at a time, as the local stack's ``local.moto_serial`` does: moto's
+    backends are not atomic across threads, while DynamoDB's conditional writes and SQS's receives are. A
+    test of concurrent behaviour then sees AWS's behaviour, not moto's races."""
+    from moto.core.botocore_stubber import BotocoreStubber  # noqa: PLC0415
+
+    lock = threading.RLock()
+    original = BotocoreStubber.__call__
+
+    def one_at_a_time(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", one_at_a_time)
+
+
 class Serialized:
     """A boto3 client whose calls run one at a time.
 
