@@ -45,7 +45,7 @@ def _simulator_processes() -> Iterator[tuple[str, str]]:
     erp_port, norce_port = free_port(), free_port()
     commands = [
         ["local.erp_simulator", "--port", str(erp_port), "--db", ":memory:"],
-        ["local.norce_connect_simulator", "--port", str(norce_port)],
+        ["local.norce", "--port", str(norce_port)],
     ]
     processes = [
         subprocess.Popen(

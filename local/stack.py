@@ -21,7 +21,7 @@ from local.api import LocalApi
 from local.aws import LOCAL_CREDENTIALS, LocalAws, free_port
 from local.erp_simulator import ErpSimulator
 from local.functions import FakeContext, load_handler
-from local.norce_connect_simulator import NorceConnectSimulator
+from local.norce import NorceConnectSimulator
 from local.queues import QueuePoller
 from local.simulator_http import BackgroundServer
 from local.template import ROOT, load_template, resolve

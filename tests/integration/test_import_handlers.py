@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from local.erp_simulator import ErpSimulator
-from local.norce_connect_simulator import NorceConnectSimulator
+from local.norce import NorceConnectSimulator
 from norce_integration.bootstrap.imports import build_import
 from norce_integration.settings import ImportSettings
 from tests.support.aws import ReceiverResources

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.erp_simulator import ErpSimulator
-from local.norce_connect_simulator import NorceConnectSimulator
+from local.norce import NorceConnectSimulator
 from norce_integration.adapters.http import norce_connect
 from norce_integration.adapters.http.caller import HttpCaller
 from norce_integration.adapters.http.erp_client import HttpErp

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local.norce_connect_simulator import NorceConnectSimulator
+from local.norce import NorceConnectSimulator
 from norce_integration.adapters.http.event_query import HttpEventQuery
 from norce_integration.adapters.http.norce_connect import NorceHttp
 from norce_integration.events.views import AddressView

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from local.erp_simulator import ErpSimulator
-from local.norce_connect_simulator import CONNECT, NorceConnectSimulator
+from local.norce import NorceConnectSimulator
+from local.norce.connect import CONNECT
 from norce_integration.adapters.http.erp_client import HttpErp
 from norce_integration.adapters.http.norce_connect import HttpNorceConnect
 from norce_integration.contracts.connect import ImportHeader

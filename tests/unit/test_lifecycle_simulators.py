@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from local.erp_simulator import DocumentRefused, ErpSimulator
-from local.norce_connect_simulator import CONNECT, NorceConnectSimulator
+from local.norce import NorceConnectSimulator
+from local.norce.connect import CONNECT
 from norce_integration.erp.model import ErpDelivery, ErpDocument, ErpOrder, ErpOrderLine
 
 ERP_KEY = {"X-Api-Key": "erp-local-key"}

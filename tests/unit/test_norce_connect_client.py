@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from local.norce_connect_simulator import NorceConnectSimulator
+from local.norce import NorceConnectSimulator
 from norce_integration.adapters.http import norce_connect
 from norce_integration.adapters.http.caller import HttpCaller
 from norce_integration.adapters.http.norce_connect import HttpNorceConnect, oauth_token_fetcher

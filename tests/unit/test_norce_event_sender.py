@@ -16,7 +16,8 @@ import requests
 from flask import Flask, Response, jsonify, request
 
 from local.aws import free_port
-from local.norce_connect_simulator import CONNECT, NorceConnectSimulator
+from local.norce import NorceConnectSimulator
+from local.norce.connect import CONNECT
 from local.norce_event_sender import RETRY_SCHEDULE_SECONDS, Delivery, NorceEventSender
 from local.simulator_http import BackgroundServer
 
