@@ -1,9 +1,11 @@
 """The template's API routes on 127.0.0.1:3000, like ``sam local start-api``: each HTTP request becomes an
-API Gateway REST proxy event for the function in-process, and its answer becomes the HTTP response."""
+API Gateway REST proxy event for the function (in one of its worker processes, ``local.workers``), and its
+answer becomes the HTTP response. Requests are served concurrently, as API Gateway and Lambda do."""
 
 import base64
+import json
+import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -12,9 +14,14 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
-from local.functions import FakeContext
+from local.workers import HandlerFailed, IntegrationTimedOut, WorkerDied
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+log = logging.getLogger("local.api")
+Handler = Callable[[dict[str, Any]], Any]  # the proxy event -> the proxy result
+# What API Gateway answers when the Lambda integration fails: the function errored, died or timed out
+# (502), or took longer than the integration's 29 s (504).
+BAD_GATEWAY = (502, {"message": "Internal server error"})
+GATEWAY_TIMEOUT = (504, {"message": "Endpoint request timed out"})
 
 
 def proxy_event(
@@ -62,17 +69,15 @@ def _pattern(path: str) -> re.Pattern[str]:
 
 
 class LocalApi:
-    """A WSGI app routing (METHOD, path) to handlers, one handler call at a time for the whole API.
+    """A WSGI app routing (METHOD, path) to handlers, each request in its own thread.
 
-    Lambda runs one request per process; here every function shares one process, and Powertools'
-    resolvers keep the current event on their common base class (``BaseRouter.current_event``), so two
-    functions resolving at once would read each other's request. Paths may have API Gateway parameters
-    (``{EventType}``); a literal path wins over a parameterised one."""
+    A function's handler runs in the function's worker processes (one request per process, as in Lambda),
+    so requests to one function run side by side up to its pool's size. Paths may have API Gateway
+    parameters (``{EventType}``); a literal path wins over a parameterised one."""
 
     def __init__(self, routes: dict[tuple[str, str], tuple[str, Handler]], stage: str = "local") -> None:
         self._routes = routes
         self._stage = stage
-        self._lock = threading.Lock()
         self._templates = [(route, _pattern(route[1])) for route in routes if "{" in route[1]]
 
     def _match(self, method: str, path: str) -> tuple[tuple[str, str], dict[str, str]] | None:
@@ -101,8 +106,17 @@ class LocalApi:
         route, parameters = matched
         function_name, handler = self._routes[route]
         event = proxy_event(request, route[1], self._stage, parameters)
-        with self._lock:
-            result = handler(event, FakeContext(function_name))
+        try:
+            result = handler(event)
+        except (WorkerDied, HandlerFailed) as error:  # the error's type only: its text may quote the request
+            failure = error.error_type if isinstance(error, HandlerFailed) else type(error).__name__
+            log.warning("%s %s: %s %s -> 502", request.method, request.path, function_name, failure)
+            return _gateway_error(*BAD_GATEWAY)(environ, start_response)
+        except IntegrationTimedOut:
+            return _gateway_error(*GATEWAY_TIMEOUT)(environ, start_response)
+        if not isinstance(result, dict):
+            log.warning("%s %s: %s gave no proxy result -> 502", request.method, request.path, function_name)
+            return _gateway_error(*BAD_GATEWAY)(environ, start_response)
         body = result.get("body") or ""
         payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
         headers = Headers()
@@ -114,3 +128,10 @@ class LocalApi:
                 headers[name] = value
         response = Response(payload, status=int(result.get("statusCode", 200)), headers=headers)
         return response(environ, start_response)
+
+
+def _gateway_error(status: int, body: dict[str, str]) -> Response:
+    response = Response(json.dumps(body), status=status, content_type="application/json")
+    kind = "InternalServerErrorException" if status == 502 else "TimeoutException"
+    response.headers["x-amzn-ErrorType"] = kind
+    return response

@@ -44,6 +44,7 @@ class LocalAws:
     process: subprocess.Popen[bytes] | None = None
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    visibility_timeout: int | None = None  # every queue's VisibilityTimeout instead of the template's
 
     @property
     def endpoint(self) -> str:
@@ -102,6 +103,8 @@ class LocalAws:
             for key in ("VisibilityTimeout", "MessageRetentionPeriod")
             if key in properties
         }
+        if self.visibility_timeout is not None:
+            attributes["VisibilityTimeout"] = str(self.visibility_timeout)
         if "RedrivePolicy" in properties:
             policy = properties["RedrivePolicy"]
             attributes["RedrivePolicy"] = json.dumps(

@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         "--free-ports", action="store_true", help="do not use the default ports 3000/5000/..."
     )
     args = parser.parse_args(argv)
-    print("Starting the local stack (moto, ERP and Norce simulators, handlers in-process)...", flush=True)
+    print("Starting the local stack (moto, ERP and Norce simulators, handlers in workers)...", flush=True)
     stack = LocalStack.on_free_ports(erp_db=None) if args.free_ports else LocalStack(erp_db=None)
     with stack:
         print(stack.describe())

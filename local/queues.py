@@ -1,5 +1,9 @@
 """SQS event source mappings on loopback: pollers that feed a function's queue to it in batches,
-delete what succeeded and leave the reported failures to come back (partial batch responses)."""
+delete what succeeded and leave the reported failures to come back (partial batch responses).
+
+A batch whose invocation fails as a whole (the handler raised, or its worker died or timed out) is not
+deleted: every message of it comes back after its visibility timeout, as with Lambda's event source mapping.
+"""
 
 import hashlib
 import logging
@@ -7,10 +11,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from local.functions import FakeContext
+from local.workers import HandlerFailed, WorkerDied
 
 log = logging.getLogger("local.queues")
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Handler = Callable[[dict[str, Any]], Any]  # the SQS event -> the function's answer
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -36,7 +40,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 
 class QueuePoller:
-    """One poller is one concurrent Lambda instance reading the queue (``handler`` is its own module)."""
+    """One poller is one concurrent Lambda instance reading the queue (``handler`` invokes the function)."""
 
     def __init__(
         self,
@@ -59,6 +63,10 @@ class QueuePoller:
     def start(self) -> None:
         self._thread.start()
 
+    def stopping(self) -> None:
+        """Take no new batch (``stop`` also waits for the one in hand)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
@@ -76,9 +84,10 @@ class QueuePoller:
             return 0
         self.batches += 1
         try:
-            answer = self._handler(sqs_event(messages, self._arn), FakeContext(self._function_name))
-        except Exception:  # the whole invocation failed, as in Lambda: every message comes back
-            log.exception("%s failed on a batch of %d", self._function_name, len(messages))
+            answer = self._handler(sqs_event(messages, self._arn))
+        except (WorkerDied, HandlerFailed) as error:  # as in Lambda: every message comes back
+            failure = error.error_type if isinstance(error, HandlerFailed) else str(error)
+            log.warning("%s failed on a batch of %d: %s", self._function_name, len(messages), failure)
             return len(messages)
         failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]

@@ -2,7 +2,9 @@
 
 moto (subprocess) plays AWS with the template's queues, table, bucket and secrets; the ERP and Norce
 Connect simulators play the outside world; the API routes of template.yaml are served on
-127.0.0.1:3000 like ``sam local start-api``; SQS event sources are polled into the same handlers.
+127.0.0.1:3000 like ``sam local start-api``; SQS event sources are polled into the functions. Every function
+runs in worker processes of its own (``local.workers``), like Lambda's execution environments: one can be
+killed (``GET /_local/workers`` lists them) while moto and the simulators, in this process, keep their state.
 """
 
 import argparse
@@ -11,20 +13,23 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from local.api import LocalApi
 from local.aws import LOCAL_CREDENTIALS, LocalAws, free_port
 from local.erp_simulator import ErpSimulator
-from local.functions import FakeContext, load_handler
 from local.norce import NorceConnectSimulator
 from local.queues import QueuePoller
 from local.simulator_http import BackgroundServer
-from local.template import ROOT, load_template, resolve
+from local.template import ROOT, Function, load_template, resolve
+from local.workers import FunctionSpec, WorkerPool, Workers
+
+sys.path.insert(0, str(ROOT / "layers" / "shared"))  # the outbox reader (``mail``) is the layer's
 
 LOCAL_PROCESSING_CONFIG = {
     "payment_methods": {"credit_card": "CARD", "invoice": "INVOICE", "*": "OTHER"},
@@ -34,6 +39,9 @@ LOCAL_PROCESSING_CONFIG = {
 
 _SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction", "EventProcessorFunction")
 SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
+API_GATEWAY_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout: then 504, the function goes on
+# The variables that shorten the leases a dead attempt leaves behind (recovery_seconds)
+LEASE_VARIABLES = ("PROCESSING_LOCK_SECONDS", "DOCUMENT_LEASE_SECONDS", "EMAIL_LEASE_SECONDS")
 
 
 def schedule_input(properties: dict[str, Any]) -> dict[str, Any]:
@@ -42,24 +50,28 @@ def schedule_input(properties: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(text)) if isinstance(text, str) and text.strip() else dict(SCHEDULER_EVENT)
 
 
-def _schedule_route(handler: Any, default_input: dict[str, Any]) -> Any:
+def _schedule_route(pool: WorkerPool, default_input: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
     """``POST /_local/schedules/{ScheduleName}``: run the schedule's function now with the schedule's input,
     or with the request's JSON body instead when there is one; the function's result as JSON."""
 
-    def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def route(event: dict[str, Any]) -> dict[str, Any]:
         body = (event.get("body") or "").strip()
         try:
             given = json.loads(body) if body else default_input
         except ValueError:
             return {"statusCode": 400, "body": json.dumps({"message": "the body must be JSON"})}
-        result = handler(given, context)
-        return {
-            "statusCode": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(result, default=str),
-        }
+        result = pool.invoke(given)
+        return _json_answer(result)
 
     return route
+
+
+def _json_answer(result: Any) -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(result, default=str),
+    }
 
 
 @dataclass
@@ -76,19 +88,23 @@ class LocalStack:
     )
     state_dir: Path = ROOT / ".local-state"
     erp_db: str | None = None  # None: a fresh in-memory ERP; a path keeps the ERP's data across runs
-    processors: int = 2  # concurrent order/lifecycle processor instances (MaximumConcurrency locally)
+    processors: int = 2  # concurrent order/lifecycle/event processor instances (MaximumConcurrency locally)
+    api_concurrency: int = 10  # environments per API or scheduled function at most (Lambda scales out)
     retry_base_seconds: float = 1.0  # processor backoff, compressed for the local stack
     retry_max_seconds: float = 4.0
     change_settle_seconds: int = 1  # a burst of Norce change notifications waits this long (10 s deployed)
+    # None: the template's timeouts and visibility timeouts and the code's leases, as deployed. R seconds:
+    # what a killed worker leaves behind runs out fast (tests, the soak): the queue functions' timeouts at
+    # most R, the processing lock and the document and e-mail leases 1.5 R, every visibility timeout 2 R.
+    recovery_seconds: float | None = None
     subscribe_events: bool = True  # the Norce simulator posts its events to our webhook, like Norce Admin
     log_to_files: bool = True
 
     aws: LocalAws = field(init=False)
     erp: ErpSimulator = field(init=False)
     norce: NorceConnectSimulator = field(init=False)
-    modules: dict[str, list[ModuleType]] = field(init=False, default_factory=dict)
+    workers: Workers = field(init=False, default_factory=Workers)
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
-    scheduled: dict[str, Any] = field(init=False, default_factory=dict)  # logical id -> handler
     schedule_inputs: dict[str, tuple[str, dict[str, Any]]] = field(init=False, default_factory=dict)
     _api: BackgroundServer | None = field(init=False, default=None)
     _api_app: LocalApi | None = field(init=False, default=None)
@@ -116,7 +132,11 @@ class LocalStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.outbox.unlink(missing_ok=True)
         template = load_template()
-        self.aws = LocalAws(self.aws_port)
+        visibility = None if self.recovery_seconds is None else max(1, round(2 * self.recovery_seconds))
+        self.aws = LocalAws(self.aws_port, visibility_timeout=visibility)
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        zygote_environment = {**os.environ, **LOCAL_CREDENTIALS, **self._local_environment()}
+        self.workers.prepare(zygote_environment, errors=self.state_dir / "logs" / "workers.txt")
         self.aws.start()
         self.erp = ErpSimulator(self.erp_db or ":memory:", port=self.erp_port).start()
         self.norce = NorceConnectSimulator(port=self.norce_port).start()
@@ -145,45 +165,41 @@ class LocalStack:
                 },
             },
         )
-        environment = self._environment(template)
         self._saved_environment = dict(os.environ)  # restored on stop: a stack may run inside another (tests)
-        os.environ.update(environment)
-        routes = {}
+        os.environ.update(self._environment(template))  # tools in this process (ops CLI, tests) read it
+        routes: dict[tuple[str, str], tuple[str, Callable[[dict[str, Any]], Any]]] = {}
         for function in template.functions:
-            service = resolve(
-                function.environment.get("POWERTOOLS_SERVICE_NAME"), self.aws.refs, self.aws.attributes
-            )
+            pool = self.workers.add(self._pool(function))
             for method, path in function.api_routes:
-                _, handler = self._load(function, service)
-                routes[(method, path)] = (function.logical_id, handler)
+                routes[(method, path)] = (function.logical_id, self._api_invoker(pool))
             for source in function.sqs_sources:
                 arn = resolve(source["Queue"], self.aws.refs, self.aws.attributes)
-                for _ in range(self.processors if function.logical_id in _SCALED else 1):
-                    _, handler = self._load(function, service)
-                    poller = QueuePoller(
-                        self.aws.client("sqs"),
-                        self.aws.queue_url_for_arn(arn),
-                        arn,
-                        function.logical_id,
-                        handler,
-                        int(source.get("BatchSize", 10)),
+                for _ in range(self._pollers_of(function)):
+                    self.pollers.append(
+                        QueuePoller(
+                            self.aws.client("sqs"),
+                            self.aws.queue_url_for_arn(arn),
+                            arn,
+                            function.logical_id,
+                            pool.invoke,
+                            int(source.get("BatchSize", 10)),
+                        )
                     )
-                    self.pollers.append(poller)
             if function.schedules:
-                _, handler = self._load(function, service)
-                self.scheduled[function.logical_id] = handler
                 first = schedule_input(function.schedules[0])
                 routes[("POST", f"/_local/schedules/{function.logical_id}")] = (
                     function.logical_id,
-                    _schedule_route(handler, first),
+                    _schedule_route(pool, first),
                 )
                 for name, properties in zip(function.schedule_names, function.schedules, strict=True):
                     self.schedule_inputs[name] = (function.logical_id, schedule_input(properties))
                     routes[("POST", f"/_local/schedules/{name}")] = (
                         function.logical_id,
-                        _schedule_route(handler, schedule_input(properties)),
+                        _schedule_route(pool, schedule_input(properties)),
                     )
         routes[("GET", "/_local/mail")] = ("LocalMail", self._mail_route)
+        routes[("GET", "/_local/workers")] = ("LocalWorkers", lambda _: _json_answer(self.workers.describe()))
+        self.workers.start()
         self._api_app = LocalApi(routes)
         self._api = BackgroundServer(self._api_app, self.api_port).start()
         for poller in self.pollers:
@@ -193,6 +209,38 @@ class LocalStack:
                 "*", f"{self.api_url}/norce/events/{{EventType}}", {"X-Api-Key": self.events_key}
             )
         return self
+
+    def _pollers_of(self, function: Function) -> int:
+        return self.processors if function.logical_id in _SCALED else 1
+
+    def _pool(self, function: Function) -> WorkerPool:
+        """The function's execution environments: as many as its API may use or its pollers need."""
+        name = function.environment.get("POWERTOOLS_SERVICE_NAME")
+        service = resolve(name, self.aws.refs, self.aws.attributes)
+        timeout = function.timeout_seconds
+        if function.sqs_sources and self.recovery_seconds is not None:
+            timeout = min(timeout, self.recovery_seconds)
+        logs = self.state_dir / "logs"
+        spec = FunctionSpec(
+            logical_id=function.logical_id,
+            module_file=function.code_uri / f"{function.handler.rsplit('.', 1)[0]}.py",
+            handler=function.handler.rsplit(".", 1)[1],
+            timeout_seconds=timeout,
+            environment=self._function_environment(function, service),
+            log_file=logs / f"{service}.log" if self.log_to_files else None,
+        )
+        logs.mkdir(parents=True, exist_ok=True)
+        if function.sqs_sources:
+            size = warm = self._pollers_of(function) * len(function.sqs_sources)
+        else:  # API functions keep one environment warm; scheduled ones start one when first fired
+            size, warm = self.api_concurrency, 1 if function.api_routes else 0
+        if function.reserved_concurrency is not None:
+            size = min(size, function.reserved_concurrency)
+        return WorkerPool(spec, size, min(warm, size))
+
+    @staticmethod
+    def _api_invoker(pool: WorkerPool) -> Callable[[dict[str, Any]], Any]:
+        return lambda event: pool.invoke(event, wait=API_GATEWAY_TIMEOUT_SECONDS)
 
     @property
     def outbox(self) -> Path:
@@ -205,12 +253,14 @@ class LocalStack:
 
         return read_outbox(self.outbox)
 
-    def _mail_route(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def _mail_route(self, event: dict[str, Any]) -> dict[str, Any]:
         fields = ("to", "subject", "event_type", "client_order_ref", "language", "text", "sent_at")
-        mail = [{name: message.get(name) for name in fields} for message in self.mail()]
-        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(mail)}
+        return _json_answer([{name: message.get(name) for name in fields} for message in self.mail()])
 
     def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stopping()
+        self.workers.stop()  # an invocation in flight fails at once, its batch comes back as in Lambda
         for poller in self.pollers:
             poller.stop()
         if self._api:
@@ -245,20 +295,17 @@ class LocalStack:
             logical_id, given = self.schedule_inputs[name]
         else:
             logical_id, given = name, dict(SCHEDULER_EVENT)
-        return dict(
-            self.scheduled[logical_id](payload if payload is not None else given, FakeContext(logical_id))
-        )
+        return dict(self.workers[logical_id].invoke(payload if payload is not None else given))
 
     def resource(self, logical_id: str) -> str:
         return self.aws.refs[logical_id]
 
-    def _environment(self, template: Any) -> dict[str, str]:
-        environment = dict(LOCAL_CREDENTIALS)
-        for function in template.functions:
-            for name, value in function.environment.items():
-                if name != "POWERTOOLS_SERVICE_NAME":
-                    environment[name] = resolve(value, self.aws.refs, self.aws.attributes)
-        return environment | {
+    def _local_environment(self) -> dict[str, str]:
+        """What the local stack sets for every function, over the template's own variables."""
+        leases = {}
+        if self.recovery_seconds is not None:
+            leases = {name: str(1.5 * self.recovery_seconds) for name in LEASE_VARIABLES}
+        return {
             "AWS_ENDPOINT_URL": self.aws.endpoint,
             "POWERTOOLS_TRACE_DISABLED": "1",
             "POWERTOOLS_METRICS_DISABLED": "1",
@@ -268,19 +315,33 @@ class LocalStack:
             "NOTIFIER": "outbox",
             "LOCAL_OUTBOX": str(self.outbox),
             "CHANGE_SETTLE_SECONDS": str(self.change_settle_seconds),
+            **leases,
         }
 
-    def _load(self, function: Any, service: str) -> tuple[ModuleType, Any]:
-        module, handler = load_handler(function, service)
-        self.modules.setdefault(function.logical_id, []).append(module)
-        if hasattr(module, "metrics"):  # Powertools prints the cold-start EMF line even with metrics disabled
-            module.metrics.provider.add_cold_start_metric = lambda context: None
-        if self.log_to_files and hasattr(module, "logger"):
-            logs = self.state_dir / "logs"
-            logs.mkdir(parents=True, exist_ok=True)
-            stream = (logs / f"{service}.log").open("a", encoding="utf-8")
-            module.logger.registered_handler.setStream(stream)
-        return module, handler
+    def _resolved(self, function: Function) -> dict[str, str]:
+        return {
+            name: resolve(value, self.aws.refs, self.aws.attributes)
+            for name, value in function.environment.items()
+            if name != "POWERTOOLS_SERVICE_NAME"
+        }
+
+    def _environment(self, template: Any) -> dict[str, str]:
+        """Every function's variables together (for tools running in this process)."""
+        environment = dict(LOCAL_CREDENTIALS)
+        for function in template.functions:
+            environment.update(self._resolved(function))
+        return environment | self._local_environment()
+
+    def _function_environment(self, function: Function, service: str) -> dict[str, str]:
+        """One function's environment, as Lambda sets it: its own variables (not the other functions')."""
+        inherited = dict(self._saved_environment or os.environ)
+        return {
+            **inherited,
+            **LOCAL_CREDENTIALS,
+            **self._resolved(function),
+            **self._local_environment(),
+            "POWERTOOLS_SERVICE_NAME": service,
+        }
 
     def describe(self) -> str:
         return "\n".join(
@@ -293,6 +354,7 @@ class LocalStack:
                 f"Norce events     POST {self.api_url}/norce/events/{{EventType}}   "
                 f"(X-Api-Key {self.events_key}; the Norce simulator posts its events here)",
                 f"Customer e-mail  GET  {self.api_url}/_local/mail   (captured, never sent)",
+                f"Workers          GET  {self.api_url}/_local/workers   (each function's processes)",
                 f"ERP simulator    {self.erp.url}   (X-Api-Key {self.erp.api_key}; GET /orders, /documents)",
                 f"Norce Connect    {self.norce.connect_url}   (GET {self.norce.url}/_calls)",
                 f"Orders queue     {self.resource('OrdersQueue')}",

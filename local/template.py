@@ -19,6 +19,8 @@ class Function:
     sqs_sources: list[dict[str, Any]] = field(default_factory=list)  # the SQS event Properties
     schedules: list[dict[str, Any]] = field(default_factory=list)  # the ScheduleV2 event Properties
     schedule_names: list[str] = field(default_factory=list)  # their event names, in the same order
+    timeout_seconds: float = 3.0  # the function's Timeout (Lambda's default 3 s; Globals apply)
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: at most this many at once
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ def load_template(path: Path = ROOT / "template.yaml") -> Template:
     document, errors = decode_str(path.read_text())
     if errors:
         raise ValueError(f"{path} cannot be read: {errors}")
-    globals_env = document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    global_function = document.get("Globals", {}).get("Function", {})
+    globals_env = global_function.get("Environment", {}).get("Variables", {})
     functions = []
     for name, resource in document["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -61,6 +64,8 @@ def load_template(path: Path = ROOT / "template.yaml") -> Template:
                 sources,
                 schedules,
                 schedule_names,
+                float(properties.get("Timeout", global_function.get("Timeout", 3))),
+                _reserved(properties.get("ReservedConcurrentExecutions")),
             )
         )
     parameters = {name: spec.get("Default") for name, spec in document.get("Parameters", {}).items()}
@@ -78,3 +83,8 @@ def resolve(value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], 
             return attributes[(resource, attribute)]
         raise ValueError(f"the local stack cannot resolve {value}")
     return "" if value is None else str(value)
+
+
+def _reserved(value: Any) -> int | None:
+    """ReservedConcurrentExecutions as a number; None when absent or not a plain number (a Ref...)."""
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None

@@ -10,7 +10,6 @@ baseline seed and no fault, and the module puts back what it changed in the ERP 
 """
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -163,10 +162,6 @@ def full_imports_done(stack: LocalStack) -> dict[str, Any]:
     return customers
 
 
-def import_function_modules(stack: LocalStack) -> list[Any]:
-    return stack.modules["ErpImportFunction"]
-
-
 @pytest.fixture(scope="module", autouse=True)
 def restored_afterwards(stack: LocalStack) -> Iterator[None]:
     """What the module changes, put back: the ERP without seeded parties and faults; Norce's customers and
@@ -193,19 +188,14 @@ def no_delta_overlap(stack: LocalStack) -> Iterator[None]:
 
     With the default 300 s a delta reads again everything changed in the 5 minutes before its watermark,
     which in a test is the whole seed: "only what changed" can only be seen without the overlap."""
-    name, previous = "DELTA_OVERLAP_SECONDS", os.environ.get("DELTA_OVERLAP_SECONDS")
-    os.environ[name] = "0"
-    for module in import_function_modules(stack):
-        module.components.cache_clear()
+    pool = stack.workers["ErpImportFunction"]
+    name = "DELTA_OVERLAP_SECONDS"
+    previous = pool.spec.environment.get(name)
+    pool.recycle({name: "0"})
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-        for module in import_function_modules(stack):
-            module.components.cache_clear()
+        pool.recycle({name: previous})
 
 
 # -- 1. full imports

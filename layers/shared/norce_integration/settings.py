@@ -94,6 +94,7 @@ class ProcessorSettings:
     retry_base_seconds: float
     retry_max_seconds: float
     secrets_cache_seconds: int
+    lock_seconds: float = 120.0  # the order's processing lock: longer than the processor's timeout
 
     @classmethod
     def from_env(cls) -> "ProcessorSettings":
@@ -116,6 +117,7 @@ class ProcessorSettings:
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=secrets_cache_seconds(),
+            lock_seconds=float(os.environ.get("PROCESSING_LOCK_SECONDS", "120")),
         )
 
 
@@ -176,6 +178,7 @@ class LifecycleSettings:
     retry_base_seconds: float
     retry_max_seconds: float
     secrets_cache_seconds: int
+    lease_seconds: float = 120.0  # a document's sending lease: longer than the processor's timeout
 
     @classmethod
     def from_env(cls) -> "LifecycleSettings":
@@ -189,6 +192,7 @@ class LifecycleSettings:
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=secrets_cache_seconds(),
+            lease_seconds=float(os.environ.get("DOCUMENT_LEASE_SECONDS", "120")),
         )
 
 
@@ -246,6 +250,7 @@ class EventProcessorSettings:
     retry_base_seconds: float
     retry_max_seconds: float
     secrets_cache_seconds: int
+    email_lease_seconds: float = 180.0  # an e-mail's sending claim: longer than the processor's timeout
 
     @classmethod
     def from_env(cls) -> "EventProcessorSettings":
@@ -274,6 +279,7 @@ class EventProcessorSettings:
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=secrets_cache_seconds(),
+            email_lease_seconds=float(os.environ.get("EMAIL_LEASE_SECONDS", "180")),
         )
 
 

@@ -147,7 +147,7 @@ def build_event_processor(
             query=query,
             renderer=TemplateRenderer(settings.default_language, shop_name=settings.shop_name),
             notifier=notifier or notifier_from(settings),
-            ledger=DynamoDbNotificationLedger(dynamodb, settings.orders_table),
+            ledger=DynamoDbNotificationLedger(dynamodb, settings.orders_table, settings.email_lease_seconds),
             shop_name=settings.shop_name,
         ),
         changes=ChangeSync(

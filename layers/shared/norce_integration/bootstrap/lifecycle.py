@@ -172,6 +172,7 @@ def build_lifecycle(
         account_id=settings.norce.account_id,
         wait_seconds=settings.wait_seconds,
         retry_wait_seconds=settings.retry_base_seconds,
+        lease_seconds=settings.lease_seconds,
     )
     if clock is not None:
         processor.clock = clock

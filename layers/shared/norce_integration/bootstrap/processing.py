@@ -71,6 +71,7 @@ def build_processing(
         config=config,
         account_id=settings.norce.account_id,
         index=DynamoDbOrderIndex(dynamodb, settings.orders_table),
+        lock_seconds=settings.lock_seconds,
     )
     writeback = WritebackService(
         connect,

@@ -76,7 +76,8 @@ class OrderProcessor:
                 )
             now = self.clock()
             if not self.records.lock(message.key, self.owner, now, now + self.lock_seconds):
-                raise TransientFailure("another delivery of this order is being processed", retry_after=30)
+                busy = "another delivery of this order is being processed"
+                raise TransientFailure(busy, retry_after=min(30.0, self.lock_seconds))  # its lock runs out
             try:
                 return self._process_locked(message)
             finally:
