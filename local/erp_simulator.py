@@ -18,7 +18,8 @@ For scheduled imports: ``seed`` / ``POST /_seed`` ``{"customers": N, "companies"
 (``B000001``...), keeping the ones that exist as they are; ``bad`` adds customers the integration must skip
 (no code and no e-mail, an invalid e-mail, a duplicated code) at the end of the export. The export pages
 stably by ``changedAt`` then code whatever its size; the fault ``failExportOnPage`` N answers 503 to page
-N of each customer/company export run, retries of that page included. The seeded records themselves are
+N of each customer/company export run, retries of that page included; ``lostResponseRate`` r does each
+call and then, with chance r, answers 504 instead (the answer was lost). The seeded records themselves are
 built in ``local/erp_seed.py``.
 """
 
@@ -95,6 +96,7 @@ class ErpFaults:
     reject_orders: int = 0
     unknown_parts: set[str] = field(default_factory=set)
     fail_export_on_page: int | None = None  # page N of a customer/company export run (and its retries): 503
+    lost_response_rate: float = 0.0  # the call is done, then its answer is lost: 504 instead (by chance)
 
     def describe(self, now: float) -> dict[str, Any]:
         return {
@@ -106,6 +108,7 @@ class ErpFaults:
             "rejectOrders": self.reject_orders,
             "unknownParts": sorted(self.unknown_parts),
             "failExportOnPage": self.fail_export_on_page,
+            "lostResponseRate": self.lost_response_rate,
         }
 
 
@@ -486,8 +489,14 @@ class ErpSimulator(Simulator):
 
         @app.after_request
         def count(response: Response) -> Response:
-            if not request.path.startswith("/_"):
-                sim.stats[f"{request.method} /{request.path.split('/')[1]} {response.status_code}"] += 1
+            if request.path.startswith("/_"):
+                return response
+            rate = sim.faults.lost_response_rate
+            if rate and response.status_code < 500 and sim._random.random() < rate:
+                sim.stats["lost responses"] += 1  # the ERP did the work; the caller never hears of it
+                sim.stats[f"{request.method} /{request.path.split('/')[1]} lost"] += 1
+                return _error(504, "injected: the response was lost")
+            sim.stats[f"{request.method} /{request.path.split('/')[1]} {response.status_code}"] += 1
             return response
 
         for kind, key_column, match_param, prefix, start in (
@@ -710,6 +719,7 @@ class ErpSimulator(Simulator):
                     "rejectOrders": "reject_orders",
                     "unknownParts": "unknown_parts",
                     "failExportOnPage": "fail_export_on_page",
+                    "lostResponseRate": "lost_response_rate",
                 }
                 sim.set_faults(**{names[k]: v for k, v in given.items() if k in names})
                 if "seed" in given:

@@ -130,7 +130,8 @@ class LocalStack:
 
     def start(self) -> "LocalStack":
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.outbox.unlink(missing_ok=True)
+        for stale in (self.outbox, self._mail_file("faults"), self._mail_file("throttled")):
+            stale.unlink(missing_ok=True)
         template = load_template()
         visibility = None if self.recovery_seconds is None else max(1, round(2 * self.recovery_seconds))
         self.aws = LocalAws(self.aws_port, visibility_timeout=visibility)
@@ -198,6 +199,8 @@ class LocalStack:
                         _schedule_route(pool, schedule_input(properties)),
                     )
         routes[("GET", "/_local/mail")] = ("LocalMail", self._mail_route)
+        for method in ("GET", "POST", "DELETE"):
+            routes[(method, "/_local/mail/faults")] = ("LocalMail", self._mail_faults_route)
         routes[("GET", "/_local/workers")] = ("LocalWorkers", lambda _: _json_answer(self.workers.describe()))
         self.workers.start()
         self._api_app = LocalApi(routes)
@@ -256,6 +259,45 @@ class LocalStack:
     def _mail_route(self, event: dict[str, Any]) -> dict[str, Any]:
         fields = ("to", "subject", "event_type", "client_order_ref", "language", "text", "sent_at")
         return _json_answer([{name: message.get(name) for name in fields} for message in self.mail()])
+
+    def _mail_file(self, kind: str) -> Path:
+        """The outbox's throttling knob (``faults``) or its count of refused e-mails (``throttled``)."""
+        return self.outbox.with_name(f"{self.outbox.name}.{kind}")
+
+    def set_mail_faults(self, throttle_rate: float = 0.0) -> None:
+        """Throttle the mail service like SES: each e-mail refused with chance ``throttle_rate`` (429,
+        nothing sent; the event processor retries it)."""
+        if not 0 <= throttle_rate <= 1:
+            raise ValueError("throttle_rate must be between 0 and 1")
+        path = self._mail_file("faults")
+        if throttle_rate:
+            path.write_text(json.dumps({"throttleRate": throttle_rate}))
+        else:
+            path.unlink(missing_ok=True)
+
+    def mail_faults(self) -> dict[str, Any]:
+        """The mail service's knob, and how many e-mails it refused so far."""
+        try:
+            knob = json.loads(self._mail_file("faults").read_text())
+        except (OSError, ValueError):
+            knob = {}
+        try:
+            throttled = len(self._mail_file("throttled").read_bytes().splitlines())
+        except OSError:
+            throttled = 0
+        return {"throttleRate": float(knob.get("throttleRate") or 0), "throttled": throttled}
+
+    def _mail_faults_route(self, event: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_local/mail/faults`` ``{"throttleRate": 0.2}``; ``DELETE`` ends it; ``GET`` shows it."""
+        if event["httpMethod"] == "POST":
+            try:
+                given = json.loads(event.get("body") or "{}")
+                self.set_mail_faults(float(given.get("throttleRate") or 0))
+            except (ValueError, TypeError, AttributeError) as error:
+                return {"statusCode": 400, "body": json.dumps({"message": f"throttleRate: {error}"})}
+        elif event["httpMethod"] == "DELETE":
+            self.set_mail_faults(0.0)
+        return _json_answer(self.mail_faults())
 
     def stop(self) -> None:
         for poller in self.pollers:

@@ -25,6 +25,7 @@ FAULT_NAMES = {
     "retryAfterSeconds": "retry_after_seconds",
     "failJobs": "fail_jobs",
     "dropResponses": "drop_responses",
+    "queryDownForSeconds": "query_down_for_seconds",
 }
 
 
@@ -111,6 +112,8 @@ def register(app: Flask, state: NorceState) -> None:
 
 def set_faults(state: NorceState, **changes: Any) -> None:
     with state.lock:
+        if "query_down_for_seconds" in changes:  # a Query outage from now on
+            changes["query_down_until"] = state.clock() + float(changes.pop("query_down_for_seconds"))
         state.faults = ConnectFaults(**{**state.faults.__dict__, **changes})
 
 

@@ -41,6 +41,12 @@ def answer(state: NorceState, entity_set: str) -> tuple[Response, int]:
     ``$top``; answers ``{"value": [...]}`` in Query's PascalCase (CompanyCode, not Code).
     ``Orders/DeliveryNotes`` and ``Orders/Invoices`` (credits too, ``IsCredit``) come from
     ``documents``; ``$select`` is ignored."""
+    with state.lock:
+        down = state.clock() < state.faults.query_down_until
+        if down:
+            state.stats["query outage answers"] += 1
+    if down:  # the fault queryDownForSeconds: Query is unavailable (no Retry-After, as Query answers)
+        return jsonify({"Message": "injected: Norce Query is unavailable"}), 503
     if not request.headers.get("applicationId") and not request.headers.get("application-id"):
         return jsonify({"Message": "applicationId header is required"}), 400
     matches = _odata_filter(request.args.get("$filter", ""))

@@ -11,7 +11,8 @@ subscriptions and payloads); ``control`` is the simulator's own side (``/_...`` 
 editing customers, faults, reset, inspection). The state they share is ``state.NorceState``.
 
 Faults (``POST /_faults``): ``count`` answers ``status`` without processing; ``dropResponses`` processes
-the request completely and then answers 504, as when Norce took a call but the answer was lost.
+the request completely and then answers 504, as when Norce took a call but the answer was lost;
+``queryDownForSeconds`` makes Query answer 503 for that long (an outage).
 """
 
 import argparse

@@ -33,6 +33,7 @@ class ConnectFaults:
     latency_ms: int = 0
     fail_jobs: bool = False
     drop_responses: int = 0  # process the request, then answer 504 (the answer was lost); respects paths
+    query_down_until: float = 0.0  # Query answers 503 until then (state.clock); set as query_down_for_seconds
 
 
 @dataclass

@@ -22,6 +22,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 @pytest.fixture(autouse=True)
 def healthy_simulators(stack: LocalStack) -> Iterator[None]:
     """Each test starts with no injected faults."""
-    stack.erp.set_faults(latency_ms=0, error_rate=0.0, down_for_seconds=0, reject_orders=0, unknown_parts=[])
-    stack.norce.set_faults(count=0)
+    stack.erp.set_faults(
+        latency_ms=0,
+        error_rate=0.0,
+        down_for_seconds=0,
+        reject_orders=0,
+        unknown_parts=[],
+        lost_response_rate=0.0,
+    )
+    stack.norce.set_faults(count=0, query_down_for_seconds=0)
+    stack.set_mail_faults(throttle_rate=0.0)
     yield

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from norce_integration.adapters.outbox_notifier import OutboxNotifier, read_outbox
-from norce_integration.events.ports import Email
+from norce_integration.adapters.outbox_notifier import OutboxNotifier, faults_path, read_outbox
+from norce_integration.events.ports import Email, NotifierUnavailable
 from norce_integration.events.rendering import NOTIFICATION_EVENTS, TEMPLATES, TemplateRenderer, language_of
 from norce_integration.events.views import AddressView, OrderLineView, OrderView
 
@@ -274,6 +274,23 @@ def test_the_outbox_captures_each_email_as_one_line(tmp_path: Path) -> None:
         "html": "<p>Order 1</p>",
     }
     assert records[0]["sent_at"].endswith("+00:00")
+
+
+def test_the_outbox_throttled_like_ses_refuses_with_a_retryable_error_and_counts_it(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.jsonl"
+    notifier = OutboxNotifier(path)
+    faults_path(path, "faults").write_text(json.dumps({"throttleRate": 1.0}))
+
+    with pytest.raises(NotifierUnavailable, match="TooManyRequestsException"):
+        notifier.send(email(1))
+
+    assert read_outbox(path) == []  # nothing was sent
+    [refused] = [json.loads(line) for line in faults_path(path, "throttled").read_text().splitlines()]
+    assert refused["event_type"] == "OrderConfirmedEvent" and "customer" not in json.dumps(refused)
+
+    faults_path(path, "faults").write_text(json.dumps({"throttleRate": 0}))  # the knob turned off
+    notifier.send(email(1))
+    assert [r["client_order_ref"] for r in read_outbox(path)] == ["CO-1"]
 
 
 def test_reading_a_missing_outbox_gives_nothing(tmp_path: Path) -> None:

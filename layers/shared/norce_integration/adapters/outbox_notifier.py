@@ -2,17 +2,23 @@
 
 Lines stay whole across threads (a lock) and processes (one ``write`` in append mode, under ``flock``
 where the platform has it), so the demo and the tests can read exactly what customers would get.
+
+It can be throttled like SES: when the file ``{outbox}.faults`` holds ``{"throttleRate": r}``, each
+e-mail is refused with chance r as SES refuses with ``TooManyRequestsException`` (``NotifierUnavailable``:
+nothing sent, a retry may succeed), and the refusal is counted as a line in ``{outbox}.throttled``. The
+local stack writes that file (``POST /_local/mail/faults``); every worker reads it, so one knob throttles all.
 """
 
 import json
 import os
+import random
 import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from norce_integration.events.ports import Email
+from norce_integration.events.ports import Email, NotifierUnavailable
 
 try:
     import fcntl
@@ -24,11 +30,29 @@ class OutboxNotifier:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
+        self._random = random.Random()  # noqa: S311 - fault injection, not security
 
     def send(self, email: Email) -> str:
+        if self._throttled():
+            note = {"at": datetime.now(UTC).isoformat(), "event_type": email.event_type}
+            _append(faults_path(self._path, "throttled"), (json.dumps(note) + "\n").encode(), self._lock)
+            raise NotifierUnavailable("SES TooManyRequestsException (HTTP 429, the outbox): try again later")
         message_id = f"local-{uuid.uuid4()}"
         _append(self._path, _line(message_id, email), self._lock)
         return message_id
+
+    def _throttled(self) -> bool:
+        try:
+            faults = json.loads(faults_path(self._path, "faults").read_text())
+        except (OSError, ValueError):
+            return False
+        rate = float(faults.get("throttleRate") or 0) if isinstance(faults, dict) else 0.0
+        return rate > 0 and self._random.random() < rate
+
+
+def faults_path(outbox: Path, kind: str) -> Path:
+    """``{outbox}.faults`` (the knob) or ``{outbox}.throttled`` (one line per refused e-mail)."""
+    return outbox.with_name(f"{outbox.name}.{kind}")
 
 
 def _line(message_id: str, email: Email) -> bytes:
