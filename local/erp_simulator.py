@@ -19,7 +19,8 @@ For scheduled imports: ``seed`` / ``POST /_seed`` ``{"customers": N, "companies"
 (no code and no e-mail, an invalid e-mail, a duplicated code) at the end of the export. The export pages
 stably by ``changedAt`` then code whatever its size; the fault ``failExportOnPage`` N answers 503 to page
 N of each customer/company export run, retries of that page included; ``lostResponseRate`` r does each
-call and then, with chance r, answers 504 instead (the answer was lost). The seeded records themselves are
+call and then, with chance r, answers 504 instead (the answer was lost); ``answerLatencyMs`` holds each
+answer back that long after the work is done. The seeded records themselves are
 built in ``local/erp_seed.py``.
 """
 
@@ -97,6 +98,7 @@ class ErpFaults:
     unknown_parts: set[str] = field(default_factory=set)
     fail_export_on_page: int | None = None  # page N of a customer/company export run (and its retries): 503
     lost_response_rate: float = 0.0  # the call is done, then its answer is lost: 504 instead (by chance)
+    answer_latency_ms: int = 0  # the call is done, then its answer takes this long to leave
 
     def describe(self, now: float) -> dict[str, Any]:
         return {
@@ -109,6 +111,7 @@ class ErpFaults:
             "unknownParts": sorted(self.unknown_parts),
             "failExportOnPage": self.fail_export_on_page,
             "lostResponseRate": self.lost_response_rate,
+            "answerLatencyMs": self.answer_latency_ms,
         }
 
 
@@ -491,6 +494,8 @@ class ErpSimulator(Simulator):
         def count(response: Response) -> Response:
             if request.path.startswith("/_"):
                 return response
+            if sim.faults.answer_latency_ms:  # the work is done (an order is in the ERP): a slow way back
+                time.sleep(sim.faults.answer_latency_ms / 1000)
             rate = sim.faults.lost_response_rate
             if rate and response.status_code < 500 and sim._random.random() < rate:
                 sim.stats["lost responses"] += 1  # the ERP did the work; the caller never hears of it
@@ -720,6 +725,7 @@ class ErpSimulator(Simulator):
                     "unknownParts": "unknown_parts",
                     "failExportOnPage": "fail_export_on_page",
                     "lostResponseRate": "lost_response_rate",
+                    "answerLatencyMs": "answer_latency_ms",
                 }
                 sim.set_faults(**{names[k]: v for k, v in given.items() if k in names})
                 if "seed" in given:

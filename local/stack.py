@@ -231,6 +231,7 @@ class LocalStack:
             timeout_seconds=timeout,
             environment=self._function_environment(function, service),
             log_file=logs / f"{service}.log" if self.log_to_files else None,
+            snap_start=function.snap_start,
         )
         logs.mkdir(parents=True, exist_ok=True)
         if function.sqs_sources:

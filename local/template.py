@@ -21,6 +21,7 @@ class Function:
     schedule_names: list[str] = field(default_factory=list)  # their event names, in the same order
     timeout_seconds: float = 3.0  # the function's Timeout (Lambda's default 3 s; Globals apply)
     reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: at most this many at once
+    snap_start: bool = False  # SnapStart on (EnableSnapStart's default): an init once, environments restored
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ def load_template(path: Path = ROOT / "template.yaml") -> Template:
         raise ValueError(f"{path} cannot be read: {errors}")
     global_function = document.get("Globals", {}).get("Function", {})
     globals_env = global_function.get("Environment", {}).get("Variables", {})
+    snap_start_on = document.get("Parameters", {}).get("EnableSnapStart", {}).get("Default")
+    snap_start_default = str(snap_start_on) == "true"
     functions = []
     for name, resource in document["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -66,6 +69,7 @@ def load_template(path: Path = ROOT / "template.yaml") -> Template:
                 schedule_names,
                 float(properties.get("Timeout", global_function.get("Timeout", 3))),
                 _reserved(properties.get("ReservedConcurrentExecutions")),
+                "SnapStart" in properties and snap_start_default,
             )
         )
     parameters = {name: spec.get("Default") for name, spec in document.get("Parameters", {}).items()}

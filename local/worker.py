@@ -2,15 +2,19 @@
 ``app.py``, and run the invocations they are sent one at a time (started by ``local.workers``).
 
 ``python -m local.worker --fd N`` is the zygote: it imports what every handler needs once (the
-layer, Powertools, boto3, pydantic, lxml: about a second of CPU), then forks one process per execution
-environment asked for on its control socket, so a new environment (a scale-out, a replacement for a killed
-one) is ready in milliseconds, much as a SnapStart snapshot restores. It holds nothing of the local stack's
-(no moto, no simulators): what dies with an environment is only what dies with a Lambda one.
+layer, Powertools, boto3, pydantic, lxml: about a second of CPU), then forks one *image* per function. An
+image sets the function's environment and runs its init phase once (a SnapStart function's with its
+priming and before-snapshot hooks, as Lambda does before it takes the snapshot), then forks the function's
+execution environments from that memory, each running the after-restore hooks: a new environment (a
+scale-out, a replacement for a killed one) is ready in milliseconds, as a SnapStart restore is. None of
+these processes holds anything of the local stack's (no moto, no simulators): what dies with an environment
+is only what dies with a Lambda one.
 
-Frames on a socket are a 4-byte big-endian length and JSON. An environment sends ``{"ready": true,
-"init_ms": ...}`` (or ``{"error": ...}`` when its module cannot be loaded), then one answer per invocation
-(``{"event", "timeout", "request_id"}``): ``{"result": ...}`` or ``{"error": {"errorType", "errorMessage"}}``,
-with its peak RSS. Its socket closing (the stack gone) ends it.
+Frames on a socket are a 4-byte big-endian length and JSON; a fork request is a descriptor (one byte with
+the new socket) then a frame, answered ``{"pid"}``. An image, and then each environment, first sends
+``{"ready": true}`` (an image ``{"error": ...}`` when its module cannot be loaded); an environment then
+answers each invocation (``{"event", "timeout", "request_id"}``) with ``{"result": ...}`` or ``{"error":
+{"errorType", "errorMessage"}}``, and its peak RSS. A socket closing (the stack gone) ends its process.
 """
 
 import argparse
@@ -27,6 +31,7 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -124,24 +129,8 @@ def serve(connection: socket.socket, function_name: str, handler: Any) -> None:
         send_frame(connection, answer)
 
 
-def run(
-    connection: socket.socket, function: str, module_file: Path, handler_name: str, log: Path | None
-) -> None:
-    """One execution environment: the init phase, then its invocations."""
-    started = time.perf_counter()
-    try:
-        handler = load(module_file, handler_name, log)
-    except Exception as error:  # noqa: BLE001 - Runtime.ImportModuleError: this environment cannot serve
-        traceback.print_exc()
-        failure = {"errorType": "Runtime.ImportModuleError", "errorMessage": str(error)}
-        send_frame(connection, {"error": failure})
-        return
-    send_frame(connection, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000})
-    serve(connection, function, handler)
-
-
 def preload() -> None:
-    """What every handler imports, loaded before any environment is forked (copy-on-write after)."""
+    """What every handler imports, loaded before any function is (copy-on-write after each fork)."""
     for name in PRELOAD:
         importlib.import_module(name)
     import norce_integration  # noqa: PLC0415 - the layer, on the path only now
@@ -150,32 +139,74 @@ def preload() -> None:
         importlib.import_module(module.name)
 
 
-def zygote(control: socket.socket) -> None:
-    """Fork an environment per request: a descriptor (the environment's socket) and
-    ``{"function", "module", "handler", "log", "environment"}``; answers ``{"pid"}``."""
-    started = time.perf_counter()
-    preload()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # environments are reaped by the kernel when they end
-    send_frame(control, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000})
+def _forks(control: socket.socket, child: Callable[[socket.socket, dict[str, Any]], None]) -> None:
+    """Until ``control`` closes: per request (a descriptor, then a frame) fork, run ``child`` with the
+    descriptor's socket and the frame in the new process, answer ``{"pid"}``. Children are reaped by the
+    kernel when they end (no zombies)."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while True:
         _, descriptors, _, _ = socket.recv_fds(control, 1, 1)
         request = receive_frame(control) if descriptors else None
         if request is None:  # the stack is gone
             return
+        sys.stdout.flush()
+        sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             try:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                os.environ.clear()
-                os.environ.update(request["environment"])
-                log = Path(request["log"]) if request.get("log") else None
-                connection = socket.socket(fileno=descriptors[0])
-                run(connection, request["function"], Path(request["module"]), request["handler"], log)
+                child(socket.socket(fileno=descriptors[0]), request)
+            except BaseException:  # noqa: BLE001 - a child never returns into its parent's loop
+                traceback.print_exc()
             finally:
                 os._exit(0)
         os.close(descriptors[0])
         send_frame(control, {"pid": pid})
+
+
+def function_image(connection: socket.socket, request: dict[str, Any]) -> None:
+    """A function's image: its environment set and its init phase run once (with SnapStart, priming and
+    the before-snapshot hooks too), then one environment forked per request on ``connection``, each
+    starting from this memory as a SnapStart restore does."""
+    os.environ.clear()
+    os.environ.update(request["environment"])
+    snap_start = bool(request.get("snap_start"))
+    os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start" if snap_start else "on-demand"
+    started = time.perf_counter()
+    try:
+        log = Path(request["log"]) if request["log"] else None
+        handler = load(Path(request["module"]), request["handler"], log)
+        if snap_start:
+            from norce_integration.snapstart import run_before_snapshot  # noqa: PLC0415 - the layer's
+
+            run_before_snapshot()
+    except Exception as error:  # noqa: BLE001 - Runtime.ImportModuleError: this function cannot serve
+        traceback.print_exc()
+        failure = {"errorType": "Runtime.ImportModuleError", "errorMessage": str(error)}
+        send_frame(connection, {"error": failure})
+        return
+    send_frame(connection, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000})
+    function = request["function"]
+
+    def environment(invocations: socket.socket, _: dict[str, Any]) -> None:
+        if snap_start:
+            from norce_integration.snapstart import run_after_restore  # noqa: PLC0415 - the layer's
+
+            run_after_restore()
+        send_frame(invocations, {"ready": True})
+        serve(invocations, function, handler)
+
+    _forks(connection, environment)
+
+
+def zygote(control: socket.socket) -> None:
+    """The preload, then one function image forked per request: ``{"function", "module", "handler",
+    "log", "environment", "snap_start"}``."""
+    started = time.perf_counter()
+    preload()
+    send_frame(control, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000})
+    _forks(control, function_image)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -66,11 +66,33 @@ class FunctionSpec:
     timeout_seconds: float
     environment: dict[str, str]
     log_file: Path | None = None
+    snap_start: bool = False  # the image primes and runs the before-snapshot hooks; each copy restores
+
+
+def _fork(
+    control: socket.socket, lock: threading.Lock, request: dict[str, Any], what: str
+) -> tuple[int, socket.socket]:
+    """Ask the process behind ``control`` to fork: the new process's pid and our end of its socket."""
+    ours, theirs = socket.socketpair()
+    try:
+        with lock:
+            socket.send_fds(control, [b"\0"], [theirs.fileno()])
+            send_frame(control, request)
+            answer = receive_frame(control)
+    except OSError as error:
+        ours.close()
+        raise WorkerDied(f"{what}: the process it is forked from is gone ({error})") from None
+    finally:
+        theirs.close()
+    if answer is None:
+        ours.close()
+        raise WorkerDied(f"{what}: the process it is forked from is gone")
+    return int(answer["pid"]), ours
 
 
 class Zygote:
-    """The process every execution environment is forked from (``local/worker.py``): it imported what the
-    handlers need once, so an environment starts in milliseconds."""
+    """The process every function's image is forked from (``local/worker.py``): it imported what the
+    handlers need once."""
 
     def __init__(self, environment: dict[str, str], errors: Path | None = None) -> None:
         ours, theirs = socket.socketpair()
@@ -106,30 +128,18 @@ class Zygote:
         self._control.settimeout(None)
         self.init_ms = float(ready["init_ms"])
 
-    def fork(self, spec: FunctionSpec) -> tuple[int, socket.socket]:
-        """A new execution environment of ``spec``: its pid and the socket to invoke it through."""
-        ours, theirs = socket.socketpair()
+    def image(self, spec: FunctionSpec) -> "FunctionImage":
+        """A new image of ``spec``: the function's init phase done once, environments forked from it."""
         request = {
             "function": spec.logical_id,
             "module": str(spec.module_file),
             "handler": spec.handler,
             "log": str(spec.log_file) if spec.log_file else None,
             "environment": spec.environment,
+            "snap_start": spec.snap_start,
         }
-        try:
-            with self._lock:
-                socket.send_fds(self._control, [b"\0"], [theirs.fileno()])
-                send_frame(self._control, request)
-                answer = receive_frame(self._control)
-        except OSError as error:
-            ours.close()
-            raise WorkerDied(f"{spec.logical_id}: the zygote is gone ({error})") from None
-        finally:
-            theirs.close()
-        if answer is None:
-            ours.close()
-            raise WorkerDied(f"{spec.logical_id}: the zygote is gone")
-        return int(answer["pid"]), ours
+        pid, control = _fork(self._control, self._lock, request, spec.logical_id)
+        return FunctionImage(spec, pid, control)
 
     @property
     def pid(self) -> int:
@@ -144,12 +154,43 @@ class Zygote:
             self.process.wait(timeout=5)
 
 
+class FunctionImage:
+    """One function after its init phase (``Zygote.image``): its environments are forked from it."""
+
+    def __init__(self, spec: FunctionSpec, pid: int, control: socket.socket) -> None:
+        self.spec, self.pid, self._control = spec, pid, control
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def fork(self) -> tuple[int, socket.socket]:
+        """A new execution environment: its pid and the socket to invoke it through."""
+        with self._lock:
+            if not self._ready:
+                self._control.settimeout(INIT_TIMEOUT_SECONDS)
+                try:
+                    answer = receive_frame(self._control)
+                except OSError:
+                    answer = None
+                self._control.settimeout(None)
+                if not answer or not answer.get("ready"):
+                    failure = (answer or {}).get("error") or "its process ended"
+                    raise WorkerDied(f"{self.spec.logical_id} could not start: {failure}")
+                self._ready = True
+        return _fork(self._control, self._lock, {}, self.spec.logical_id)
+
+    def stop(self) -> None:
+        """The image ends (its socket closed); environments forked from it live on until theirs close."""
+        self._control.close()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
 class Worker:
     """One execution environment: its process, and the socket invocations go through."""
 
-    def __init__(self, spec: FunctionSpec, zygote: Zygote) -> None:
+    def __init__(self, spec: FunctionSpec, image: FunctionImage) -> None:
         self.spec = spec
-        self.pid, self._socket = zygote.fork(spec)
+        self.pid, self._socket = image.fork()
         self.since = datetime.now(UTC)
         self.busy_since: float | None = None
         self.invocations = 0
@@ -167,7 +208,7 @@ class Worker:
         return True
 
     def wait_ready(self, timeout: float = INIT_TIMEOUT_SECONDS) -> None:
-        """The init phase: the handler module loaded. ``WorkerDied`` if it could not be."""
+        """The restore: the environment forked and its after-restore hooks run. ``WorkerDied`` if not."""
         answer = self._receive(timeout)
         if not answer.get("ready"):
             self.kill()
@@ -241,6 +282,7 @@ class WorkerPool:
         self.size = max(1, size)
         self.warm = max(0, min(warm, self.size))
         self._zygote: Zygote | None = None
+        self._image: FunctionImage | None = None
         self._lock = threading.Condition()
         self._jobs: deque[_Job] = deque()
         self._workers: list[Worker] = []
@@ -252,11 +294,16 @@ class WorkerPool:
         self.peak_rss_kb = 0  # of every environment this pool ran
 
     def start(self, zygote: Zygote) -> "WorkerPool":
+        """The function's image (its init phase runs in the background); ``warm_up`` starts environments."""
         with self._lock:
             self._zygote = zygote
-            for _ in range(self.warm):
-                self._spawn()
+            self._image = zygote.image(self.spec)
         return self
+
+    def warm_up(self) -> None:
+        with self._lock:
+            for _ in range(self.warm - len(self._workers)):
+                self._spawn()
 
     def wait_warm(self, timeout: float) -> bool:
         """True once ``warm`` environments are ready (their init done), False after ``timeout``."""
@@ -303,11 +350,12 @@ class WorkerPool:
                 self.spec = replace(self.spec, environment=kept)
             workers, self._workers = list(self._workers), []
             self._lock.notify_all()
+            if self._zygote is not None and self._image is not None:
+                self._image.stop()
+                self._image = self._zygote.image(self.spec)
         for worker in workers:
             worker.kill()
-        with self._lock:
-            for _ in range(max(0, self.warm - len(self._workers))):
-                self._spawn()
+        self.warm_up()
 
     def stop(self) -> None:
         with self._lock:
@@ -315,6 +363,8 @@ class WorkerPool:
             jobs, self._jobs = list(self._jobs), deque()
             workers, self._workers = list(self._workers), []
             self._lock.notify_all()
+            if self._image is not None:
+                self._image.stop()
         for job in jobs:
             job.future.set_exception(WorkerDied(f"{self.spec.logical_id}: the stack is stopping"))
         for worker in workers:
@@ -322,14 +372,19 @@ class WorkerPool:
 
     # -- under the lock
     def _spawn(self) -> None:
-        if self._zygote is None:
+        if self._zygote is None or self._image is None:
             raise RuntimeError(f"{self.spec.logical_id}: the pool was not started")
         try:
-            worker = Worker(self.spec, self._zygote)
-        except WorkerDied as error:
-            log.error("%s", error)
-            self._fail_waiting_if_none_left(error)
-            return
+            worker = Worker(self.spec, self._image)
+        except WorkerDied:  # the image died (killed, or it could not init): one new image, one more try
+            self._image.stop()
+            self._image = self._zygote.image(self.spec)
+            try:
+                worker = Worker(self.spec, self._image)
+            except WorkerDied as error:
+                log.error("%s", error)
+                self._fail_waiting_if_none_left(error)
+                return
         self._workers.append(worker)
         self._starting += 1
         self.started += 1
@@ -428,8 +483,10 @@ class Workers:
         if self.zygote is None:
             raise RuntimeError("Workers.prepare() first")
         self.zygote.wait_ready()
-        for pool in self.pools.values():
+        for pool in self.pools.values():  # every image runs its init at once
             pool.start(self.zygote)
+        for pool in self.pools.values():
+            pool.warm_up()
         for pool in self.pools.values():
             if not pool.wait_warm(timeout):
                 log.warning("%s: its environments are still starting", pool.spec.logical_id)

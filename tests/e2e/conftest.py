@@ -29,6 +29,7 @@ def healthy_simulators(stack: LocalStack) -> Iterator[None]:
         reject_orders=0,
         unknown_parts=[],
         lost_response_rate=0.0,
+        answer_latency_ms=0,
     )
     stack.norce.set_faults(count=0, query_down_for_seconds=0)
     stack.set_mail_faults(throttle_rate=0.0)

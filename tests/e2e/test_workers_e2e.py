@@ -1,0 +1,184 @@
+"""Execution environments that die like Lambda's: every function runs in worker processes of its own, apart
+from moto and the simulators. A worker killed mid-invocation loses nothing and doubles nothing: its SQS
+messages come back after their visibility timeout (20 s on the e2e stack) and the leases it held run out
+(15 s); its API request gets API Gateway's 502. And the API serves Norce Event's senders side by side."""
+
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+from bench.common import percentile
+from local.stack import LocalStack
+from tests.e2e.helpers import PAYLOADS, confirmations_for, erp_orders_for, order_body, post_order, wait_until
+from tests.e2e.test_lifecycle_e2e import confirmed_order, numbers, push
+
+RECOVERY = 60  # seconds: visibility timeout + lease + retries, with room for a loaded machine
+APPLICATION = "123e4567-e89b-12d3-a456-426614174000"  # the example order's ApplicationKey
+
+
+def workers(stack: LocalStack) -> list[dict[str, Any]]:
+    answer = requests.get(f"{stack.api_url}/_local/workers", timeout=10)
+    assert answer.status_code == 200
+    return list(answer.json())
+
+
+def kill_busy(stack: LocalStack, function: str) -> list[int]:
+    """SIGKILL every worker of ``function`` that is in an invocation now, as Lambda loses an environment."""
+    busy = [w["pid"] for w in workers(stack) if w["function"] == function and w["busy"]]
+    for pid in busy:
+        os.kill(pid, signal.SIGKILL)
+    return busy
+
+
+def wait_busy(stack: LocalStack, function: str, seconds: float = 20) -> None:
+    wait_until(
+        lambda: any(w["function"] == function and w["busy"] for w in workers(stack)),
+        seconds,
+        f"a busy {function} worker",
+    )
+
+
+def trail(stack: LocalStack, ref: str) -> list[str]:
+    """The steps on the order's record (the ledger item), oldest first."""
+    from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords  # noqa: PLC0415
+
+    records = DynamoDbOrderRecords(stack.aws.client("dynamodb"), stack.resource("OrdersTable"))
+    return [entry["event"] for entry in (records.get(f"ORDER#{APPLICATION}#{ref}") or {}).get("trail", [])]
+
+
+def test_workers_are_listed_and_a_killed_one_is_replaced(stack: LocalStack) -> None:
+    before = workers(stack)
+    functions = {w["function"] for w in before}
+    assert {"OrderReceiverFunction", "OrderProcessorFunction", "EventReceiverFunction"} <= functions
+    assert all(w["pid"] != os.getpid() and w["since"] for w in before)
+    [victim] = [w for w in before if w["function"] == "OrderReceiverFunction"][:1]
+
+    os.kill(victim["pid"], signal.SIGKILL)
+
+    replaced = wait_until(
+        lambda: [
+            w
+            for w in workers(stack)
+            if w["function"] == "OrderReceiverFunction" and w["pid"] != victim["pid"]
+        ],
+        what="a new OrderReceiverFunction worker",
+    )
+    assert victim["pid"] not in {w["pid"] for w in workers(stack)}
+    assert replaced[0]["since"] > victim["since"]
+    ref = f"W-REPLACED-{uuid.uuid4().hex[:8]}"
+    assert post_order(stack, order_body(ref)).json()["StatusCode"] == "OK"
+    wait_until(lambda: confirmations_for(stack, ref), what="the order confirmed")
+
+
+def test_an_api_request_whose_worker_dies_gets_api_gateways_502(stack: LocalStack) -> None:
+    stack.erp.set_faults(latency_ms=3000)  # the poll waits on the ERP: its worker is busy long enough
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(requests.post, f"{stack.api_url}/_local/schedules/ErpPollFunction", timeout=30)
+        wait_busy(stack, "ErpPollFunction")
+        assert kill_busy(stack, "ErpPollFunction")
+        died = answer.result()
+    stack.erp.set_faults(latency_ms=0)
+
+    assert (died.status_code, died.json()) == (502, {"message": "Internal server error"})
+    again = requests.post(f"{stack.api_url}/_local/schedules/ErpPollFunction", timeout=30)
+    assert again.status_code == 200, "a new environment serves the next request"
+
+
+def test_a_worker_killed_after_the_erp_answered_before_the_ledger_was_updated_gives_one_erp_order(
+    stack: LocalStack,
+) -> None:
+    ref = f"W-ERP-{uuid.uuid4().hex[:8]}"
+    stack.erp.set_faults(answer_latency_ms=3000)  # the ERP makes the order, then its answer takes a while
+    try:
+        assert post_order(stack, order_body(ref)).json()["StatusCode"] == "OK"
+        wait_until(lambda: erp_orders_for(stack, ref), seconds=30, what="the order in the ERP")
+        killed = kill_busy(stack, "OrderProcessorFunction")  # the processor is still waiting for the answer
+    finally:
+        stack.erp.set_faults(answer_latency_ms=0)
+    assert len(killed) == 1, f"one order processor was in its invocation: {killed}"
+    steps = trail(stack, ref)
+    assert "erp_order_created" not in steps and "confirmed" not in steps, steps  # killed before recording
+
+    wait_until(lambda: confirmations_for(stack, ref), seconds=RECOVERY, what="the order confirmed after all")
+
+    assert len(erp_orders_for(stack, ref)) == 1
+    assert len(confirmations_for(stack, ref)) == 1
+    assert "erp_order_found" in trail(stack, ref)  # the redelivery found the ERP's order, made none
+
+
+def test_a_worker_killed_while_the_lifecycle_processor_holds_an_invoice_gives_one_capture(
+    stack: LocalStack,
+) -> None:
+    ref, order_no = confirmed_order(stack)
+    invoice = stack.erp.invoice(order_no)
+    captures = stack.norce.stats["captures"]
+
+    def sent_to_norce() -> bool:
+        return any(
+            (call.get("body") or {}).get("InvoiceNo") == invoice["documentNo"]
+            for call in stack.norce.calls_to("Order/CreateInvoice")
+        )
+
+    stack.norce.set_faults(latency_ms=3000)  # Norce takes the invoice slowly: the worker holds it
+    try:
+        assert push(stack, invoice).status_code == 202
+        wait_until(sent_to_norce, seconds=30, what="CreateInvoice on its way")
+        killed = kill_busy(stack, "LifecycleProcessorFunction")
+    finally:
+        stack.norce.set_faults(latency_ms=0)  # waits for the slow call: Norce has the invoice now
+    assert killed, "the lifecycle processor was in its invocation"
+
+    wait_until(
+        lambda: "document_found_in_norce" in trail(stack, ref),
+        seconds=RECOVERY,
+        what="the next attempt asking Norce",
+    )
+    assert numbers(stack, ref, "Invoices") == [invoice["documentNo"]]
+    assert stack.norce.stats["captures"] == captures + 1
+    assert stack.norce.stats["double captures"] == 0
+
+
+def burst(senders: int, send: Callable[[int], requests.Response]) -> tuple[list[float], list[int]]:
+    """``senders`` at once, each its own connection; their acknowledgement times (s) and statuses."""
+
+    def timed(index: int) -> tuple[float, int]:
+        started = time.perf_counter()
+        status = send(index).status_code
+        return time.perf_counter() - started, status
+
+    with ThreadPoolExecutor(senders) as pool:
+        results = list(pool.map(timed, range(senders)))
+    return [seconds for seconds, _ in results], [status for _, status in results]
+
+
+def test_fifty_concurrent_norce_event_senders_are_acknowledged_within_a_second_at_p99(
+    stack: LocalStack,
+) -> None:
+    event = json.loads((PAYLOADS / "norce-events" / "OrderReceivedEvent.json").read_text())
+    run = uuid.uuid4().hex[:8]
+
+    def send(index: int, round_: str) -> requests.Response:
+        body = {**event, "ClientOrderRef": f"W-EV-{run}-{round_}-{index}"}
+        return requests.post(
+            f"{stack.api_url}/norce/events/OrderReceivedEvent",
+            json=body,
+            headers={"X-Api-Key": stack.events_key},
+            timeout=10,
+        )
+
+    cold, cold_statuses = burst(50, lambda index: send(index, "cold"))  # the API scales out
+    warm, statuses = burst(50, lambda index: send(index, "warm"))
+
+    assert cold_statuses == statuses == [200] * 50
+    cold_p99, warm_p99 = percentile(cold, 0.99), percentile(warm, 0.99)
+    print(f"\n50 senders, p99: {cold_p99:.3f} s scaling out, {warm_p99:.3f} s warm")
+    assert warm_p99 < 1.0
+    assert cold_p99 < 3.0  # ten cold starts at once on a 2-core machine
+    assert len([w for w in workers(stack) if w["function"] == "EventReceiverFunction"]) > 1
