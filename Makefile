@@ -22,7 +22,7 @@ CHECKOV_VERSION ?= 3.3.30
 # uv tool env's (offline), else one uv builds for it (SAM CLI installed some other way).
 SAM_PYTHON = $(or $(wildcard $(shell $(UV) tool dir 2>/dev/null)/aws-sam-cli/bin/python),$(UV) tool run --from aws-sam-cli python)
 
-.PHONY: help install test lint typecheck template-lint security unit integration e2e local demo import ops bench build artifact-check events layer-requirements clean
+.PHONY: help install test lint typecheck template-lint security unit integration e2e local demo import ops soak bench build artifact-check events layer-requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -83,6 +83,9 @@ import: install ## run one import now on the running local stack: make import EN
 
 ops: install ## the on-call CLI: make ops ARGS="trail REF12345 --local" (or --stack NAME; ARGS="--help")
 	$(RUN) python -m ops.cli $(ARGS)
+
+soak: install ## Black Friday on the local stack with faults and killed workers, then an audit: make soak ARGS="--quick" (docs/reliability.md)
+	$(RUN) python -m local.soak $(ARGS)
 
 bench: install ## benchmarks: cold start, warm handler time, requests/s (see docs/performance.md)
 	$(RUN) python -m bench.run

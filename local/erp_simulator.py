@@ -163,10 +163,12 @@ class ErpSimulator(Simulator):
         companies: int | None = None,
         bad: bool | None = None,
         anonymised: list[str] | None = None,
+        changed_at: str | None = None,
     ) -> dict[str, Any]:
         """Hold exactly ``customers`` generated customers (``C0000001``...) and ``companies`` generated
         companies (``B000001``...); None leaves that kind as it is. Generated parties that exist keep their
-        data and ``changedAt``; new ones get ``changedAt`` now; the ones above the number are removed
+        data and ``changedAt``; new ones get ``changedAt`` now (or ``changed_at``, ISO-8601 UTC: parties the
+        ERP has held since then); the ones above the number are removed
         (customers of a removed company lose their ``companyCode``, and so change). ``bad`` True (re)adds
         the bad customers at the end of the export, False removes them. ``anonymised``: customer codes to
         mark ``anonymised: true``. One transaction. Answers the numbers held (and the anonymised codes)."""
@@ -176,7 +178,7 @@ class ErpSimulator(Simulator):
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                now = _now()
+                now = changed_at or _now()
                 if companies is not None:
                     self._seed_companies(companies, now)
                 if customers is not None:

@@ -50,12 +50,13 @@ class QueuePoller:
         function_name: str,
         handler: Handler,
         batch_size: int = 10,
-        idle_seconds: float = 0.1,
+        idle_seconds: float = 0.05,
+        max_idle_seconds: float = 1.0,
     ) -> None:
         self._sqs, self._url, self._arn = sqs, queue_url, queue_arn
         self._function_name, self._handler = function_name, handler
         self._batch_size = max(1, min(10, batch_size))
-        self._idle_seconds = idle_seconds
+        self._idle_seconds, self._max_idle_seconds = idle_seconds, max_idle_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"poller:{function_name}", daemon=True)
         self.batches = 0
@@ -103,10 +104,16 @@ class QueuePoller:
 
     def _run(self) -> None:
         # Short polls: the local moto serves one request at a time, so a long poll would stall the rest.
+        # An empty queue is asked again after a wait that doubles up to ``max_idle_seconds`` (and starts over
+        # with the next message): a dozen idle pollers would otherwise keep the one-at-a-time moto busy.
+        idle = self._idle_seconds
         while not self._stop.is_set():
             try:
                 if self.poll_once() == 0:
-                    self._stop.wait(self._idle_seconds)
+                    self._stop.wait(idle)
+                    idle = min(idle * 2, self._max_idle_seconds)
+                else:
+                    idle = self._idle_seconds
             except Exception:  # moto went away while stopping, or a transient error: keep polling
                 if not self._stop.is_set():
                     log.exception("polling %s failed", self._url)

@@ -41,7 +41,13 @@ _SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction", "EventProcess
 SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout: then 504, the function goes on
 # The variables that shorten the leases a dead attempt leaves behind (recovery_seconds)
-LEASE_VARIABLES = ("PROCESSING_LOCK_SECONDS", "DOCUMENT_LEASE_SECONDS", "EMAIL_LEASE_SECONDS")
+LEASE_VARIABLES = (
+    "INTAKE_LEASE_SECONDS",
+    "PROCESSING_LOCK_SECONDS",
+    "DOCUMENT_LEASE_SECONDS",
+    "EMAIL_LEASE_SECONDS",
+    "SYNC_CLAIM_SECONDS",
+)
 
 
 def schedule_input(properties: dict[str, Any]) -> dict[str, Any]:
@@ -94,8 +100,8 @@ class LocalStack:
     retry_max_seconds: float = 4.0
     change_settle_seconds: int = 1  # a burst of Norce change notifications waits this long (10 s deployed)
     # None: the template's timeouts and visibility timeouts and the code's leases, as deployed. R seconds:
-    # what a killed worker leaves behind runs out fast (tests, the soak): the queue functions' timeouts at
-    # most R, the processing lock and the document and e-mail leases 1.5 R, every visibility timeout 2 R.
+    # what a killed worker leaves behind runs out fast (tests, the soak): the API and queue functions'
+    # timeouts at most R, every lease a dead attempt leaves (LEASE_VARIABLES) 1.5 R, visibility timeouts 2 R.
     recovery_seconds: float | None = None
     subscribe_events: bool = True  # the Norce simulator posts its events to our webhook, like Norce Admin
     log_to_files: bool = True
@@ -221,8 +227,8 @@ class LocalStack:
         name = function.environment.get("POWERTOOLS_SERVICE_NAME")
         service = resolve(name, self.aws.refs, self.aws.attributes)
         timeout = function.timeout_seconds
-        if function.sqs_sources and self.recovery_seconds is not None:
-            timeout = min(timeout, self.recovery_seconds)
+        if (function.sqs_sources or function.api_routes) and self.recovery_seconds is not None:
+            timeout = min(timeout, self.recovery_seconds)  # scheduled functions (imports) keep theirs
         logs = self.state_dir / "logs"
         spec = FunctionSpec(
             logical_id=function.logical_id,

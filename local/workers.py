@@ -513,17 +513,36 @@ class Workers:
         """Peak RSS per function (of every environment it ran) and of this process (the stack)."""
         peaks = {name: pool.peak_rss_kb for name, pool in self.pools.items()}
         for worker in self.live():
-            peaks[worker.spec.logical_id] = max(peaks[worker.spec.logical_id], _vm_hwm_kb(worker.pid))
+            peaks[worker.spec.logical_id] = max(peaks[worker.spec.logical_id], vm_hwm_kb(worker.pid))
         peaks["stack"] = peak_rss_kb()
         if self.zygote is not None:
-            peaks["zygote"] = _vm_hwm_kb(self.zygote.pid)
+            peaks["zygote"] = vm_hwm_kb(self.zygote.pid)
         return peaks
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds of the live workers per function, of the zygote and of this process (the stack)."""
+        spent: dict[str, float] = {}
+        for worker in self.live():
+            spent[worker.spec.logical_id] = spent.get(worker.spec.logical_id, 0.0) + cpu_seconds(worker.pid)
+        if self.zygote is not None:
+            spent["zygote"] = cpu_seconds(self.zygote.pid)
+        spent["stack"] = cpu_seconds(os.getpid())
+        return spent
 
     def deaths(self) -> dict[str, int]:
         return {name: pool.died for name, pool in self.pools.items() if pool.died}
 
 
-def _vm_hwm_kb(pid: int) -> int:
+def cpu_seconds(pid: int) -> float:
+    """A live process's CPU time so far, user + system (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def vm_hwm_kb(pid: int) -> int:
     """A live process's peak RSS (Linux ``/proc``; 0 elsewhere)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -27,6 +27,7 @@ class ReceiverSettings:
     record_ttl_days: int
     busy_wait_seconds: float
     allowed_currencies: frozenset[str] | None
+    lease_seconds: float = 60.0  # an order's intake claim: longer than the receiver's timeout
 
     @classmethod
     def from_env(cls) -> "ReceiverSettings":
@@ -41,6 +42,7 @@ class ReceiverSettings:
             record_ttl_days=int(os.environ.get("ORDER_RECORD_TTL_DAYS", "90")),
             busy_wait_seconds=float(os.environ.get("BUSY_WAIT_SECONDS", "5")),
             allowed_currencies=frozenset(c.upper() for c in currencies) or None,
+            lease_seconds=float(os.environ.get("INTAKE_LEASE_SECONDS", "60")),
         )
 
 
@@ -251,6 +253,7 @@ class EventProcessorSettings:
     retry_max_seconds: float
     secrets_cache_seconds: int
     email_lease_seconds: float = 180.0  # an e-mail's sending claim: longer than the processor's timeout
+    sync_claim_seconds: float = 120.0  # one writer per customer/company: longer than the processor's timeout
 
     @classmethod
     def from_env(cls) -> "EventProcessorSettings":
@@ -280,6 +283,7 @@ class EventProcessorSettings:
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=secrets_cache_seconds(),
             email_lease_seconds=float(os.environ.get("EMAIL_LEASE_SECONDS", "180")),
+            sync_claim_seconds=float(os.environ.get("SYNC_CLAIM_SECONDS", "120")),
         )
 
 

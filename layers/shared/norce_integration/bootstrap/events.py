@@ -156,6 +156,7 @@ def build_event_processor(
             states=DynamoDbSyncStates(dynamodb, settings.orders_table),
             customer_entities=settings.customer_entities,
             company_entities=settings.company_entities,
+            claim_seconds=settings.sync_claim_seconds,
         ),
         jobs=JobCompletion(
             DynamoDbJobRecords(dynamodb, settings.orders_table),

@@ -33,6 +33,7 @@ def build_order_intake(settings: ReceiverSettings) -> OrderIntake:
         archive=S3Archive(aws_client("s3"), settings.archive_bucket),
         queue=SqsOrderQueue(aws_client("sqs"), settings.orders_queue_url),
         settings=IntakeSettings(
+            lease_seconds=settings.lease_seconds,
             record_ttl_days=settings.record_ttl_days,
             busy_wait_seconds=settings.busy_wait_seconds,
             allowed_currencies=settings.allowed_currencies,

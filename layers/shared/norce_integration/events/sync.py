@@ -37,6 +37,7 @@ class ChangeSync:
     customer_entities: frozenset[str] | None = None  # EntityChanged values to sync; None: all
     company_entities: frozenset[str] | None = None
     clock: Callable[[], float] = field(default=time.time)
+    claim_seconds: float = CLAIM_SECONDS
 
     def handle(self, event: Notification, received_at: float) -> Handled:
         is_customer = isinstance(event, CustomerChangedNotification)
@@ -74,7 +75,7 @@ class ChangeSync:
         claimed = replace(
             state or SyncState(0.0, None, 0),
             version=(version or 0) + 1,
-            busy_until=self.clock() + CLAIM_SECONDS,
+            busy_until=self.clock() + self.claim_seconds,
         )
         if not self.states.save(key, claimed, version):
             raise TransientFailure("another processor is writing this entity to the ERP", retry_after=5)
