@@ -87,7 +87,7 @@ ops: install ## the on-call CLI: make ops ARGS="trail REF12345 --local" (or --st
 soak: install ## Black Friday on the local stack with faults and killed workers, then an audit: make soak ARGS="--quick" (docs/reliability.md)
 	$(RUN) python -m local.soak $(ARGS)
 
-bench: install ## benchmarks: cold start, warm handler time, requests/s (see docs/performance.md)
+bench: install ## benchmarks: cold start, warm handler time, requests/s, pipeline orders/min (see docs/performance.md)
 	$(RUN) python -m bench.run
 
 # Lambda's /var/task and /opt are read-only and zip entries carry no usable mtimes, so Python would compile

@@ -11,7 +11,17 @@ import time
 import warnings
 from collections.abc import Callable
 
-from bench import cold_start, cold_start_artifact, events, imports, lifecycle, processor, throughput, warm
+from bench import (
+    cold_start,
+    cold_start_artifact,
+    events,
+    imports,
+    lifecycle,
+    pipeline,
+    processor,
+    throughput,
+    warm,
+)
 from bench.common import Figure
 
 
@@ -28,6 +38,9 @@ def groups(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
             (1, 2) if quick else (1, 2, 5, 10, 20), 6 if quick else 60
         ),
         "local_stack": lambda: throughput.run(20 if quick else 300, (1, 4) if quick else (1, 4, 16)),
+        "pipeline": lambda: (
+            pipeline.run((0.2,), seconds=5, minimum=20) if quick else pipeline.run(pipeline.LATENCIES)
+        ),
         "lifecycle": lambda: lifecycle.run(0.05 if quick else 1.0),
         "events": lambda: events.run(0.05 if quick else 1.0),
         "imports": lambda: imports.run(0.05 if quick else 1.0),
@@ -40,6 +53,7 @@ LABELS = {
     "cold_start_artifact": "the built artifact (.aws-sam/build) as Lambda runs it, against a boto3 peer",
     "events": "receiver warm against moto over HTTP; processor with in-memory ports (proxy)",
     "imports": "streamed over loopback HTTP to a byte-counting sink, beside list + json.dumps",
+    "pipeline": "the local stack end to end: receiver, queue, processors, ERP simulator, Norce confirmation",
 }
 
 

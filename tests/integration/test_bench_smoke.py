@@ -49,3 +49,11 @@ def test_imports_benchmark_runs():
 
     figures = imports.run(scale=0.002)  # ~2 s: a sink process and seven short child runs
     assert positive(figures) and any("naive" in f.name for f in figures)
+
+
+def test_pipeline_benchmark_runs_against_its_ideal():
+    from bench import pipeline  # noqa: PLC0415
+
+    figures = pipeline.run((0.05,), seconds=1, minimum=12)  # ~30 s: a local stack, 12 orders
+    sustained = figures[0]
+    assert positive(figures) and sustained.target and "ERP calls" in sustained.note
