@@ -96,6 +96,13 @@ class LambdaContext:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
+def print_failure(error: BaseException) -> None:
+    """The error's type and where it happened, on stderr (``workers.txt``); never its message, which may
+    quote an order or a customer (no personal data in a log line)."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    print(f"{type(error).__module__}.{type(error).__qualname__} at\n{frames}", file=sys.stderr, flush=True)
+
+
 def peak_rss_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # kilobytes on Linux
 
@@ -123,7 +130,7 @@ def serve(connection: socket.socket, function_name: str, handler: Any) -> None:
         try:
             answer: dict[str, Any] = {"result": handler(request["event"], context)}
         except Exception as error:  # noqa: BLE001 - Lambda reports the function error; the environment lives on
-            traceback.print_exc()
+            print_failure(error)
             answer = {"error": {"errorType": type(error).__name__, "errorMessage": str(error)[:500]}}
         answer["peak_rss_kb"] = peak_rss_kb()
         send_frame(connection, answer)
@@ -157,8 +164,8 @@ def _forks(control: socket.socket, child: Callable[[socket.socket, dict[str, Any
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 child(socket.socket(fileno=descriptors[0]), request)
-            except BaseException:  # noqa: BLE001 - a child never returns into its parent's loop
-                traceback.print_exc()
+            except BaseException as error:  # noqa: BLE001 - a child never returns into its parent's loop
+                print_failure(error)
             finally:
                 os._exit(0)
         os.close(descriptors[0])
@@ -182,7 +189,7 @@ def function_image(connection: socket.socket, request: dict[str, Any]) -> None:
 
             run_before_snapshot()
     except Exception as error:  # noqa: BLE001 - Runtime.ImportModuleError: this function cannot serve
-        traceback.print_exc()
+        print_failure(error)
         failure = {"errorType": "Runtime.ImportModuleError", "errorMessage": str(error)}
         send_frame(connection, {"error": failure})
         return

@@ -12,7 +12,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # Its own state directory: the handlers' log files hold this run's lines only (test_zz_* reads them).
     state = tmp_path_factory.mktemp("local-state")
     # recovery_seconds: a worker killed by a test leaves leases and in-flight messages behind for seconds,
-    # not minutes (the queue functions time out within 10 s, leases 15 s, visibility timeouts 20 s).
+    # not minutes (the API and queue functions time out within 10 s, leases 15 s, visibility timeouts 20 s).
     with LocalStack.on_free_ports(
         retry_base_seconds=1, retry_max_seconds=1, processors=2, state_dir=state, recovery_seconds=10
     ) as running:
