@@ -102,13 +102,14 @@ class ErpOrderLine(ErpModel):
 
 
 class ErpCharge(ErpModel):
-    """A fee (shipping, handling) or an order-level discount."""
+    """A fee (shipping, invoice) or an order-level discount."""
 
     code: str | None = None
     description: str | None = None
     amount: Decimal = Decimal(0)
     vat: Decimal = Decimal(0)
     vat_rate: Decimal | None = None
+    kind: str | None = None  # a fee's Norce Type (Shipping, Invoice) or a discount's Type
 
 
 class ErpPayment(ErpModel):
