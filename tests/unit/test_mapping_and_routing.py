@@ -107,8 +107,8 @@ def test_payment_delivery_and_addresses():
 
 
 def test_fees_discounts_and_unknown_fields_pass_through():
-    """Norce's Fee is {Amount, Description, Type (0 Shipping, 1 Invoice), VatRate}; its Discount {Amount, Code,
-    Type}; AdditionalInfo is keyed by Code2 (Norce: Code "has erroneous behaviour"), else Code."""
+    """Norce's Fee is {Amount, Description, Type (0 Shipping, 1 Invoice), VatRate}; its Discount {Amount,
+    Code, Type}; AdditionalInfo is keyed by Code2 (Norce: Code "has erroneous behaviour"), else Code."""
     data = json.loads(json.dumps(EXAMPLE))
     data["Fees"] = [
         {"Amount": 49, "Description": "Home delivery", "Type": 0, "VatRate": 25},
@@ -136,7 +136,7 @@ def test_fees_discounts_and_unknown_fields_pass_through():
 
 
 def test_goods_sold_by_weight_take_their_quantity_and_amount_from_quantity2():
-    """Norce's Quantity is a whole number of items; Quantity2 is the "item quantity for non-integer values"."""
+    """Norce's Quantity is a whole number of items; Quantity2 the "item quantity for non-integer values"."""
     data = json.loads(json.dumps(EXAMPLE))
     data["Items"][0].update(Quantity=1, Quantity2=2.5, UnitPrice=120, UnitVat=30)
 
