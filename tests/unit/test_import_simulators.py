@@ -108,10 +108,10 @@ def test_seeding_refuses_what_is_not_a_number(erp: ErpSimulator) -> None:
     assert erp.parties("customers") == []
 
 
-def test_seeding_100k_customers_is_quick(erp: ErpSimulator) -> None:
-    started = time.monotonic()
+def test_seeding_100k_customers_gives_exactly_what_was_asked(erp: ErpSimulator) -> None:
+    """How fast is bench's business (docs/performance.md), not a timed test's."""
     assert erp.seed(customers=100_000, companies=1000) == {"customers": 100_000, "companies": 1000}
-    assert time.monotonic() - started < 10
+    assert len(erp.parties("customers")) == 100_000
 
 
 def test_the_export_pages_through_10000_seeded_customers_exactly_once(erp: ErpSimulator) -> None:
@@ -368,7 +368,7 @@ def test_a_fault_answers_the_import_after_reading_the_whole_body(norce: NorceCon
     assert [c["status"] for c in calls] == [429, 503, 200] and calls[0]["records"] == 20_000
 
 
-def test_100k_customers_are_imported_in_a_few_seconds(norce: NorceConnectSimulator) -> None:
+def test_100k_customers_in_chunks_and_at_once_are_imported_whole(norce: NorceConnectSimulator) -> None:
     records = [
         customer(n, InvoiceAddress={"AddressLine1": "Storgatan 1", "CountryCode": "SE"})
         for n in range(100_000)
@@ -376,13 +376,10 @@ def test_100k_customers_are_imported_in_a_few_seconds(norce: NorceConnectSimulat
     body = json.dumps(records).encode()
     fields = [*CUSTOMER_FIELDS, "LastName", "InvoiceAddress"]
 
-    started = time.monotonic()
     first = import_customers(norce, iter([body[i : i + 65536] for i in range(0, len(body), 65536)]), fields)
     again = import_customers(norce, iter([body]), fields, full=True)
-    elapsed = time.monotonic() - started
 
     assert (first.status_code, again.status_code) == (200, 200)
-    assert elapsed < 10, f"{elapsed:.1f} s for two imports of 100,000 customers"
     assert requests.get(f"{norce.url}/_customers/count", timeout=10).json() == {
         "active": 100_000,
         "inactive": 0,

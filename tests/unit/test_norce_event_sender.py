@@ -160,7 +160,7 @@ def test_the_retries_wait_the_scaled_schedule(receiver: Receiver) -> None:
 
 
 def test_an_answer_slower_than_the_timeout_is_a_failure_and_retried(receiver: Receiver) -> None:
-    receiver.slow_next = 1
+    receiver.slow_next, receiver.slow_seconds = 1, 2.0  # far above the timeout: waiting would show
     sender = NorceEventSender(time_scale=0.0001, timeout=0.2)
     try:
         sender.subscribe("*", f"{receiver.url}/{{EventType}}")
@@ -169,7 +169,7 @@ def test_an_answer_slower_than_the_timeout_is_a_failure_and_retried(receiver: Re
         sender.stop()
     first, second = delivery.attempts
     assert first.status is None and first.error is not None and "Timeout" in first.error
-    assert first.seconds < 0.45, "Norce gives up after the timeout; it does not wait for the answer"
+    assert first.seconds < 1.5, "Norce gives up after the timeout; it does not wait for the answer"
     assert second.status == 200
     assert delivery.state == "delivered"
 
@@ -184,7 +184,7 @@ def test_an_event_without_a_subscription_is_not_sent(sender: NorceEventSender, r
 
 
 def test_a_burst_is_delivered_in_parallel(sender: NorceEventSender, receiver: Receiver) -> None:
-    receiver.sleep_seconds = 0.02  # 200 events one after the other: at least 4 s
+    receiver.sleep_seconds = 0.1  # 200 events one after the other: at least 20 s
     sender.subscribe("*", f"{receiver.url}/{{EventType}}")
     started = time.monotonic()
     for number in range(200):
@@ -193,7 +193,7 @@ def test_a_burst_is_delivered_in_parallel(sender: NorceEventSender, receiver: Re
     elapsed = time.monotonic() - started
     assert [d.state for d in sender.deliveries] == ["delivered"] * 200
     assert sorted(r["body"]["CustomerId"] for r in receiver.got()) == list(range(200))
-    assert elapsed < 2.0, f"{elapsed:.2f} s: not sent in parallel"
+    assert elapsed < 10.0, f"{elapsed:.2f} s: not sent in parallel (one after the other takes 20 s)"
 
 
 def test_one_events_retries_do_not_hold_back_others(receiver: Receiver) -> None:
