@@ -146,6 +146,7 @@ QUEUED_TYPES = {
     "CustomerChangedNotification",
     "CompanyChangedNotification",
     "JobCompletedEvent",
+    "InvoiceCaptureCompletedEvent",
 }
 
 
@@ -303,7 +304,7 @@ def test_sync_states_on_dynamodb_refuse_a_stale_writer(world):
 
 
 class QueryDown(InMemoryEventQuery):
-    def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None:
+    def order(self, order_id: int) -> OrderView | None:
         raise NorceUnavailable("Norce Query answered 503")
 
 
