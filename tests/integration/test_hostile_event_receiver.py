@@ -1,4 +1,4 @@
-"""The Norce Event webhook attacked as the internet (or a broken Norce Admin setting) would: every hostile body
+"""The Norce Event webhook attacked as the internet (or a broken Norce Admin setting) would: each hostile body
 gets an exact answer, is never a 5xx (Norce retries anything but a 2xx for 22 hours), nothing is queued that
 should not be, and nothing is lost: what is parked is on the events DLQ as the bytes it was, with its
 reason and its original size. A 5xx means only that our own AWS failed.
