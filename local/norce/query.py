@@ -24,7 +24,21 @@ from flask import Flask, Response, jsonify, request
 from local.norce import odata
 from local.norce.codes import country_id, currency_id
 from local.norce.identity import authorized
-from local.norce.odata import BOOLEAN, DECIMAL, GUID, INT32, INT64, MOMENT, STRING, EntityType, ODataError
+from local.norce.odata import EntityType, ODataError
+from local.norce.query_types import (
+    CLIENT_COMPANY,
+    CLIENT_CUSTOMER,
+    COMPANY,
+    CUSTOMER,
+    DELIVERY_NOTE,
+    INFO_ROLES,
+    INVOICE_TYPE,
+    ORDER,
+    ORDER_3,
+    ORDER_ITEM,
+    PARTIES,
+    camel,
+)
 from local.norce.state import NorceState
 
 QUERY = "/commerce/query/2.0"
@@ -41,249 +55,6 @@ STATUS_IDS = {
 }
 INVOICE, CREDIT = 1, 2  # Invoice TypeId: 1 is documented (sales order invoice); 2 for a credit is ours
 INVOICE_ADDRESS, DELIVERY_ADDRESS = 1, 2  # CustomerAddress TypeId: not documented, our choice
-ORDERS_2 = "Enferno.Storm.Query.Api.DataContexts.OrderModel"
-CUSTOMERS_2 = "Enferno.Storm.Query.Api.DataContexts.CustomerModel"
-
-
-def _names(edm: str, *names: str) -> dict[str, str]:
-    return dict.fromkeys(names, edm)
-
-
-# -- the entity types, as published (PascalCase, 2.0)
-ORDER_ITEM = EntityType(
-    f"{ORDERS_2}.OrderItem",
-    {
-        **_names(STRING, "Id", "OrderId"),
-        **_names(DECIMAL, "LineNumber", "ParentLineNumber"),
-        "StatusId": INT32,
-        **_names(STRING, "PartNo", "ExternalPartNo", "ProductName"),
-        **_names(INT32, "WarehouseId", "LocationId"),
-        "QtyOrdered": DECIMAL,
-        "CurrencyId": INT32,
-        **_names(DECIMAL, "VatRate", "CostUnit", "PriceSale", "DiscountPercentage", "DiscountAmount"),
-        "LineAmount": DECIMAL,
-        "DeliveryMode": STRING,
-        "IsPartDelivery": BOOLEAN,
-        **_names(MOMENT, "ExpectedDeliveryDate", "ConfirmedDeliveryDate"),
-        "SalesRepContactId": INT32,
-        **_names(STRING, "LedgerAccount", "Department", "Centre", "ExternalStatusText"),
-        "Created": MOMENT,
-        "CreatedBy": INT32,
-        "Updated": MOMENT,
-        "UpdatedBy": INT32,
-        "LineNumberString": STRING,
-        **_names(DECIMAL, "PriceRecommended", "PriceCatalog", "PriceStandard"),
-        "ClientId": INT32,
-    },
-)
-ORDER_INFO = EntityType(f"{ORDERS_2}.OrderInfo", {})  # its properties are not published: never any row
-_PARTIES = {
-    f"{role}{kind}{what}": (STRING if what == "Code" else INT32)
-    for role in ("Buyer", "Payer", "Reseller")
-    for kind in ("Company", "Customer")
-    for what in ("Code", "Id")
-}
-ORDER = EntityType(
-    f"{ORDERS_2}.Order",
-    {
-        "Id": STRING,
-        "ClientId": INT32,
-        "ApplicationId": INT32,
-        "QuotationId": INT32,
-        "OrderNo": STRING,
-        "OrderDate": MOMENT,
-        **_PARTIES,
-        "GroupCode": STRING,
-        "StatusId": INT32,
-        "SalesRepContactId": INT32,
-        **_names(STRING, "Source", "DeliveryTerms", "DeliveryMode"),
-        "DeliveryDate": MOMENT,
-        "IsPartDelivery": BOOLEAN,
-        "PaymentTerms": STRING,
-        "CurrencyId": INT32,
-        **_names(DECIMAL, "VatRate", "CashDiscount", "LineDiscount", "FreightCost", "OrderFee"),
-        **_names(STRING, "DeliveryAttention", "DeliveryCareOf"),
-    },
-    {"Items": ORDER_ITEM, "Infos": ORDER_INFO},
-    frozenset(["Items", "Infos"]),
-)
-_DOCUMENT_PARTIES = {
-    f"{r}{k}Id": INT32 for r in ("Buyer", "Payer", "Reseller") for k in ("Company", "Customer")
-}
-INVOICE_TYPE = EntityType(
-    f"{ORDERS_2}.Invoice",
-    {
-        "Id": STRING,
-        "ClientId": INT32,
-        "InvoiceNo": STRING,
-        "TypeId": INT32,
-        "ReferenceOrderId": STRING,
-        **_DOCUMENT_PARTIES,
-        "GroupCode": STRING,
-        **_names(MOMENT, "DeliveryDate", "InvoiceDate", "InvoiceDueDate"),
-        "SalesRepContactId": INT32,
-        "Source": STRING,
-        **_names(DECIMAL, "Quantity", "Volume", "Weight"),
-        "CurrencyId": INT32,
-        **_names(DECIMAL, "CurrencyRate", "CashDiscount", "SumLineDiscount", "FreightCost", "InvoiceFee"),
-        **_names(DECIMAL, "CostValue", "SalesBalance", "InvoiceAmount", "InvoiceRoundOff"),
-    },
-)
-DELIVERY_NOTE = EntityType(
-    f"{ORDERS_2}.DeliveryNote",
-    {
-        "Id": STRING,
-        "ClientId": INT32,
-        "NoteNo": STRING,
-        "SupplierId": INT32,
-        "TypeId": INT32,
-        "ReferenceOrderId": STRING,
-        **_PARTIES,
-        "GroupCode": STRING,
-        **_names(STRING, "DeliveryName", "DeliveryAttention", "DeliveryCareOf"),
-        **_names(STRING, "DeliveryAddressLine1", "DeliveryAddressLine2", "DeliveryZipCode", "DeliveryCity"),
-        "DeliveryRegion": STRING,
-        "DeliveryCountryId": INT32,
-        "DeliveryDate": MOMENT,
-        **_names(DECIMAL, "Quantity", "Volume", "Weight"),
-        "IsPrinted": BOOLEAN,
-        **_names(STRING, "DeliveryTerms", "DeliveryMode", "Source", "DeliveryMark", "NoteText"),
-    },
-)
-_ADDRESS = {
-    "TypeId": INT32,
-    **_names(STRING, "CareOf", "AddressLine1", "AddressLine2", "ZipCode", "City", "Region"),
-    "CountryId": INT32,
-    "Created": MOMENT,
-    "CreatedBy": INT32,
-    "Updated": MOMENT,
-    "UpdatedBy": INT32,
-    "StatusId": INT32,
-    "StatusUpdated": MOMENT,
-    "StatusUpdatedBy": INT32,
-    "ClientId": INT32,
-}
-CUSTOMER_ADDRESS = EntityType(
-    f"{CUSTOMERS_2}.CustomerAddress", {"Id": INT32, "CustomerId": INT32, **_ADDRESS}
-)
-COMPANY_ADDRESS = EntityType(f"{CUSTOMERS_2}.CompanyAddress", {"Id": INT32, "CompanyId": INT32, **_ADDRESS})
-CUSTOMER = EntityType(
-    f"{CUSTOMERS_2}.Customer",
-    {
-        "Id": INT32,
-        "Key": GUID,
-        "ClientId": INT32,
-        **_names(STRING, "CustomerCodePrefix", "CustomerCode"),
-        "TypeId": INT32,
-        **_names(STRING, "EmailAddress", "SocialSecurityNumber", "Title", "FirstName", "MiddleName"),
-        **_names(STRING, "LastName", "Suffix", "PhoneNumber", "CellPhoneNumber"),
-        "ReferId": INT32,
-        "ReferUrl": STRING,
-        "UseBillingAddressAsShippingAddress": BOOLEAN,
-        **_names(STRING, "OldCustomerNoPrefix", "OldCustomerNo"),
-        "ReplacementCustomerId": INT32,
-        "IsActive": BOOLEAN,
-        "Created": MOMENT,
-        "CreatedBy": INT32,
-        "Updated": MOMENT,
-        "UpdatedBy": INT32,
-        "LastOrderDate": MOMENT,
-        "NormalizedSocialSecurityNumber": STRING,
-        "ApplicationId": INT32,
-        "IsForgotten": BOOLEAN,
-        "ForgottenBy": INT32,
-        **_names(MOMENT, "ForgottenDate", "StoppedDate"),
-        "StoppedBy": INT32,
-        "CrmId": STRING,
-    },
-    {"Addresses": CUSTOMER_ADDRESS},
-    frozenset(["Addresses"]),
-)
-COMPANY = EntityType(
-    f"{CUSTOMERS_2}.Company",
-    {
-        "Id": INT32,
-        "Key": GUID,
-        "ClientId": INT32,
-        **_names(STRING, "CompanyCodePrefix", "CompanyCode"),
-        "TypeId": INT32,
-        **_names(STRING, "LogoPath", "OrganizationNo", "Name", "EmailAddress", "PhoneNumber", "FaxNumber"),
-        **_names(INT32, "ParentCompanyId", "ReferId"),
-        "ReferUrl": STRING,
-        "UseBillingAddressAsShippingAddress": BOOLEAN,
-        **_names(STRING, "OldCompanyCodePrefix", "OldCompanyCode"),
-        "IsActive": BOOLEAN,
-        "Created": MOMENT,
-        "CreatedBy": INT32,
-        "Updated": MOMENT,
-        "UpdatedBy": INT32,
-        "LogoKey": GUID,
-        "NormalizedOrganizationNo": STRING,
-        "ApplicationId": INT32,
-        "VatNo": STRING,
-    },
-    {"Addresses": COMPANY_ADDRESS},
-    frozenset(["Addresses"]),
-)
-
-
-def camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-def _camel_type(entity: EntityType, name: str, ids: dict[str, str] | None = None) -> EntityType:
-    """3.0's spelling of a 2.0 type (camelCase; ``ids`` overrides an Edm type, e.g. int64 ids)."""
-    properties = {camel(k): (ids or {}).get(k, v) for k, v in entity.properties.items()}
-    navigations = {camel(k): v for k, v in entity.navigations.items()}
-    return EntityType(name, properties, navigations, frozenset(camel(m) for m in entity.many))
-
-
-CUSTOMER_ADDRESS_3 = _camel_type(CUSTOMER_ADDRESS, "ClientCustomerAddress")
-COMPANY_ADDRESS_3 = _camel_type(COMPANY_ADDRESS, "ClientCompanyAddress")
-CLIENT_CUSTOMER = _camel_type(CUSTOMER, "ClientCustomer")
-CLIENT_CUSTOMER.navigations = {"addresses": CUSTOMER_ADDRESS_3}
-CLIENT_COMPANY = _camel_type(COMPANY, "ClientCompany")
-CLIENT_COMPANY.navigations = {"addresses": COMPANY_ADDRESS_3}
-CUSTOMER_INFO = EntityType(
-    "CustomerInfo",
-    {
-        "id": INT64,
-        **_names(STRING, "firstName", "lastName", "emailAddress", "phoneNumber", "cellPhoneNumber"),
-        "created": MOMENT,
-        "createdBy": INT32,
-        "rowid": STRING,
-        **_names(
-            STRING, "companyName", "careOf", "addressLine1", "addressLine2", "zipCode", "city", "region"
-        ),
-        "countryId": INT32,
-        "clientId": INT32,
-        **_names(STRING, "shippingPhoneNumber", "gln"),
-    },
-)
-_INFO_ROLES = ("buyer", "payer", "shipTo", "dropPoint")
-ORDER_3 = EntityType(
-    "Order",
-    {
-        "id": INT64,
-        "clientId": INT32,
-        "applicationId": INT32,
-        "quotationId": INT32,
-        "orderNo": STRING,
-        "orderDate": MOMENT,
-        **{camel(k): v for k, v in _PARTIES.items()},
-        "groupCode": STRING,
-        "statusId": INT32,
-        "salesRepContactId": INT32,
-        **_names(STRING, "source", "deliveryMode"),
-        "isPartDelivery": BOOLEAN,
-        "paymentTerms": STRING,
-        "freightCost": DECIMAL,
-        "deliveryAttention": STRING,
-        **{f"{role}CustomerInfoId": INT64 for role in _INFO_ROLES},
-        "orderTypeId": INT32,
-    },
-    {"buyerCustomer": CLIENT_CUSTOMER, **{f"{role}CustomerInfo": CUSTOMER_INFO for role in _INFO_ROLES}},
-)
 
 
 def register(app: Flask, state: NorceState) -> None:
@@ -636,7 +407,7 @@ def _order_item(
 def _order_3(state: NorceState, ref: str) -> dict[str, Any]:
     """Under the lock: Query 3.0's Order of a placed order (camelCase, int64 id) and its navigations."""
     placed, row = state.placed[ref], _order(state, ref)
-    infos = {role: placed.get(f"{role[:1].upper()}{role[1:]}CustomerInfoId") for role in _INFO_ROLES}
+    infos = {role: placed.get(f"{role[:1].upper()}{role[1:]}CustomerInfoId") for role in INFO_ROLES}
     customer = state.customers.get(placed.get("BuyerCustomerId") or 0)
     names = [k for k in ORDER_3.properties if k not in ("id",) and not k.endswith("CustomerInfoId")]
     shaped = {name: row.get(name[:1].upper() + name[1:]) for name in names}
@@ -644,9 +415,9 @@ def _order_3(state: NorceState, ref: str) -> dict[str, Any]:
         **shaped,
         "id": int(placed["OrderId"]),
         "orderTypeId": 1,
-        **{f"{role}CustomerInfoId": infos[role] for role in _INFO_ROLES},
+        **{f"{role}CustomerInfoId": infos[role] for role in INFO_ROLES},
         "buyerCustomer": _as_3(_customer(state, customer)) if customer else None,
-        **{f"{role}CustomerInfo": state.customer_infos.get(infos[role] or 0) for role in _INFO_ROLES},
+        **{f"{role}CustomerInfo": state.customer_infos.get(infos[role] or 0) for role in INFO_ROLES},
     }
 
 
@@ -771,7 +542,7 @@ def _delivery_notes(state: NorceState) -> list[dict[str, Any]]:
                     "SupplierId": None,
                     "TypeId": 1,
                     "ReferenceOrderId": str(order_id_of(state, ref)),
-                    **dict.fromkeys(_PARTIES),
+                    **dict.fromkeys(PARTIES),
                     "BuyerCompanyId": placed.get("BuyerCompanyId"),
                     "BuyerCustomerId": placed.get("BuyerCustomerId"),
                     "GroupCode": None,
