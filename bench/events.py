@@ -89,8 +89,10 @@ def _processor() -> tuple[Any, list[Any]]:
         InMemorySyncStates,
     )
     from norce_integration.adapters.memory.jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
-    from norce_integration.adapters.memory.processing import InMemoryErp  # noqa: PLC0415
+    from norce_integration.adapters.memory.lifecycle import InMemoryOrderIndex  # noqa: PLC0415
+    from norce_integration.adapters.memory.processing import InMemoryErp, InMemoryOrderRecords  # noqa: PLC0415
     from norce_integration.erp.model import ErpCustomer  # noqa: PLC0415
+    from norce_integration.events.captures import CaptureResults  # noqa: PLC0415
     from norce_integration.events.envelope import QueuedEvent, event_key  # noqa: PLC0415
     from norce_integration.events.notifications import NotificationService  # noqa: PLC0415
     from norce_integration.events.rendering import TemplateRenderer  # noqa: PLC0415
@@ -117,7 +119,7 @@ def _processor() -> tuple[Any, list[Any]]:
         customers={n: CustomerView(n, f"C{n}", f"c{n}@example.com", "Anna") for n in range(5000)},
         orders=orders,
     )
-    query.order = lambda *, order_id, client_order_ref: orders[(order_id or 0) - 700_000_000]  # type: ignore[method-assign]
+    query.order = lambda order_id: orders[order_id - 700_000_000]  # type: ignore[method-assign]
     erp = InMemoryErp(customers={f"C{n}": ErpCustomer(code=f"C{n}") for n in range(5000)})
     processor = EventProcessor(
         notify=notification_types(""),
@@ -126,12 +128,13 @@ def _processor() -> tuple[Any, list[Any]]:
         ),
         changes=ChangeSync(query, erp, InMemorySyncStates()),
         jobs=JobCompletion(InMemoryJobRecords(), InMemoryJobLog()),
+        captures=CaptureResults(query, InMemoryOrderIndex(), InMemoryOrderRecords()),
     )
     events = []
     for n in range(5000):
         kind = n % 3
         if kind == 0:
-            body = {"ClientId": 1, "OrderId": 700_000_000 + n, "ClientOrderRef": f"R{n}", "Email": "a@b.se"}
+            body = {"ClientId": 1, "OrderId": 700_000_000 + n, "ClientOrderRef": f"R{n}"}
             name = "OrderConfirmedEvent"
         elif kind == 1:
             body, name = (

@@ -22,6 +22,7 @@ from local.aws import LOCAL_CREDENTIALS, LocalAws, free_port
 from local.erp_simulator import ErpSimulator
 from local.functions import FakeContext, load_handler
 from local.norce import NorceConnectSimulator
+from local.norce.codes import COUNTRY_IDS, CURRENCY_IDS, as_setting
 from local.queues import QueuePoller
 from local.simulator_http import BackgroundServer
 from local.template import ROOT, load_template, resolve
@@ -128,6 +129,8 @@ class LocalStack:
             "NorceIdentityUrl": self.norce.identity_url,
             "NorceQueryUrl": self.norce.query_url,
             "NorceApplicationId": self.norce.application_id,
+            "NorceCountryCodes": as_setting(COUNTRY_IDS),  # the local Norce's CountryIds / CurrencyIds
+            "NorceCurrencyCodes": as_setting(CURRENCY_IDS),
             "ProcessingConfig": json.dumps(LOCAL_PROCESSING_CONFIG),
         }
         self.aws.create(

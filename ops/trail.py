@@ -150,6 +150,7 @@ def _errors(order: dict[str, Any], documents: list[dict[str, Any]], messages: li
             reason = entry.get("last_error") or entry.get("reason")
             if reason and f"order: {reason}" not in errors:
                 errors.append(f"{entry['event']}: {reason}")
+    errors += [f"capture: {failure}" for failure in capture_failures(order)]
     for document in documents:
         if document.get("reason") and document.get("state") not in ("SENT", "SKIPPED"):
             errors.append(f"document {document['key']} ({document['state']}): {document['reason']}")
@@ -157,6 +158,25 @@ def _errors(order: dict[str, Any], documents: list[dict[str, Any]], messages: li
         if message.queue.endswith("DeadLetterQueue"):
             errors.append(f"{message.queue}: {message.reason}")
     return errors
+
+
+def capture_failures(order: dict[str, Any]) -> list[str]:
+    """The invoices whose capture the payment provider reported as failed (InvoiceCaptureCompletedEvent
+    ``State: Error``) and that no later ``Captured`` of the same invoice made good: money not collected."""
+    failed: dict[Any, str] = {}
+    for entry in order.get("trail") or []:
+        if not isinstance(entry, dict):
+            continue
+        invoice = entry.get("capture_invoice_id")
+        if entry.get("event") == "invoice_capture_failed":
+            number = entry.get("capture_invoice_no") or "?"
+            failed[invoice] = (
+                f"invoice {number} (Norce invoice {invoice}) was not captured by the payment provider: "
+                "money not collected"
+            )
+        elif entry.get("event") == "invoice_captured":
+            failed.pop(invoice, None)
+    return list(failed.values())
 
 
 def verdict(report: dict[str, Any]) -> tuple[str, bool]:
@@ -174,8 +194,11 @@ def verdict(report: dict[str, Any]) -> tuple[str, bool]:
     documents = report["documents"]
     intake = report["intake"] or {}
     erp = report["erp_order_no"]
+    captures = [e.removeprefix("capture: ") for e in report["errors"] if e.startswith("capture: ")]
     if report["processing_state"] == CONFIRMED:
         line = f"confirmed in Norce (ERP order {erp})"
+        if captures:
+            return f"{line}; {captures[0]}", True
         if parked_documents:
             return f"{line}; a document is parked in the lifecycle DLQ: {parked_documents[0]['reason']}", True
         stuck_docs = [d for d in documents if d["state"] == "PARKED"]

@@ -5,7 +5,9 @@ Run ``uv run python scripts/make_events.py`` after changing a payload; a test ch
 
 import base64
 import copy
+import hashlib
 import json
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -321,9 +323,27 @@ def event_events() -> dict[str, dict]:
             "received_at": 1732450000.0,
             "event_key": f"{name}#sample",
         }
-        for name in ("OrderConfirmedEvent", "CustomerChangedNotification", "JobCompletedEvent")
+        for name in (
+            "OrderConfirmedEvent",
+            "CustomerChangedNotification",
+            "JobCompletedEvent",
+            "InvoiceCaptureCompletedEvent",
+        )
     ]
     samples["event_processor/sqs-events.json"] = sqs_event(queued, "events")
+    # a body the receiver parked (not valid then), redriven from the DLQ after a fix: read as the event
+    fixed = json.dumps(payloads["JobCompletedEvent"] | {"JobId": 5002}).encode()
+    parked = {  # as norce_integration.events.envelope.parked writes it
+        "event_type": "JobCompletedEvent",
+        "received_at": 1732450000.0,
+        "reason": "JobCompletedEvent: JobId: Input should be a valid integer",
+        "raw_size": len(fixed),
+        "raw_sha256": hashlib.sha256(fixed).hexdigest(),
+        "truncated": False,
+        "raw_encoding": "zlib+base64",
+        "raw_base64": base64.b64encode(zlib.compress(fixed, 6)).decode("ascii"),
+    }
+    samples["event_processor/sqs-redriven-parked-event.json"] = sqs_event([parked], "events")
     return samples
 
 

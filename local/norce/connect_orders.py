@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 
 from local.norce.connect import CONNECT, answer
-from local.norce.events import status_event
+from local.norce.events import invoice_captured, status_event
 from local.norce.state import NorceState
 
 STATUSES = frozenset(
@@ -157,6 +157,7 @@ def invoice_or_credit(state: NorceState, body: Any, credit: bool) -> tuple[dict[
             problems.append(
                 f"TotalAmount {total} is not the items' LineAmount + Vat + InvoiceRoundOff ({expected})"
             )
+    capture_event: tuple[str, dict[str, Any]] | None = None
     with state.lock:
         ref = _order_ref(state, body, "ErpOrderNo")
         if ref is None:
@@ -189,6 +190,10 @@ def invoice_or_credit(state: NorceState, body: Any, credit: bool) -> tuple[dict[
                 state.stats["double captures"] += 1
             documents["Invoices"].append(body)
             state.stats["captures"] += 1
+            if body.get("SuppressPspCall") is not True:  # the PSP's answer comes back as Norce Event
+                capture_event = invoice_captured(state, ref, len(documents["Invoices"]) - 1)
+    if capture_event is not None:
+        state.events.emit(*capture_event)
     return {}, 200
 
 

@@ -82,6 +82,7 @@ class NorceConnectSimulator(Simulator):
     stats: _Shared[Counter[str]] = _Shared()
     events: _Shared[NorceEventSender] = _Shared()
     placed: _Shared[dict[str, dict[str, Any]]] = _Shared()
+    customer_infos: _Shared[dict[int, dict[str, Any]]] = _Shared()
     order_events: _Shared[set[tuple[str, str]]] = _Shared()
 
     def __init__(
@@ -172,14 +173,16 @@ class NorceConnectSimulator(Simulator):
     def place_order(self, order_request: dict[str, Any], **buyer_ids: int | None) -> dict[str, Any]:
         """A buyer checks out: Norce holds the OrderRequest and sends OrderReceivedEvent (once per ref).
 
-        ``buyer_ids``: ``BuyerCompanyId`` / ``BuyerCustomerId``, the Ids the checkout gave the buyer.
+        ``buyer_ids``: ``BuyerCompanyId`` / ``BuyerCustomerId``, the Ids the checkout gave the buyer; without
+        a ``BuyerCustomerId`` the buyer is a guest, held as a CustomerInfo.
         """
         return control.place_order(self.state, order_request, **buyer_ids)
 
-    def checkout(self, order_request: dict[str, Any]) -> dict[str, Any]:
-        """As Norce's checkout does for a buyer it holds no code for: the SellTo company and person are
-        held (without Code) and the order is placed with their Ids (Query's BuyerCompanyId/CustomerId)."""
-        return control.checkout(self.state, order_request)
+    def checkout(self, order_request: dict[str, Any], guest: bool = False) -> dict[str, Any]:
+        """As Norce's checkout holds a buyer: the SellTo company (B2B) and person as held entities (by
+        their Code, else new ones without a Code; a ``guest`` as a CustomerInfo instead of a customer), and
+        the order placed with their Ids (Query's BuyerCompanyId / BuyerCustomerId)."""
+        return control.checkout(self.state, order_request, guest)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 from local.norce_event_sender import NorceEventSender
 
 FIRST_ORDER_ID = 700000001
+FIRST_CUSTOMER_INFO_ID = 800000001
+FIRST_DOCUMENT_ID = 600000001
 NATURAL_KEYS = {"customers": "EmailAddress", "companies": "OrganizationNo"}
 
 
@@ -33,6 +35,7 @@ class ConnectFaults:
     latency_ms: int = 0
     fail_jobs: bool = False
     drop_responses: int = 0  # process the request, then answer 504 (the answer was lost); respects paths
+    capture_errors: int = 0  # the next N invoices' InvoiceCaptureCompletedEvent say State "Error"
 
 
 @dataclass
@@ -99,6 +102,11 @@ class NorceState:
         self.placed: dict[str, dict[str, Any]] = {}  # ClientOrderRef -> {"OrderId", "OrderRequest"}
         self.order_events: set[tuple[str, str]] = set()  # (order key, event type) already sent
         self.order_ids = itertools.count(FIRST_ORDER_ID)
+        # Query 3.0's CustomerInfo (a guest buyer, a ship-to address) by its id; Query's ids of documents
+        self.customer_infos: dict[int, dict[str, Any]] = {}
+        self.customer_info_ids = itertools.count(FIRST_CUSTOMER_INFO_ID)
+        self.document_ids: dict[tuple[str, str, int], int] = {}  # (ref, kind, index) -> Id
+        self.next_document_id = itertools.count(FIRST_DOCUMENT_ID)
         self.job_timers: set[threading.Timer] = set()
         self.last_stamp = ""
 
@@ -111,6 +119,7 @@ class NorceState:
             self.clear_indexes()
             self.documents, self.erp_order_refs = {}, {}
             self.placed, self.order_events = {}, set()
+            self.customer_infos, self.document_ids = {}, {}
             self.stats.clear()
             self.cancel_job_timers()
         self.events.reset()

@@ -146,6 +146,7 @@ QUEUED_TYPES = {
     "CustomerChangedNotification",
     "CompanyChangedNotification",
     "JobCompletedEvent",
+    "InvoiceCaptureCompletedEvent",
 }
 
 
@@ -205,6 +206,16 @@ def test_the_sample_sqs_event_runs_through_the_processor(world):
     )
     assert answer == {"batchItemFailures": []}
     assert len(world.notifier.sent) == 1 and world.erp.customers["C1"].first_name == "Anna"
+
+
+def test_a_body_the_receiver_parked_is_handled_when_redriven_after_a_fix(world):
+    DynamoDbJobRecords(boto3.client("dynamodb"), world.table).record(5002, "customers", 1.0, status="Queued")
+    answer = world.processor.lambda_handler(
+        load_event("event_processor/sqs-redriven-parked-event.json"), FakeLambdaContext()
+    )
+    assert answer == {"batchItemFailures": []}
+    item = boto3.client("dynamodb").get_item(TableName=world.table, Key={"pk": {"S": "JOB#5002"}})["Item"]
+    assert item["status"]["S"] == "Succeeded"
 
 
 def test_the_same_order_confirmed_five_times_sends_one_email(world):
@@ -303,7 +314,7 @@ def test_sync_states_on_dynamodb_refuse_a_stale_writer(world):
 
 
 class QueryDown(InMemoryEventQuery):
-    def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None:
+    def order(self, order_id: int) -> OrderView | None:
         raise NorceUnavailable("Norce Query answered 503")
 
 

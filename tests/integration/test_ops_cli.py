@@ -256,6 +256,28 @@ def test_trail_shows_a_confirmed_orders_journey_documents_and_e_mails(target):
     assert "confirmed in Norce (ERP order SO-1)" in text.output and "erp_order_created" in text.output
 
 
+def test_trail_shows_an_invoice_the_payment_provider_did_not_capture_as_stuck(target):
+    failed = {"at": 1_700_000_010, "event": "invoice_capture_failed", "capture_state": "Error",
+              "capture_invoice_no": "INV-7", "capture_invoice_id": 600000007}  # fmt: skip
+    put(target, order_item("REF7", processing_state="confirmed", erp_order_no="SO-7",
+        trail=[{"at": 1_700_000_000, "event": "confirmed"}, failed]))  # fmt: skip
+
+    report = json.loads(invoke(target, "trail", "REF7", "--json").output)
+
+    expected = "invoice INV-7 (Norce invoice 600000007) was not captured by the payment provider"
+    assert expected in report["verdict"] and report["orders"][0]["stuck"] is True
+    assert any(expected in error for error in report["orders"][0]["errors"])
+    text = invoke(target, "trail", "REF7").output
+    assert "invoice_capture_failed" in text and "INV-7" in text
+
+    captured = {**failed, "event": "invoice_captured", "capture_state": "Captured", "at": 1_700_000_020}
+    put(target, order_item("REF8", processing_state="confirmed", erp_order_no="SO-8",
+        trail=[{"at": 1_700_000_000, "event": "confirmed"}, failed, captured]))  # fmt: skip
+    assert json.loads(invoke(target, "trail", "REF8", "--json").output)["verdict"] == (
+        "confirmed in Norce (ERP order SO-8)"
+    ), "a later successful capture of the same invoice makes it good"
+
+
 def test_trail_finds_an_order_parked_on_the_dlq_with_its_reason(target):
     put(target, order_item("REF2", processing_state="failed", last_error=REASON))
     message = {"key": "ORDER#app-1#REF2", "client_order_ref": "REF2", "token": "token-1"}

@@ -12,6 +12,7 @@ import requests
 from local.erp_simulator import DocumentRefused, ErpSimulator
 from local.norce import NorceConnectSimulator
 from local.norce.connect import CONNECT
+from local.norce.query import order_id_of
 from norce_integration.erp.model import ErpDelivery, ErpDocument, ErpOrder, ErpOrderLine
 
 ERP_KEY = {"X-Api-Key": "erp-local-key"}
@@ -93,10 +94,9 @@ def credit(no: str = "CN-1", total: Any = 625.0, credited: str = "INV-1", **chan
 
 
 def query(norce: NorceConnectSimulator, entity_set: str, filter_: str = "", top: int = 100) -> list[Any]:
-    params = {"$filter": filter_, "$select": "Id", "$top": str(top)}
-    answer = requests.get(
-        f"{norce.query_url}{entity_set}", params=params, headers={"applicationId": "1001"}, timeout=10
-    )
+    params = {"$filter": filter_, "$top": str(top)}
+    headers = {"applicationId": "1001", "Authorization": norce.basic}
+    answer = requests.get(f"{norce.query_url}{entity_set}", params=params, headers=headers, timeout=10)
     assert answer.status_code == 200
     value: list[Any] = answer.json()["value"]
     return value
@@ -361,21 +361,21 @@ def test_query_finds_delivery_notes_invoices_and_credits(norce):
     first = query(norce, "Orders/Invoices", "InvoiceNo eq 'INV-1'", top=1)
     credits = query(norce, "Orders/Invoices", "InvoiceNo eq 'CN-1'")
 
-    assert [(n["NoteNo"], n["ClientOrderRef"], n["OrderNo"]) for n in notes] == [("DN-2", "1002", "SO-2")]
+    # Query's Invoice and DeliveryNote as Norce publishes them: string ids, the order by ReferenceOrderId
+    order_1, order_2 = (str(order_id_of(norce.state, ref)) for ref in ("1001", "1002"))
+    assert [(n["NoteNo"], n["ReferenceOrderId"]) for n in notes] == [("DN-2", order_2)]
     assert len(invoices) == 2 and len(first) == 1
-    assert first[0]["ErpOrderNo"] == "SO-1" and first[0]["IsCredit"] is False
-    assert first[0]["TotalAmount"] == 625.0 and "Id" in first[0]
-    assert credits == [
-        {
-            "Id": credits[0]["Id"],
-            "InvoiceNo": "CN-1",
-            "ClientOrderRef": "1001",
-            "ErpOrderNo": "SO-1",
-            "TotalAmount": 100.0,
-            "CreditedInvoiceNo": "INV-1",
-            "IsCredit": True,
-        }
-    ]
+    assert (first[0]["ReferenceOrderId"], first[0]["TypeId"], first[0]["InvoiceAmount"]) == (
+        order_1,
+        1,
+        625.0,
+    )
+    assert isinstance(first[0]["Id"], str) and first[0]["Id"] != invoices[1]["Id"]
+    [credit_row] = credits
+    assert (credit_row["InvoiceNo"], credit_row["TypeId"], credit_row["InvoiceAmount"]) == ("CN-1", 2, 100.0)
+    assert not {"ClientOrderRef", "ErpOrderNo", "IsCredit", "TotalAmount", "CreditedInvoiceNo"} & set(
+        credit_row
+    )
     assert query(norce, "Orders/Invoices", "InvoiceNo eq 'INV-404'") == []
     assert len(query(norce, "Orders/DeliveryNotes")) == 2
 

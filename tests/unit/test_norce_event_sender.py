@@ -2,12 +2,14 @@
 (scaled), dead after 16 retries, parallel delivery; and the events the Norce simulator sends for orders,
 edits in Norce Admin and import jobs, with the Query look-ups the event handlers make."""
 
+import base64
 import copy
 import itertools
 import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,8 @@ from local.norce_event_sender import RETRY_SCHEDULE_SECONDS, Delivery, NorceEven
 from local.simulator_http import BackgroundServer
 
 ORDER_REQUEST = json.loads((Path(__file__).parents[2] / "events/payloads/order-request.json").read_text())
-QUERY_HEADERS = {"applicationId": "1001"}
+BASIC = "Basic " + base64.b64encode(b"1001:connect-local-secret").decode()
+QUERY_HEADERS = {"applicationId": "1001", "Authorization": BASIC}
 
 
 class Receiver:
@@ -306,13 +309,12 @@ def test_confirmed_sends_order_confirmed_once_per_order(
             "OrderId": placed["OrderId"],
             "OrderNo": "SO-1",
             "ClientOrderRef": "REF12345",
-            "Email": "john.doe@example.com",
             "CellPhone": "0707654321",
             "FirstName": "John",
             "LastName": "Doe",
             "Source": "WEB",
         }
-    ]
+    ], "no Email: only OrderReceivedEvent has one"
     [delivered_event] = bodies(norce, receiver, "OrderDeliveredEvent")
     assert delivered_event["OrderId"] == placed["OrderId"]
     assert bodies(norce, receiver, "OrderReceivedEvent") != []
@@ -328,7 +330,8 @@ def test_a_status_of_an_order_never_placed_has_a_stable_order_id(
     [pickup] = bodies(norce, receiver, "OrderReadyForPickupEvent")
     assert cancelled["OrderId"] == pickup["OrderId"] and isinstance(cancelled["OrderId"], int)
     assert cancelled["ClientOrderRef"] == "1001" and cancelled["OrderNo"] == "SO-1"
-    assert cancelled["Email"] is None and cancelled["FirstName"] is None
+    assert "Email" not in cancelled and cancelled["FirstName"] is None
+    assert pickup["DropPointCode"] is None, "an order never placed has no pickup store"
     assert len(receiver.got()) == 2, "Allocation sends nothing"
 
 
@@ -354,7 +357,8 @@ def test_an_edit_in_norce_admin_sends_customer_changed(
         headers=QUERY_HEADERS,
         timeout=10,
     ).json()["value"]
-    assert query[0]["Updated"] == edited["Updated"] and query[0]["FirstName"] == "Anna"
+    assert query[0]["FirstName"] == "Anna"
+    assert datetime.fromisoformat(query[0]["Updated"]) == datetime.fromisoformat(edited["Updated"])
     assert requests.patch(f"{norce.url}/_customers/999999", json={}, timeout=10).status_code == 404
 
 
@@ -415,42 +419,63 @@ def test_a_slow_job_sends_job_completed_when_it_finishes(
     assert [b["JobId"] for b in bodies(norce, receiver, "JobCompletedEvent")] == [job_id]
 
 
-def test_query_serves_a_placed_order_with_its_items(norce: NorceConnectSimulator, receiver: Receiver) -> None:
-    placed = norce.place_order(order_request())
-    send_status(norce, "Confirmed", erp_no="SO-000042")
+def test_query_serves_a_placed_order_as_norce_publishes_it(
+    norce: NorceConnectSimulator, receiver: Receiver
+) -> None:
+    placed = norce.checkout(order_request("500321"))
+    send_status(norce, "Confirmed", ref="500321", erp_no="SO-000042")
 
-    def query(filter_: str) -> list[dict[str, Any]]:
+    def query(version: str, params: dict[str, str]) -> tuple[int, Any]:
         answer = requests.get(
-            f"{norce.query_url}Orders/Orders",
-            params={"$filter": filter_, "$expand": "Items"},
+            f"{norce.url}/commerce/query/{version}/Orders/Orders",
+            params=params,
             headers=QUERY_HEADERS,
             timeout=10,
         )
-        assert answer.status_code == 200
-        return list(answer.json()["value"])
+        return answer.status_code, answer.json()
 
-    [row] = query(f"Id eq {placed['OrderId']}")
-    assert query("ClientOrderRef eq 'REF12345'") == [row]
-    assert query("ClientOrderRef eq 'nothing'") == []
-    assert row["Id"] == placed["OrderId"] and row["OrderNo"] == "SO-000042"
-    assert (row["ClientOrderRef"], row["CurrencyCode"], row["StatusId"]) == ("REF12345", "SEK", 2)
-    assert (row["EmailAddress"], row["FirstName"], row["LastName"]) == ("john.doe@example.com", "John", "Doe")
-    assert row["DeliveryMode"] == "PostNord"
-    assert row["DeliveryAddress"] == {
-        "Line1": "789 Shipping Blvd",
-        "Line2": None,
-        "CareOf": None,
-        "ZipCode": "67890",
-        "City": "Shipville",
-        "Region": None,
-        "Country": "SE",
-    }
-    assert row["Items"] == [
-        {"PartNo": "ITEM001", "Name": "Example Product 1", "Quantity": 2.0, "LineAmount": 750.0}
+    status, answer = query("2.0", {"$filter": f"Id eq '{placed['OrderId']}'", "$expand": "Items"})
+    [row] = answer["value"]
+    assert status == 200 and answer["@odata.context"].endswith("$metadata#Orders")
+    assert (row["Id"], row["QuotationId"], row["OrderNo"]) == (str(placed["OrderId"]), 500321, "SO-000042")
+    assert (row["BuyerCustomerId"], row["CurrencyId"], row["StatusId"]) == (placed["BuyerCustomerId"], 752, 2)
+    assert not {"ClientOrderRef", "EmailAddress", "CultureCode", "CurrencyCode", "TotalAmount"} & set(row)
+    assert [(i["PartNo"], i["ProductName"], i["QtyOrdered"], i["LineAmount"]) for i in row["Items"]] == [
+        ("ITEM001", "Example Product 1", 2.0, 600.0)
     ]
-    assert row["TotalAmount"] == 750.0
-    without_header = requests.get(f"{norce.query_url}Orders/Orders", timeout=10)
+    assert query("2.0", {"$filter": "QuotationId eq 500321", "$select": "Id"})[1]["value"] == [
+        {"Id": str(placed["OrderId"])}
+    ]
+    assert "Items" not in query("2.0", {"$filter": "QuotationId eq 500321"})[1]["value"][0]
+    assert query("2.0", {"$filter": "ClientOrderRef eq '500321'"}) == (
+        400,
+        {
+            "error": {
+                "code": "",
+                "message": "The query specified in the URI is not valid. Could not find a property named "
+                "'ClientOrderRef' on type 'Enferno.Storm.Query.Api.DataContexts.OrderModel.Order'.",
+            }
+        },
+    )
+    status, answer = query(
+        "3.0",
+        {
+            "$filter": f"id eq {placed['OrderId']}",
+            "$select": "id",
+            "$expand": "buyerCustomer($select=emailAddress)",
+        },
+    )
+    assert answer["value"] == [
+        {"id": placed["OrderId"], "buyerCustomer": {"emailAddress": "john.doe@example.com"}}
+    ]
+    without_header = requests.get(
+        f"{norce.query_url}Orders/Orders", headers={"Authorization": BASIC}, timeout=10
+    )
     assert without_header.status_code == 400
+    without_auth = requests.get(
+        f"{norce.query_url}Orders/Orders", headers={"applicationId": "1001"}, timeout=10
+    )
+    assert without_auth.status_code == 401
 
 
 def test_event_control_routes(norce: NorceConnectSimulator, receiver: Receiver) -> None:

@@ -232,6 +232,8 @@ class EventProcessorSettings:
     events_dlq_url: str
     norce: NorceConnectSettings
     query_version: str
+    country_codes: dict[int, str]  # Query's CountryId -> ISO code (``NORCE_COUNTRY_CODES``, "752=SE,...")
+    currency_codes: dict[int, str]  # Query's CurrencyId -> ISO code (``NORCE_CURRENCY_CODES``)
     erp: ErpTarget
     optional_notifications: str
     notifier: str  # "ses", or "outbox" (the local stack: captured in a file, never sent)
@@ -256,6 +258,8 @@ class EventProcessorSettings:
             events_dlq_url=_env("EVENTS_DLQ_URL"),
             norce=NorceConnectSettings.from_env(),
             query_version=os.environ.get("NORCE_QUERY_VERSION", "2.0"),
+            country_codes=id_codes(os.environ.get("NORCE_COUNTRY_CODES")),
+            currency_codes=id_codes(os.environ.get("NORCE_CURRENCY_CODES")),
             erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
             optional_notifications=os.environ.get("OPTIONAL_NOTIFICATIONS", ""),
             notifier=notifier,
@@ -318,3 +322,17 @@ class ImportSettings:
             full_file_in=os.environ.get("NORCE_FULL_FILE_IN", "stormconnect-header"),
             secrets_cache_seconds=secrets_cache_seconds(),
         )
+
+
+def id_codes(text: str | None) -> dict[int, str]:
+    """``"752=SE,578=NO"`` as ``{752: "SE", 578: "NO"}``: Norce's integer ids (each Norce client has its own,
+    Query publishes no table) and the ISO codes they stand for. ``ValueError`` names a malformed entry."""
+    codes: dict[int, str] = {}
+    for entry in (text or "").replace(";", ",").split(","):
+        if not entry.strip():
+            continue
+        number, _, code = entry.partition("=")
+        if not number.strip().isdigit() or not code.strip():
+            raise ValueError(f"{entry.strip()!r} is not id=code (for example 752=SE)")
+        codes[int(number)] = code.strip()
+    return codes

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from norce_integration.events.captures import CaptureResults
 from norce_integration.events.contracts import (
     CompanyChangedNotification,
     CustomerChangedNotification,
     InvalidEvent,
+    InvoiceCaptureCompletedEvent,
     JobCompletedEvent,
     parse_event,
 )
@@ -24,6 +26,7 @@ class EventProcessor:
     notifications: NotificationService
     changes: ChangeSync
     jobs: JobCompletion
+    captures: CaptureResults
 
     def process(self, queued: QueuedEvent) -> Handled:
         """``TransientFailure``: retry later; ``PermanentFailure``: park with the reason."""
@@ -36,6 +39,8 @@ class EventProcessor:
             return self.notifications.handle(queued.event_type, event)
         if isinstance(event, CustomerChangedNotification | CompanyChangedNotification):
             return self.changes.handle(event, queued.received_at)
+        if isinstance(event, InvoiceCaptureCompletedEvent):
+            return self.captures.handle(event, queued.received_at)
         if isinstance(event, JobCompletedEvent):
             end = self.jobs.finish(event.JobId, event.StatusId)
             return Handled(Outcome.JOB_FAILED if end.failed else Outcome.JOB_SUCCEEDED, end.detail)
