@@ -141,6 +141,7 @@ def test_each_function_gets_the_environment_its_code_requires(function, monkeypa
         "DELTA_OVERLAP_SECONDS",
         "MAX_RECORDS_PER_JOB",
         "JOB_LEAD_SECONDS",
+        "WRITEBACK_MAX_RECEIVE_COUNT",
     }
     for name in variables:
         value = "1" if name in numeric else "{}" if name == "ERP_TARGETS" else "https://set.example/"
