@@ -43,6 +43,8 @@ METRICS = {
     Outcome.ERP_NEWER: "EventsErpNewer",
     Outcome.JOB_SUCCEEDED: "EventsJobSucceeded",
     Outcome.JOB_FAILED: "EventsJobFailed",
+    Outcome.JOB_FOREIGN: "EventsJobForeign",
+    Outcome.JOB_RUNNING: "EventsJobRunning",
     Outcome.IGNORED: "EventsIgnored",
 }
 ALARMED = {Outcome.JOB_FAILED: "ImportJobsFailed", Outcome.IN_DOUBT: "NotificationsInDoubt"}
