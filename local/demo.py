@@ -30,6 +30,7 @@ from local.template import ROOT
 
 PAYLOADS = ROOT / "events" / "payloads"
 TIME_SCALE = 0.0002  # Norce's 10 minutes between retries take 0.12 s
+NEW_CUSTOMER_REF, B2B_REF = "700800", "700900"  # Norce orders: their ClientOrderRef is the basket id
 
 
 def example(ref: str | None = None, **changes: Any) -> bytes:
@@ -110,18 +111,21 @@ class Demo:
             example("REF-AUTH"),
             authorization=wrong,
         )
+        new_customer = new_customer_order(NEW_CUSTOMER_REF, "new.customer@example.com")
+        stack.norce.checkout(json.loads(new_customer))  # Norce holds the buyer (an Id, no code yet)
         self.send(
-            "8. A new customer: created in the ERP, its code written back to Norce",
-            new_customer_order("REF-NEWCUST", "new.customer@example.com"),
-            ref="REF-NEWCUST",
+            "8. A new customer: created in the ERP, its code written back to Norce (by Norce's own Id)",
+            new_customer,
+            ref=NEW_CUSTOMER_REF,
         )
         b2b = json.loads(b2b_new_company_order())
+        b2b["ClientOrderRef"] = B2B_REF  # a Norce order: its reference is the basket id
         stack.norce.checkout(b2b)  # Norce holds the new company and buyer (no codes) and the order
         self.send(
             "9. A new business customer (company with only Name and VatNo, a new buyer): one ERP company,"
             " the buyer as its contact, codes back to Norce company first",
-            b2b_new_company_order(),
-            ref=b2b["ClientOrderRef"],
+            json.dumps(b2b).encode(),
+            ref=B2B_REF,
         )
         self.send(
             "10. While the endpoint is unreachable (a deployment, say): Norce retries 10 minutes later",

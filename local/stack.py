@@ -33,6 +33,9 @@ LOCAL_PROCESSING_CONFIG = {
     "routes": [{"target": "default"}],
 }
 
+LOCAL_FULL_FILE_FLAG = "FullFile"
+LOCAL_APPLICATION_KEY = "123e4567-e89b-12d3-a456-426614174000"  # the sample orders' Header.ApplicationKey
+
 _SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction", "EventProcessorFunction")
 SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
 
@@ -120,7 +123,9 @@ class LocalStack:
         self.aws = LocalAws(self.aws_port)
         self.aws.start()
         self.erp = ErpSimulator(self.erp_db or ":memory:", port=self.erp_port).start()
-        self.norce = NorceConnectSimulator(port=self.norce_port).start()
+        # The local Norce honours a full-import flag, and the imports send it (Norce documents none for
+        # customers, so a deployed stack sends none unless NorceFullFileIn says so: docs/imports.md)
+        self.norce = NorceConnectSimulator(port=self.norce_port, full_file_key=LOCAL_FULL_FILE_FLAG).start()
         parameters = {
             **template.parameters,
             "Stage": "local",
@@ -132,6 +137,9 @@ class LocalStack:
             "NorceCountryCodes": as_setting(COUNTRY_IDS),  # the local Norce's CountryIds / CurrencyIds
             "NorceCurrencyCodes": as_setting(CURRENCY_IDS),
             "ProcessingConfig": json.dumps(LOCAL_PROCESSING_CONFIG),
+            "NorceFullFileFlag": LOCAL_FULL_FILE_FLAG,
+            "NorceFullFileIn": "stormconnect-header",
+            "ImportApplicationKey": LOCAL_APPLICATION_KEY,
         }
         self.aws.create(
             template,

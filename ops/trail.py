@@ -85,8 +85,10 @@ def order_report(
         "lifecycle": order.get("lifecycle"),
         "documents": documents,
         "mails": [_mail(m) for m in related.mails],
+        "jobs": related.jobs,
         "messages": [m.as_dict(now) for m in mine],
         "errors": _errors(order, documents, mine),
+        "warnings": job_warnings(related.jobs),
     }
     report["verdict"], report["stuck"] = verdict(report)
     return report
@@ -110,8 +112,10 @@ def parked_only_report(ref: str, messages: list[Message], related: Related, now:
         "lifecycle": None,
         "documents": [],
         "mails": [_mail(m) for m in related.mails],
+        "jobs": related.jobs,
         "messages": [m.as_dict(now) for m in messages],
         "errors": _errors({}, [], messages),
+        "warnings": job_warnings(related.jobs),
     }
     report["verdict"], report["stuck"] = verdict(report)
     report["verdict"] += " (no ledger record for it)"
@@ -177,6 +181,26 @@ def capture_failures(order: dict[str, Any]) -> list[str]:
         elif entry.get("event") == "invoice_captured":
             failed.pop(invoice, None)
     return list(failed.values())
+
+
+def job_warnings(jobs: list[dict[str, Any]]) -> list[str]:
+    """What the write-back jobs that carried the order's codes tell the person on call: rows Norce's
+    validation refused, and jobs that ended Failed (with their first error line)."""
+    warnings = []
+    for job in jobs:
+        if job.get("validation_failures"):
+            messages = "; ".join(job.get("validation_messages") or [])
+            warnings.append(
+                f"Norce import job {job['id']} ({job.get('kind')}): its validation refused "
+                f"{job['validation_failures']} of {job.get('records')} rows"
+                + (f": {messages}" if messages else "")
+            )
+        if job.get("status") in ("Failed", "ValidationFailed"):
+            first = (job.get("errors") or ["no error line"])[0]
+            warnings.append(
+                f"Norce import job {job['id']} ({job.get('kind')}) ended {job['status']}: {first}"
+            )
+    return warnings
 
 
 def verdict(report: dict[str, Any]) -> tuple[str, bool]:

@@ -135,20 +135,23 @@ QUEUED_ORDER = {
 
 
 def other_events() -> dict[str, dict]:
-    codes = [
+    app = "123e4567-e89b-12d3-a456-426614174000"
+    codes = [  # a customer of Norce order (basket) 700003, found by its Norce Id; a company by its org. no.
         {
             "kind": "customer",
             "code": "C10001",
-            "match_value": "john.doe@example.com",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
-            "client_order_ref": "REF12345",
+            "match_value": "",
+            "application_key": app,
+            "client_order_ref": "700003",
+            "order_key": f"ORDER#{app}#700003",
         },
         {
             "kind": "company",
             "code": "B20001",
             "match_value": "556000-0000",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "application_key": app,
             "client_order_ref": "REF12346",
+            "order_key": f"ORDER#{app}#REF12346",
         },
     ]
     b2b_codes = [  # a new company from a B2B order (Name + VatNo only) and its new contact
@@ -156,19 +159,21 @@ def other_events() -> dict[str, dict]:
             "kind": "company",
             "code": "B20002",
             "match_value": "556677-8899",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
-            "client_order_ref": "B2B-1001",
+            "application_key": app,
+            "client_order_ref": "700002",
             "vat_no": "SE556677889901",
             "organization_no": "556677-8899",
+            "order_key": f"ORDER#{app}#700002",
         },
         {
             "kind": "customer",
             "code": "C10002",
-            "match_value": "anna.berg@nyabygg.example",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
-            "client_order_ref": "B2B-1001",
+            "match_value": "",
+            "application_key": app,
+            "client_order_ref": "700002",
             "company_code": "B20002",
             "company_pending": True,
+            "order_key": f"ORDER#{app}#700002",
         },
     ]
     through_the_order = [  # no VatNo, no e-mail: found as the buyer of Norce order (basket) 700001 in Query
@@ -176,17 +181,19 @@ def other_events() -> dict[str, dict]:
             "kind": "company",
             "code": "B20003",
             "match_value": "",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "application_key": app,
             "client_order_ref": "700001",
+            "order_key": f"ORDER#{app}#700001",
         },
         {
             "kind": "customer",
             "code": "C10003",
             "match_value": "",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "application_key": app,
             "client_order_ref": "700001",
             "company_code": "B20003",
             "company_pending": True,
+            "order_key": f"ORDER#{app}#700001",
         },
     ]
     return {

@@ -46,6 +46,8 @@ METRICS = {
     Outcome.ERP_NEWER: "EventsErpNewer",
     Outcome.JOB_SUCCEEDED: "EventsJobSucceeded",
     Outcome.JOB_FAILED: "EventsJobFailed",
+    Outcome.JOB_FOREIGN: "EventsJobForeign",
+    Outcome.JOB_RUNNING: "EventsJobRunning",
     Outcome.IGNORED: "EventsIgnored",
     Outcome.CAPTURED: "EventsInvoiceCaptured",
     Outcome.CAPTURE_FAILED: "EventsInvoiceCaptureFailed",

@@ -128,7 +128,8 @@ def calls_to(state: NorceState, path: str) -> list[dict[str, Any]]:
 
 # -- customers and companies as Norce holds them
 def hold(state: NorceState, kind: str, entity: dict[str, Any]) -> dict[str, Any]:
-    """Add a customer or company as Norce creates it at checkout (no Code yet); returns it with its Id."""
+    """Add a customer or company as Norce creates it at checkout (no Code yet); returns it with its Id. A
+    customer's ``Companies`` are the Ids of the companies it is a contact of."""
     with state.lock:
         held = {"Id": next(state.entity_ids), "IsActive": True, "Updated": state.stamp(), **entity}
         state.store(kind)[held["Id"]] = held

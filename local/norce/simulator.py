@@ -5,8 +5,10 @@ Follows Norce's documented behaviour where known (each service's module says how
 ``identity`` (OAuth2 client credentials with the token endpoint's rate limit, 3/min per IP, burst 20),
 ``connect`` (what every Connect call goes through: legacy Basic auth too, the calls log, the faults),
 ``connect_orders`` (SendOrderStatus with the documented statuses, CreateDeliveryNote, CreateInvoice,
-CreditPayment), ``connect_customers`` (ImportCustomers / ImportCompanies that need ``X-StormConnect-Header``
-and answer a job id, Job/Get, Job/GetLog), ``query`` (the OData entity sets), ``events`` (Norce Event's
+CreditPayment), ``connect_customers`` (ImportCustomers / ImportCompanies checked against Connect's schema
+(``customer_schema``), applied as Norce matches and links (``customer_rows``), answered with a JobResponse;
+Job/Get, Job/GetLog; ``full_file_key``: the full-import flag this Norce honours, none by default: Norce
+documents none for customers), ``query`` (the OData entity sets), ``events`` (Norce Event's
 subscriptions and payloads); ``control`` is the simulator's own side (``/_...`` routes: placing orders,
 editing customers, faults, reset, inspection). The state they share is ``state.NorceState``.
 
@@ -67,7 +69,7 @@ class NorceConnectSimulator(Simulator):
     basic: _Shared[str] = _Shared()
     clock: _Shared[Callable[[], float]] = _Shared()
     job_seconds: _Shared[float] = _Shared()
-    full_file_key: _Shared[str] = _Shared()
+    full_file_key: _Shared[str | None] = _Shared()
     client_number: _Shared[int] = _Shared()
     faults: _Shared[ConnectFaults] = _Shared()
     calls: _Shared[list[dict[str, Any]]] = _Shared()
@@ -94,7 +96,7 @@ class NorceConnectSimulator(Simulator):
         secret_key: str = "connect-local-secret",
         clock: Callable[[], float] = time.monotonic,
         job_seconds: float = 0.0,
-        full_file_key: str = "FullFile",
+        full_file_key: str | None = None,
         event_time_scale: float = 0.001,
         client_number: int = 1,
     ) -> None:

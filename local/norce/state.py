@@ -67,7 +67,7 @@ class NorceState:
         secret_key: str = "connect-local-secret",
         clock: Callable[[], float] = time.monotonic,
         job_seconds: float = 0.0,
-        full_file_key: str = "FullFile",
+        full_file_key: str | None = None,
         event_time_scale: float = 0.001,
         client_number: int = 1,
     ) -> None:
@@ -76,6 +76,7 @@ class NorceState:
         self.basic = "Basic " + base64.b64encode(f"{application_id}:{secret_key}".encode()).decode()
         self.clock = clock
         self.job_seconds = job_seconds
+        # the full-import flag this Norce honours (None: none, as Norce documents no customer flag)
         self.full_file_key = full_file_key
         self.faults = ConnectFaults()
         self.calls: list[dict[str, Any]] = []
@@ -85,7 +86,8 @@ class NorceState:
         # ClientOrderRef -> {"DeliveryNotes": [...], "Invoices": [...], "Credits": [...]}, bodies as received
         self.documents: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.erp_order_refs: dict[str, str] = {}  # ErpOrderNo (from SendOrderStatus) -> ClientOrderRef
-        self.customers: dict[int, dict[str, Any]] = {}  # by Norce's internal Id
+        # by Norce's internal Id; a customer's ``Companies`` are the Ids of the companies it is linked to
+        self.customers: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
         self.jobs: dict[int, dict[str, Any]] = {}
         # per kind, per match key (Code and EmailAddress / OrganizationNo): value -> Ids holding it, and

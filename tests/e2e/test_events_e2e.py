@@ -402,13 +402,14 @@ def test_a_body_that_is_not_utf8_is_parked_and_answered_200(stack: LocalStack) -
 
 # -- 7. import jobs
 def test_the_write_backs_import_job_is_marked_done_by_its_job_completed_event(stack: LocalStack) -> None:
-    ref = new_ref("JOB")
+    ref = str(int(RUN, 16) % 10**8 + 900_000_000)  # a Norce order: its reference is the basket id
     email = f"job-{RUN}@example.com"
     order = json.loads(order_body(ref))
     order["SellTo"]["Person"]["CustomerCode"] = (
         None  # a new customer: the ERP makes one, Norce learns its code
     )
     order["SellTo"]["Person"]["Email"] = email
+    stack.norce.checkout(order)  # Norce holds the buyer (an Id, no code yet)
     post_order(stack, json.dumps(order).encode())
 
     wait_until(lambda: confirmations_for(stack, ref), what="the confirmation")
@@ -433,22 +434,33 @@ def test_the_write_backs_import_job_is_marked_done_by_its_job_completed_event(st
     )
 
 
-def test_a_failed_import_job_is_recorded_with_norces_error_lines(stack: LocalStack) -> None:
+def test_a_failed_job_this_integration_did_not_start_is_noted_and_never_counted_as_ours(
+    stack: LocalStack,
+) -> None:
+    """Norce sends JobCompletedEvent for every job: another integration's failed import is acknowledged,
+    noted as not ours, and never raises our ImportJobsFailed alarm (nor is its log read)."""
+    header = {
+        "AccountId": 1,
+        "CustomerFieldsThatAreSet": ["Code", "Companies"],
+        "CompanyFieldsThatAreSet": [],
+    }
     answer = requests.post(
         f"{stack.norce.connect_url}Customer/ImportCustomers",
-        json=[{"EmailAddress": f"orphan-{RUN}@example.com", "Companies": [{"Code": f"NOPE-{RUN}"}]}],
-        headers={"Authorization": stack.norce.basic, "X-StormConnect-Header": json.dumps({"AccountId": 1})},
+        json=[{"Code": f"ORPHAN-{RUN}", "Companies": [{"Code": f"NOPE-{RUN}"}]}],
+        headers={"Authorization": stack.norce.basic, "X-StormConnect-Header": json.dumps(header)},
         timeout=10,
     )
     assert answer.status_code == 200
-    job_id = int(answer.json())
+    job_id = int(answer.json()["JobId"])
+    logs_read = len(stack.norce.calls_to("Job/GetLog"))
 
     job = wait_until(
         lambda: (found := item(stack, f"JOB#{job_id}")) and "status" in found and found,
-        what="the failed job's record",
+        what="the foreign job's note",
     )
-    assert job["status"]["S"] == "Failed" and job["status_id"]["N"] == "3"
-    assert [line["S"] for line in job["job_errors"]["L"]] == [f"row 1: Company NOPE-{RUN} does not exist"]
+    assert job["status"]["S"] == "Failed" and job["foreign_job"]["BOOL"] is True
+    assert "job_errors" not in job and "started_at" not in job
+    assert len(stack.norce.calls_to("Job/GetLog")) == logs_read, "another integration's log is not read"
 
 
 # -- 8. a burst at the webhook

@@ -284,6 +284,29 @@ def test_a_failed_import_job_keeps_its_errors_on_the_job_record(world):
     assert item["job_errors"]["L"] == [{"S": "row 2: Company B1 does not exist"}]
 
 
+def test_a_job_completed_event_for_a_job_this_integration_did_not_start_never_raises_our_alarm(
+    world, monkeypatch
+):
+    """Norce sends JobCompletedEvent for every job (product imports, other integrations): acknowledged and
+    counted, never our ImportJobsFailed alarm, and nobody reads its log."""
+    metrics: list[str] = []
+    monkeypatch.setattr(world.processor.metrics, "add_metric", lambda name, **_: metrics.append(name))
+    world.jobs_log.logs[6001] = [
+        {"SeverityId": 3, "Message": "another integration's row", "ImportedRow": "1"}
+    ]
+    world.jobs_log.job_log = lambda job_id: pytest.fail("the log of a job that is not ours is read")
+
+    world.post("post-JobCompletedEvent.json", body={"ClientId": 1, "JobId": 6001, "StatusId": 3})
+    world.drain()
+
+    assert "ImportJobsFailed" not in metrics and metrics.count("EventsJobForeign") == 1
+    item = boto3.client("dynamodb").get_item(TableName=world.table, Key={"pk": {"S": "JOB#6001"}})["Item"]
+    assert (
+        item["status"]["S"] == "Failed" and item["foreign_job"]["BOOL"] is True and "job_errors" not in item
+    )
+    assert world.parked() == []
+
+
 def test_an_erp_that_rejects_the_update_parks_the_event_with_the_reason(world):
     world.query.customers[1] = CustomerView(1, "C404", "x@example.com")
     world.post("post-CustomerChangedNotification.json")

@@ -141,6 +141,7 @@ def test_each_function_gets_the_environment_its_code_requires(function, monkeypa
         "DELTA_OVERLAP_SECONDS",
         "MAX_RECORDS_PER_JOB",
         "JOB_LEAD_SECONDS",
+        "WRITEBACK_MAX_RECEIVE_COUNT",
     }
     codes = {"NORCE_COUNTRY_CODES": "752=SE", "NORCE_CURRENCY_CODES": "752=SEK"}
     for name in variables:

@@ -429,15 +429,19 @@ def test_an_erp_outage_is_retried_and_a_code_the_erp_does_not_know_is_parked():
 
 # ---------------------------------------------------------------- import jobs
 def test_a_succeeded_job_is_recorded():
-    records = InMemoryJobRecords(jobs={5001: {"status": "Queued"}})
+    records = InMemoryJobRecords()
+    records.start(5001, 1.0, kind="customers")
     end = JobCompletion(records, InMemoryJobLog(), clock=lambda: 7.0).finish(5001, 2)
-    assert not end.failed
-    assert records.jobs[5001] | {} == {
+    assert not end.failed and not end.foreign
+    assert records.jobs[5001] == {
+        "kind": "customers",
+        "started_at": 1.0,
         "status": "Succeeded",
         "status_id": 2,
         "job_errors": [],
         "finished_at": 7.0,
     }
+    assert records.open == {}
 
 
 def test_a_failed_job_keeps_its_error_lines_from_the_job_log():
@@ -445,22 +449,44 @@ def test_a_failed_job_keeps_its_error_lines_from_the_job_log():
         {
             5002: [
                 {"SeverityId": 1, "Message": "started", "ImportedRow": None},
-                {"SeverityId": 3, "Message": "Company B1 does not exist", "ImportedRow": 4},
+                {"SeverityId": 3, "Message": "Company B1 does not exist", "ImportedRow": "4"},
             ]
         }
     )
     records = InMemoryJobRecords()
+    records.start(5002, 1.0, kind="customers")
     end = JobCompletion(records, log).finish(5002, 4)
-    assert end.failed and "did not start" in end.detail
+    assert end.failed
     assert records.jobs[5002]["status"] == "ValidationFailed"
     assert records.jobs[5002]["job_errors"] == ["row 4: Company B1 does not exist"]
+
+
+def test_a_failed_job_this_integration_did_not_start_is_noted_never_counted_as_ours():
+    log = InMemoryJobLog({5003: [{"SeverityId": 3, "Message": "another integration's row"}]})
+    records = InMemoryJobRecords()
+
+    end = JobCompletion(records, log, clock=lambda: 7.0).finish(5003, 3)
+
+    assert end.foreign and not end.failed and "did not start" in end.detail
+    assert records.jobs[5003] == {"status": "Failed", "status_id": 3, "finished_at": 7.0, "foreign_job": True}
+
+
+def test_a_job_told_of_twice_is_recorded_and_counted_once():
+    records = InMemoryJobRecords()
+    records.start(5004, 1.0, kind="customers")
+    completion = JobCompletion(records, InMemoryJobLog({5004: [{"SeverityId": 3, "Message": "x"}]}))
+
+    first, second = completion.finish(5004, 3), completion.finish(5004, 3)
+
+    assert first.failed and not second.failed and "already recorded" in second.detail
 
 
 # ---------------------------------------------------------------- dispatch
 def test_the_processor_dispatches_by_type_and_ignores_what_it_does_not_act_on():
     service, _, _ = notifications()
     sync, _, _ = changes(ANNA, ErpCustomer(code="C10001"))
-    jobs = JobCompletion(InMemoryJobRecords(), InMemoryJobLog())
+    records = InMemoryJobRecords()
+    jobs = JobCompletion(records, InMemoryJobLog())
     captures = CaptureResults(
         InMemoryEventQuery(), InMemoryOrderIndex(), InMemoryOrderRecords(), clock=lambda: 60.0
     )
@@ -471,6 +497,8 @@ def test_the_processor_dispatches_by_type_and_ignores_what_it_does_not_act_on():
 
     assert processor.process(queued("OrderConfirmedEvent")).outcome is Handled.SENT
     assert processor.process(queued("CustomerChangedNotification")).outcome is Handled.UPDATED
+    assert processor.process(queued("JobCompletedEvent")).outcome is Handled.JOB_FOREIGN  # not ours
+    records.start(payload("JobCompletedEvent")["JobId"], 1.0, kind="customers")
     assert processor.process(queued("JobCompletedEvent")).outcome is Handled.JOB_SUCCEEDED
     with pytest.raises(TransientFailure, match="does not hold invoice"):  # Query has no such invoice yet
         processor.process(queued("InvoiceCaptureCompletedEvent"))

@@ -381,11 +381,16 @@ def import_customers(norce: NorceConnectSimulator) -> int:
     answer = requests.post(
         f"{norce.url}{CONNECT}/Customer/ImportCustomers",
         json=[{"Code": "C10001", "EmailAddress": "c@example.com", "FirstName": "C"}],
-        headers={"Authorization": norce.basic, "X-StormConnect-Header": json.dumps({"AccountId": 1})},
+        headers={
+            "Authorization": norce.basic,
+            "X-StormConnect-Header": json.dumps(
+                {"AccountId": 1, "CustomerFieldsThatAreSet": ["Code"], "CompanyFieldsThatAreSet": []}
+            ),
+        },
         timeout=10,
     )
     assert answer.status_code == 200
-    return int(answer.json())
+    return int(answer.json()["JobId"])
 
 
 def test_an_import_job_sends_job_completed(norce: NorceConnectSimulator, receiver: Receiver) -> None:

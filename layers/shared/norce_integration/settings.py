@@ -94,6 +94,7 @@ class ProcessorSettings:
     retry_base_seconds: float
     retry_max_seconds: float
     secrets_cache_seconds: int
+    writeback_max_receives: int = 20  # the write-back queue's maxReceiveCount: a code's last attempt
 
     @classmethod
     def from_env(cls) -> "ProcessorSettings":
@@ -116,6 +117,7 @@ class ProcessorSettings:
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=secrets_cache_seconds(),
+            writeback_max_receives=int(os.environ.get("WRITEBACK_MAX_RECEIVE_COUNT", "20")),
         )
 
 
@@ -319,7 +321,7 @@ class ImportSettings:
             max_records_per_job=int(os.environ.get("MAX_RECORDS_PER_JOB", "200000")),
             job_lead_seconds=float(os.environ.get("JOB_LEAD_SECONDS", "3600")),
             full_file_key=os.environ.get("NORCE_FULL_FILE_KEY", "FullFile"),
-            full_file_in=os.environ.get("NORCE_FULL_FILE_IN", "stormconnect-header"),
+            full_file_in=os.environ.get("NORCE_FULL_FILE_IN", "off"),
             secrets_cache_seconds=secrets_cache_seconds(),
         )
 

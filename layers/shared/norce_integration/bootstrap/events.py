@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from norce_integration.erp.ports import Erp
     from norce_integration.events.ports import EventQuery, Notifier
     from norce_integration.events.service import EventProcessor
-    from norce_integration.jobs.ports import JobLog
+    from norce_integration.jobs.ports import JobService
 
 CHANGE_NOTIFICATIONS = ("CustomerChangedNotification", "CompanyChangedNotification")
 # One event of each outcome, for the init phase to take (in-memory queues: nothing is sent).
@@ -115,7 +115,7 @@ def build_event_processor(
     settings: EventProcessorSettings,
     erp: "Erp | None" = None,
     query: "EventQuery | None" = None,
-    job_log: "JobLog | None" = None,
+    job_log: "JobService | None" = None,
     notifier: "Notifier | None" = None,
 ) -> ProcessorComponents:
     """AWS adapters from ``settings``; the ERP, Norce and the mail service are real unless given (tests)."""

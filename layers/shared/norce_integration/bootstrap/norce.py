@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FullFileFlag:
-    """Where a full import's flag goes (Norce documents none for customers: ``NorceFullFileFlag``)."""
+    """Where a full import's flag goes (``NorceFullFileIn``): "off" by default, as Norce documents none for
+    customers (``NorceFullFileFlag`` names it when it is switched on)."""
 
     key: str = "FullFile"
-    place: str = "stormconnect-header"
+    place: str = "off"
 
 
 @dataclass
@@ -88,7 +89,7 @@ def norce_clients(flow: NorceSettings, dynamodb: Any, full_file: FullFileFlag | 
         settings.connect_url,
         application_id=settings.application_id,
         full_file_key=flag.key,
-        full_file_in=cast(Literal["stormconnect-header", "http-header"], flag.place),
+        full_file_in=cast(Literal["off", "stormconnect-header", "http-header"], flag.place),
         **auth,
     )
     query_auth = {"application_id": settings.application_id, **auth}

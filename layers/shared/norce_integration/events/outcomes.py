@@ -18,7 +18,9 @@ class Outcome(StrEnum):
     NOT_IN_NORCE = "not_in_norce"
     ERP_NEWER = "erp_newer"  # the ERP changed after Norce did: never overwritten
     JOB_SUCCEEDED = "job_succeeded"
-    JOB_FAILED = "job_failed"
+    JOB_FAILED = "job_failed"  # one of ours: alarmed
+    JOB_FOREIGN = "job_foreign"  # a job this integration did not start: acknowledged, never alarmed
+    JOB_RUNNING = "job_running"  # a status that is not an end (5 Validating, 6 Queued): followed on
     IGNORED = "ignored"
     CAPTURED = "captured"  # the payment provider captured an invoice: noted on the order's trail
     CAPTURE_FAILED = "capture_failed"  # it did not: money not collected, on the trail and alarmed
