@@ -80,7 +80,16 @@ def everything_the_local_norce_posts(norce: NorceConnectSimulator) -> list[tuple
     requests.post(
         f"{norce.url}{CONNECT}/Customer/ImportCustomers",
         json=[{"Code": "C1", "EmailAddress": "c@example.com"}],
-        headers={"Authorization": norce.basic, "X-StormConnect-Header": json.dumps({"AccountId": 1})},
+        headers={
+            "Authorization": norce.basic,
+            "X-StormConnect-Header": json.dumps(
+                {
+                    "AccountId": 1,
+                    "CustomerFieldsThatAreSet": ["Code", "EmailAddress"],
+                    "CompanyFieldsThatAreSet": [],
+                }
+            ),
+        },
         timeout=10,
     )
     assert norce.events.wait_idle(10)
