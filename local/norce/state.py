@@ -82,6 +82,8 @@ class NorceState:
         # ClientOrderRef -> {"DeliveryNotes": [...], "Invoices": [...], "Credits": [...]}, bodies as received
         self.documents: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.erp_order_refs: dict[str, str] = {}  # ErpOrderNo (from SendOrderStatus) -> ClientOrderRef
+        # SendOrderStatus also takes these of the older page's statuses (unconfirmed; none by default)
+        self.extra_statuses: frozenset[str] = frozenset()
         self.customers: dict[int, dict[str, Any]] = {}  # by Norce's internal Id
         self.companies: dict[int, dict[str, Any]] = {}
         self.jobs: dict[int, dict[str, Any]] = {}

@@ -74,7 +74,10 @@ def test_a_new_company_with_a_vat_number_becomes_one_company_contact_order_and_r
         company.code,
     )
     assert world.erp.orders["B2B-1"][1].company_code == company.code
-    assert [(s.ClientOrderRef, s.OrderStatus) for s in world.norce.statuses] == [("B2B-1", "Confirmed")]
+    erp_no = world.erp.orders["B2B-1"][0]  # "B2B-1" is not an int32 basket id: named by ErpOrderNo (issue 19)
+    assert [(s.ClientOrderRef, s.ErpOrderNo, s.OrderStatus) for s in world.norce.statuses] == [
+        (None, erp_no, "Confirmed")
+    ]
 
     assert drain_writebacks(world) == {"batchItemFailures": []}
     [(first, [norce_company], _), (second, [norce_contact], header)] = world.norce.imports

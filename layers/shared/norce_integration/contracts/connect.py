@@ -7,29 +7,47 @@ user can add what their Norce setup needs.
 from datetime import datetime
 from enum import IntEnum
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from norce_integration.contracts.base import NorceModel
 
+INT32_MAX = 2**31 - 1
+
+
+def basket_id(client_order_ref: str | None) -> int | None:
+    """The order's ClientOrderRef as Norce's int32 basket id, or None when it is not one (an external order
+    number, leading zeros, out of int32's range): Connect's ClientOrderRef fields are int32."""
+    text = client_order_ref or ""
+    if not (text.isascii() and text.isdigit()) or str(int(text)) != text:
+        return None
+    number = int(text)
+    return number if number <= INT32_MAX else None
+
 
 class OrderInfo(NorceModel):
-    Code: str | None = None
-    Value: str | None = None
+    """An entry of SendOrderStatus's ``Infos``: Norce publishes the list, not the entry's fields, so the
+    push API refuses ``Infos`` (docs/lifecycle.md) and nothing here sends one."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class OrderStatusUpdate(NorceModel):
-    """Body of ``POST Order/SendOrderStatus``. ClientOrderRef is Norce's basket id: sent as a number
-    when it is numeric, as text otherwise."""
+    """Body of ``POST Order/SendOrderStatus`` (the current schema): either ClientOrderRef (Norce's int32
+    basket id) or ErpOrderNo must be provided. An order whose ClientOrderRef is not a basket id (an
+    external order number) is named by its ErpOrderNo alone."""
 
-    ClientOrderRef: int | str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    ClientOrderRef: int | None = None
     ErpOrderNo: str | None = None
     OrderStatus: str
     AccountId: int | None = None
     Infos: list[OrderInfo] | None = None
 
     @staticmethod
-    def ref(client_order_ref: str) -> int | str:
-        return int(client_order_ref) if client_order_ref.isdigit() else client_order_ref
+    def ref(client_order_ref: str) -> int | None:
+        """What the ClientOrderRef field carries for this order: its basket id, else nothing."""
+        return basket_id(client_order_ref)
 
 
 class NorceCustomer(NorceModel):
