@@ -131,13 +131,19 @@ class Lifecycle:
         """A document put on the queue past the door (replayed from the DLQ, or queued by an older
         version): what the processor, the authority, must check by itself."""
         number = str(body.get(kind.number_field))
-        body = {**body, "ErpOrderNo": self.record.get("erp_order_no") or "SO-000001"}
+        erp_no = self.record.get("erp_order_no") or "SO-000001"
+        if kind is Kind.DELIVERY_NOTE:  # named as the door names it for Norce
+            body = {name: value for name, value in body.items() if name != "ClientOrderRef"} | {
+                "OrderNo": erp_no
+            }
+        else:
+            body = {**body, "ClientOrderRef": int(REF), "ErpOrderNo": erp_no}
         document = QueuedDocument(
             key=document_key(kind, self.order_key, number),
             kind=kind.value,
             order_key=self.order_key,
             client_order_ref=REF,
-            erp_order_no=body["ErpOrderNo"],
+            erp_order_no=erp_no,
             body=body,
             received_at=self.clock(),
             source="push",

@@ -150,6 +150,9 @@ class Payment(Published):
         return self
 
 
+_Payment = Payment  # the Invoice's field is named Payment too
+
+
 class InvoiceItem(Published):
     SOURCE: ClassVar[str] = "C/orderservice/nc-latest/operation/CreateInvoice (InvoiceItem)"
 
@@ -198,7 +201,7 @@ class Invoice(Published):
     IsLastInvoiceForOrder: bool | None = None  # "null is considered as true"
     Items: list[InvoiceItem] | None = None  # "mandatory for PSP capture"
     Name: str | None = None
-    Payment: Payment | None = None
+    Payment: _Payment | None = None
     PaymentMethodCode: str | None = None
     PaymentMethodName: str | None = None
     Region: str | None = None

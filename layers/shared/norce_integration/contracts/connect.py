@@ -6,12 +6,23 @@ user can add what their Norce setup needs.
 
 from datetime import datetime
 from enum import IntEnum
+from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from norce_integration.contracts.base import NorceModel
 
 INT32_MAX = 2**31 - 1
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would take true as 1
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_bool)]
+"""An integer Norce publishes as one (an id, a basket id)."""
 
 
 def basket_id(client_order_ref: str | None) -> int | None:
@@ -38,10 +49,10 @@ class OrderStatusUpdate(NorceModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ClientOrderRef: int | None = None
+    ClientOrderRef: Count | None = None
     ErpOrderNo: str | None = None
     OrderStatus: str
-    AccountId: int | None = None
+    AccountId: Count | None = None
     Infos: list[OrderInfo] | None = None
 
     @staticmethod

@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic import ConfigDict
 
 from norce_integration.contracts.base import Money, NorceModel
+from norce_integration.contracts.connect import Count
 
 
 class PublishedModel(NorceModel):
@@ -38,17 +39,17 @@ class DeliveryAddress(PublishedModel):
 
 class DeliveryNoteItem(PublishedModel):
     ItemNo: str | None = None  # the part no delivered
-    Qty: int | None = None  # the quantity shipped
-    RowNumber: int | None = None  # the delivery note's line number (the order's line, when it names one)
+    Qty: Count | None = None  # the quantity shipped
+    RowNumber: Count | None = None  # the delivery note's line number (the order's line, when it names one)
     Comment: str | None = None  # the supplier's comment
     Description: str | None = None
-    Id: int | None = None  # always null, deprecated
+    Id: Count | None = None  # always null, deprecated
 
 
 class DeliveryNotePackage(PublishedModel):
-    Id: int | None = None  # always null, deprecated
+    Id: Count | None = None  # always null, deprecated
     ParcelNumber: str | None = None  # the tracking number
-    StatusId: int | None = None  # 4 Delivered, 6 Canceled, 11 Ready for pickup, 12 Picked up, 20 Reserved
+    StatusId: Count | None = None  # 4 Delivered, 6 Canceled, 11 Ready for pickup, 12 Picked up, 20 Reserved
 
 
 _DeliveryAddress = DeliveryAddress
@@ -72,12 +73,12 @@ class DeliveryNote(PublishedModel):
 
 class InvoiceItem(PublishedModel):
     PartNo: str | None = None  # required
-    Quantity: int | None = None  # required, an integer
+    Quantity: Count | None = None  # required, an integer
     UnitPrice: Money | None = None  # required
     Description: str | None = None
     Discount: Money | None = None
     LineAmount: Money | None = None
-    LineNo: int | None = None  # the order's line
+    LineNo: Count | None = None  # the order's line
     PriceList: str | None = None
     ProductName: str | None = None
     SalePrice: Money | None = None
@@ -88,14 +89,14 @@ class InvoiceItem(PublishedModel):
 class CodeValue(PublishedModel):
     Code: str | None = None
     Code2: str | None = None
-    Id: int | None = None
+    Id: Count | None = None
     Value: str | None = None
 
 
 class InvoicePayment(PublishedModel):
     """Either PaymentCode or PaymentRef must be provided."""
 
-    PaymentCode: int | None = None
+    PaymentCode: Count | None = None
     PaymentMethodCode: str | None = None
     PaymentRef: str | None = None
     AdditionalInfo: list[CodeValue] | None = None
@@ -110,7 +111,7 @@ class Invoice(PublishedModel):
     int32 basket id), ``CurrencyCode``, ``ErpOrderNo`` and ``InvoiceDate``. Amounts: ``TotalAmount``
     includes VAT (``Vat``); each item's ``LineAmount`` excludes it."""
 
-    ClientOrderRef: int | None = None
+    ClientOrderRef: Count | None = None
     ErpOrderNo: str | None = None
     InvoiceNo: str | None = None  # the ERP's invoice (or credit note) number: our idempotency key
     InvoiceDate: datetime | None = None

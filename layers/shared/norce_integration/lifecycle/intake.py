@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from norce_integration.codec.lenient import validate_collecting
 from norce_integration.contracts.base import NorceModel
@@ -106,11 +106,12 @@ class DocumentIntake:
             return Refused(screened)
         data = dict(raw)
         ref, ref_problem = _look_up_ref(data)
+        undocumented = published_only(MODELS[kind], data)
         try:
             body, found = validate_collecting(MODELS[kind], data)
         except ValidationError as error:
             return Refused([f"the body is not a {kind.value} message: {error.errors()[0]['msg']}"])
-        found = [_plain(problem) for problem in found] + ([ref_problem] if ref_problem else [])
+        found = undocumented + found + ([ref_problem] if ref_problem else [])
         found += validation.problems(kind, body, self.statuses)
         erp_no = _order_number(body)
         order, missing = self._find(ref if not ref_problem else None, erp_no)
@@ -119,7 +120,7 @@ class DocumentIntake:
         number = number_of(kind, body)
         if found or order is None or number is None:
             return Refused(found + ([missing] if missing else []) or ["the document has no number"])
-        found = _filled(body, order) + validation.sendable_problems(body)
+        found = _filled(body, order) or validation.sendable_problems(body)
         if found:
             return Refused(found)
         return self._accept_for(kind, body, order, number, source)
@@ -287,9 +288,34 @@ def _version(version: dict[str, str]) -> str:
     return ", ".join(f"{name} {value}" for name, value in version.items())
 
 
-def _plain(problem: str) -> str:
-    """pydantic's wording for an undocumented field, said as the ERP needs to hear it."""
-    if problem.endswith("Extra inputs are not permitted"):
-        name = problem.split(":", 1)[0]
-        return f"{name} is not a field of Norce's message (docs.norce.io): it would not reach Norce"
-    return problem
+def published_only(model: type[BaseModel], data: dict[str, Any], where: str = "") -> list[str]:
+    """Take out of ``data`` (in place) every field Norce does not publish for ``model``, at any depth; a
+    problem for each: it would never reach Norce, so it is refused rather than dropped unseen."""
+    found = []
+    for name in list(data):
+        field = model.model_fields.get(name)
+        if field is None:
+            del data[name]
+            found.append(
+                f"{where}{name} is not a field of Norce's message (docs.norce.io): it would not reach Norce"
+            )
+            continue
+        nested, value = _model_in(field.annotation), data[name]
+        if nested is not None and isinstance(value, dict):
+            found += published_only(nested, value, f"{where}{name}.")
+        elif nested is not None and isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    found += published_only(nested, item, f"{where}{name}[{index}].")
+    return found
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (itself, in a list, or optional), None for a plain value."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None

@@ -154,7 +154,7 @@ def _delivery_note_problems(note: DeliveryNote) -> list[str]:
         where = f"DeliverynoteItems[{index}]"
         if not item.ItemNo:
             found.append(f"{where}.ItemNo is required")
-        found += _quantity(f"{where}.Qty", item.Qty, minimum=1)
+        found += _quantity(f"{where}.Qty", item.Qty, minimum=1) + _int32(f"{where}.RowNumber", item.RowNumber)
         if item.Id is not None:
             found.append(f"{where}.Id must be null (Norce: always null, deprecated)")
     for index, package in enumerate(note.DeliveryNotePackages or []):
@@ -198,7 +198,9 @@ def _invoice_problems(invoice: Invoice, *, credit: bool) -> list[str]:
             found.append(f"{where}.PartNo is required")
         if item.UnitPrice is None:
             found.append(f"{where}.UnitPrice is required")
-        found += _quantity(f"{where}.Quantity", item.Quantity, minimum=0)
+        found += _quantity(f"{where}.Quantity", item.Quantity, minimum=0) + _int32(
+            f"{where}.LineNo", item.LineNo
+        )
     found += [
         problem for where, amount, signed in _amounts(invoice) if (problem := _amount(where, amount, signed))
     ]
