@@ -57,6 +57,7 @@ def _push(kind: Kind) -> Response:
         raw = raw_body(event)
     except (binascii.Error, ValueError):
         return _answer(Refused(["the body is marked base64 but is not base64"]))
+    outcome: Accepted | Refused
     if len(raw) > settings().max_body_bytes:
         outcome = Refused([f"the body is larger than {settings().max_body_bytes} bytes"], Refusal.TOO_LARGE)
     else:
