@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from norce_integration.adapters.aws.dynamodb_documents import DynamoDbDocumentLedger
 from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
 from norce_integration.adapters.aws.sqs_documents import SqsDocumentQueue
 from norce_integration.adapters.memory.processing import InMemoryNorceQuery
@@ -320,3 +321,41 @@ def test_the_lifecycle_sample_event_sends_its_invoice(life: LifecycleWorld) -> N
     )
     assert answer == {"batchItemFailures": []}
     assert life.norce.numbers("CreateInvoice") == ["INV-10001"]
+
+
+def test_a_queued_document_that_can_never_be_sent_is_parked_at_once_and_the_next_one_goes(
+    life: LifecycleWorld,
+) -> None:
+    """A body already on the queue that the door would refuse (an older version queued it): parked with its
+    reason (ledger, trail, DLQ) on its first delivery, never retried, and the order's FIFO group goes on."""
+    erp_no = life.confirmed_order()
+    number = "X" * 3000  # too long for Norce, and for a DynamoDB key (kept under its hash)
+    poisoned = QueuedDocument(
+        key=f"CreateInvoice#{ORDER_KEY}#{number}",
+        kind="CreateInvoice",
+        order_key=ORDER_KEY,
+        client_order_ref=BASKET,
+        erp_order_no=erp_no,
+        body={"ClientOrderRef": int(BASKET), "ErpOrderNo": erp_no, "InvoiceNo": number},
+        received_at=time.time(),
+        source="push",
+    )
+    SqsDocumentQueue(life.sqs, life.lifecycle_url).send(poisoned)
+    assert life.push_event("push-create-delivery-note.json")["statusCode"] == 202
+
+    first = life.process_documents()
+    while life.process_documents()["count"]:
+        pass
+
+    assert first["batchItemFailures"] == []  # parked, not retried
+    assert (
+        life.norce.numbers("CreateDeliveryNote") == ["DN-10001"] and life.norce.numbers("CreateInvoice") == []
+    )
+    parked = life.sqs.receive_message(
+        QueueUrl=life.dlq_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    reason = parked[0]["MessageAttributes"]["FailureReason"]["StringValue"]
+    assert reason.startswith("the queued document can never be sent: InvoiceNo is 3000 characters long")
+    ledger = DynamoDbDocumentLedger(boto3.client("dynamodb"), life.aws.table).get(poisoned.key)
+    assert ledger is not None and ledger["state"] == "PARKED"
+    assert "document_failed" in [entry["event"] for entry in life.record()["trail"]]

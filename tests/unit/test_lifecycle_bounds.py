@@ -282,3 +282,12 @@ def test_a_credit_is_held_at_the_door_to_an_invoice_of_the_order(life: Lifecycle
         "credit CN-2 of 50.01 exceeds what was invoiced minus what was already credited "
         "(750.00 - 700.00 = 50.00)"
     )
+
+
+def test_an_order_whose_archived_body_cannot_be_read_refuses_its_documents_with_the_reason(
+    life: Lifecycle,
+) -> None:
+    archive_key = life.record["archive_key"]
+    life.flow.archive.objects[archive_key] = b"not an order"
+    problems = life.refused(Kind.INVOICE, invoice("INV-1"))
+    assert problems[0].startswith(f"order {REF}: the archived order cannot be read")

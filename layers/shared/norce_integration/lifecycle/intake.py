@@ -26,7 +26,7 @@ from norce_integration.codec.lenient import validate_collecting
 from norce_integration.contracts.base import NorceModel
 from norce_integration.contracts.connect import OrderStatusUpdate, basket_id
 from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
-from norce_integration.failures import DependencyUnavailable
+from norce_integration.failures import DependencyUnavailable, PermanentFailure
 from norce_integration.lifecycle import bounds, order_state, validation
 from norce_integration.lifecycle.archived import ArchivedOrders
 from norce_integration.lifecycle.documents import (
@@ -177,7 +177,10 @@ class DocumentIntake:
         """Record the document in the order's book (None), or why it may not be (a repeat is None too)."""
         order, kind, number = arrival.order, arrival.kind, arrival.number
         record = self.records.get(order.order_key)
-        terms = self.orders.terms(record) if record is not None else None
+        try:
+            terms = self.orders.terms(record) if record is not None else None
+        except PermanentFailure as failure:  # the archived body is not an order: no retry can fix it
+            return Refused([f"order {order.client_order_ref}: {failure.reason}"])
         if terms is None:
             return Refused(
                 [
