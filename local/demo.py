@@ -25,7 +25,7 @@ from typing import Any
 
 from local.demo_events import run_events
 from local.demo_imports import run_imports
-from local.demo_lifecycle import run_lifecycle
+from local.demo_lifecycle import BASKET, run_lifecycle
 from local.norce_order_sender import Delivery, NorceOrderSender
 from local.stack import LocalStack
 from local.template import ROOT
@@ -139,6 +139,7 @@ class Demo:
         )
         self._wait_for_processing()
         self.problems += run_lifecycle(stack, "REF12345", self.out)  # REF12345: an external order number
+        self.accepted.add(BASKET)  # the basket order the lifecycle part checked out and sent
         self.problems += run_events(stack, self.accepted, self.out)
         self.problems += run_imports(stack, self.out)
         self._report()
@@ -198,14 +199,14 @@ class Demo:
             if call["path"] in ("Order/CreateDeliveryNote", "Order/CreateInvoice", "Order/CreditPayment"):
                 body = call["body"] or {}
                 number = body.get("NoteNo") or body.get("InvoiceNo")
-                out(
-                    f"   {call['path'].split('/')[1]:<17} {body.get('ClientOrderRef')!s:<12} {number}"
-                    f"  -> HTTP {call.get('status')}"
-                )
+                named = body.get("ClientOrderRef") or body.get("OrderNo")  # a delivery note names its OrderNo
+                method = call["path"].split("/")[1]
+                out(f"   {method:<17} {named!s:<12} {number}  -> HTTP {call.get('status')}")
             elif call["path"] == "Order/SendOrderStatus":
                 body = call["body"]
+                named = body.get("ClientOrderRef", "-")  # none for an external order number: ErpOrderNo alone
                 out(
-                    f"   SendOrderStatus  {body['ClientOrderRef']:<12} {body['OrderStatus']} ErpOrderNo "
+                    f"   SendOrderStatus  {named!s:<12} {body['OrderStatus']} ErpOrderNo "
                     f"{body.get('ErpOrderNo')}  -> HTTP {call.get('status')}"
                 )
             elif call["path"].startswith("Customer/Import") and (

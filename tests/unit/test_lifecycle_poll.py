@@ -202,3 +202,28 @@ def _status(name: str) -> Any:
     from norce_integration.contracts.connect import OrderStatusUpdate  # noqa: PLC0415
 
     return OrderStatusUpdate(ClientOrderRef=1, OrderStatus=name)
+
+
+def test_an_erp_document_maps_to_plain_json_whole_quantities_and_number_amounts() -> None:
+    import json  # noqa: PLC0415
+
+    from norce_integration.lifecycle.mapping import to_norce  # noqa: PLC0415
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    note = erp_document("DN-1", REF, now, "deliveryNote", lines=[{"lineNo": 1, "partNo": "P", "quantity": 2}])
+    bill = erp_document(
+        "INV-1",
+        REF,
+        now,
+        "invoice",
+        currency="SEK",
+        totalAmount=750,
+        vat=150,
+        lines=[{"lineNo": 1, "partNo": "P", "quantity": 2, "unitPrice": 300}],
+    )
+    for document in (note, bill):
+        kind, body = to_norce(document)
+        assert json.loads(json.dumps(body)) == body, kind  # JSON-ready, as a pushing ERP sends it
+    assert to_norce(note)[1]["DeliverynoteItems"] == [{"ItemNo": "P", "Qty": 2, "RowNumber": 1}]
+    invoice_body = to_norce(bill)[1]
+    assert invoice_body["Items"][0]["Quantity"] == 2 and invoice_body["TotalAmount"] == 750.0

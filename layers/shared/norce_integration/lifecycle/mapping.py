@@ -50,7 +50,7 @@ def _delivery_note(document: ErpDocument) -> dict[str, Any]:
         "NoteNo": document.document_no,
         "DeliveryDate": document.document_date or document.changed_at,
         "DeliverynoteItems": [
-            {"ItemNo": line.part_no, "Qty": line.quantity, "RowNumber": line.line_no}
+            {"ItemNo": line.part_no, "Qty": _count(line.quantity), "RowNumber": line.line_no}
             for line in document.lines
         ],
         "DeliveryNotePackages": [{"ParcelNumber": document.parcel_number}]
@@ -63,7 +63,14 @@ def _invoice(document: ErpDocument, *, credit: bool) -> dict[str, Any]:
     items = [_invoice_item(line) for line in document.lines]
     if credit and not items and document.total_amount is not None:
         amount = document.total_amount - (document.vat or Decimal(0))
-        items = [{"PartNo": CREDIT_PART_NO, "Quantity": 1, "UnitPrice": amount, "LineAmount": amount}]
+        items = [
+            {
+                "PartNo": CREDIT_PART_NO,
+                "Quantity": 1,
+                "UnitPrice": _amount(amount),
+                "LineAmount": _amount(amount),
+            }
+        ]
     return {
         "ClientOrderRef": document.external_ref,
         "ErpOrderNo": document.order_no,
@@ -72,8 +79,8 @@ def _invoice(document: ErpDocument, *, credit: bool) -> dict[str, Any]:
         "CurrencyCode": document.currency,
         "CreditedInvoiceNo": document.credited_invoice_no if credit else None,
         "Items": items or None,
-        "TotalAmount": document.total_amount,
-        "Vat": document.vat,
+        "TotalAmount": _amount(document.total_amount),
+        "Vat": _amount(document.vat),
     }
 
 
@@ -83,24 +90,36 @@ def _invoice_item(line: ErpDocumentLine) -> dict[str, Any]:
         amount = line.quantity * line.unit_price
     return {
         "PartNo": line.part_no,
-        "Quantity": line.quantity,
-        "UnitPrice": line.unit_price,
-        "UnitVat": line.unit_vat,
-        "VatRate": line.vat_rate,
-        "LineAmount": amount,
+        "Quantity": _count(line.quantity),
+        "UnitPrice": _amount(line.unit_price),
+        "UnitVat": _amount(line.unit_vat),
+        "VatRate": _amount(line.vat_rate),
+        "LineAmount": _amount(amount),
         "LineNo": line.line_no,
     }
 
 
+def _count(quantity: Decimal) -> int | float:
+    """A quantity as Norce takes it, an integer; a fractional one stays as it is, for the intake to refuse."""
+    return (
+        int(quantity)
+        if quantity.is_finite() and quantity == quantity.to_integral_value()
+        else float(quantity)
+    )
+
+
+def _amount(amount: Decimal | None) -> float | None:
+    """An amount as a JSON number, as a pushing ERP would send it (``1E+400`` becomes ``inf``, which the
+    intake refuses)."""
+    return float(amount) if amount is not None else None
+
+
 def _json_ready(value: Any) -> Any:
-    """Nulls left out; a whole-number Decimal as an int, another as a JSON number (a float, as a pushing
-    ERP would send it: ``1E+400`` becomes ``inf``, which the intake refuses), a date as ISO 8601 text."""
+    """Nulls left out, a date as ISO 8601 text."""
     if isinstance(value, dict):
         return {key: _json_ready(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
         return [_json_ready(item) for item in value]
-    if isinstance(value, Decimal):
-        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
