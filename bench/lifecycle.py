@@ -52,18 +52,25 @@ def push_warm(count: int = 2000) -> list[Figure]:
     """``POST /erp/CreateInvoice`` through the handler: auth, validation, order lookup, queueing."""
     from norce_integration.api.api_keys import ApiKeyAuthenticator  # noqa: PLC0415
     from norce_integration.bootstrap.lifecycle import PushComponents  # noqa: PLC0415
+    from norce_integration.settings import DocumentRules, ErpPushSettings  # noqa: PLC0415
     from tests.support.handlers import FakeLambdaContext, load_function  # noqa: PLC0415
 
-    world = _world(1)
+    world = _world(count + 20)  # one invoice per order: a second one for the same lines is refused
     module = load_function("erp_push")
     parts = PushComponents(world.intake, ApiKeyAuthenticator(lambda: ["erp-push-local"]))  # type: ignore[attr-defined]
     module.components = lambda: parts
+    configured = ErpPushSettings(
+        "orders", "archive", "queue", "keys", 300, 1_048_576, DocumentRules.from_env()
+    )
+    module.settings = lambda: configured  # no environment here: the in-memory world is the whole stack
     module.metrics.provider.add_cold_start_metric = lambda context: None
     module.logger.setLevel(logging.WARNING)
     event = json.loads((ROOT / "events" / "erp_push" / "push-create-invoice.json").read_text())
-    body = json.loads(event["body"]) | {"ClientOrderRef": 10_000}
+    body = json.loads(event["body"])
     requests = {
-        index: dict(event, body=json.dumps(body | {"InvoiceNo": f"INV-{index}"}))
+        index: dict(
+            event, body=json.dumps(body | {"InvoiceNo": f"INV-{index}", "ClientOrderRef": 10_020 + index})
+        )
         for index in range(-20, count)
     }
     context = FakeLambdaContext()

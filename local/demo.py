@@ -3,8 +3,10 @@
 Norce's order sender (simulated, with Norce's retry rule, time compressed) sends the example order as
 JSON and as XML, duplicates, a conflict, a broken and a malformed order, wrong credentials, a new
 customer, a B2B order for a new company (only Name and VatNo), an order while the endpoint is
-unreachable and one while the ERP is down; then the demo waits for processing, takes the first order
-through its lifecycle (delivered in two parts, invoiced, partly credited; pushed and polled), shows what
+unreachable and one while the ERP is down; then the demo waits for processing, takes a basket order (a
+numeric ClientOrderRef, as Norce's are) through its lifecycle (delivered in two parts, invoiced, partly
+credited; pushed and polled) and shows what the ERP push refuses (a second invoice of the same lines, a
+changed invoice, an invoice of the example's external order number), shows what
 Norce Event posted for the orders and the customer e-mails they produced, edits a customer in Norce Admin
 (the change reaches the ERP), runs the scheduled imports (delta, full, the shrink guard refusing a bad full
 import), and shows
@@ -23,7 +25,7 @@ from typing import Any
 
 from local.demo_events import run_events
 from local.demo_imports import run_imports
-from local.demo_lifecycle import run_lifecycle
+from local.demo_lifecycle import BASKET, run_lifecycle
 from local.norce_order_sender import Delivery, NorceOrderSender
 from local.stack import LocalStack
 from local.template import ROOT
@@ -140,7 +142,8 @@ class Demo:
             ref="REF-ERPDOWN",
         )
         self._wait_for_processing()
-        self.problems += run_lifecycle(stack, "REF12345", self.out)
+        self.problems += run_lifecycle(stack, "REF12345", self.out)  # REF12345: an external order number
+        self.accepted.add(BASKET)  # the basket order the lifecycle part checked out and sent
         self.problems += run_events(stack, self.accepted, self.out)
         self.problems += run_imports(stack, self.out)
         self._report()
@@ -160,8 +163,10 @@ class Demo:
     def _wait_for_processing(self, seconds: float = 30.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            # under the basket id, or the ERP order number for an external order number (not an int32)
+            erp_refs = {order["orderNo"]: order["externalRef"] for order in self.stack.erp.orders()}
             confirmed = {
-                ref
+                erp_refs.get(ref, ref)
                 for ref, statuses in self.stack.norce.orders.items()
                 if any(s["OrderStatus"] == "Confirmed" for s in statuses)
             }
@@ -198,14 +203,14 @@ class Demo:
             if call["path"] in ("Order/CreateDeliveryNote", "Order/CreateInvoice", "Order/CreditPayment"):
                 body = call["body"] or {}
                 number = body.get("NoteNo") or body.get("InvoiceNo")
-                out(
-                    f"   {call['path'].split('/')[1]:<17} {body.get('ClientOrderRef')!s:<12} {number}"
-                    f"  -> HTTP {call.get('status')}"
-                )
+                named = body.get("ClientOrderRef") or body.get("OrderNo")  # a delivery note names its OrderNo
+                method = call["path"].split("/")[1]
+                out(f"   {method:<17} {named!s:<12} {number}  -> HTTP {call.get('status')}")
             elif call["path"] == "Order/SendOrderStatus":
                 body = call["body"]
+                named = body.get("ClientOrderRef", "-")  # none for an external order number: ErpOrderNo alone
                 out(
-                    f"   SendOrderStatus  {body['ClientOrderRef']:<12} {body['OrderStatus']} ErpOrderNo "
+                    f"   SendOrderStatus  {named!s:<12} {body['OrderStatus']} ErpOrderNo "
                     f"{body.get('ErpOrderNo')}  -> HTTP {call.get('status')}"
                 )
             elif call["path"].startswith("Customer/Import") and (

@@ -219,9 +219,19 @@ def push_event(method: str, body: dict | str, key: str | None = ERP_PUSH_KEY) ->
 
 
 def push_events() -> dict[str, dict]:
+    """The lifecycle's pushes for basket (ClientOrderRef) 1001234, as docs/lifecycle.md describes them."""
     payload = {name: json.loads((PAYLOADS / f"erp-{name}.json").read_text()) for name in PUSH_PAYLOADS}
     invalid = dict(payload["credit-payment"], CreditedInvoiceNo=None, CurrencyCode=None)
     invalid["Items"] = [dict(invalid["Items"][0], Quantity=-1)]
+    invoice = payload["create-invoice"]
+    line = invoice["Items"][0]
+    over = dict(invoice, InvoiceNo="INV-10002", Vat=15000.0, TotalAmount=75000.0)
+    over["Items"] = [dict(line, Quantity=200, LineAmount=60000.0)]  # 200 of the 2 ordered
+    corrected = dict(invoice, Vat=140.0, TotalAmount=700.0)  # INV-10001 again, at another price
+    corrected["Items"] = [dict(line, UnitPrice=280.0, UnitVat=70.0, LineAmount=560.0)]
+    negative = dict(invoice, InvoiceNo="INV-10003")
+    negative["Items"] = [dict(line, LineAmount=-600.0)]
+    negative["Vat"] = 1350.0  # so that the total adds up: only the negative amount is wrong
     return {
         "push-send-order-status.json": push_event("SendOrderStatus", payload["send-order-status"]),
         "push-create-delivery-note.json": push_event("CreateDeliveryNote", payload["create-delivery-note"]),
@@ -231,6 +241,12 @@ def push_events() -> dict[str, dict]:
         "push-unknown-order.json": push_event(
             "CreateInvoice", dict(payload["create-invoice"], ClientOrderRef="NO-SUCH-ORDER")
         ),
+        "push-over-quantity-invoice.json": push_event("CreateInvoice", over),
+        "push-corrected-invoice.json": push_event("CreateInvoice", corrected),
+        "push-negative-amount.json": push_event("CreateInvoice", negative),
+        "push-external-order-invoice.json": push_event(
+            "CreateInvoice", dict(invoice, InvoiceNo="INV-10004", ClientOrderRef="REF12345")
+        ),
         "push-unauthenticated.json": push_event("CreateInvoice", payload["create-invoice"], key=None),
         "push-wrong-key.json": push_event("CreateInvoice", payload["create-invoice"], key="not-the-key"),
     }
@@ -239,10 +255,10 @@ def push_events() -> dict[str, dict]:
 PUSH_PAYLOADS = ("send-order-status", "create-delivery-note", "create-invoice", "credit-payment")
 
 QUEUED_INVOICE = {
-    "key": "CreateInvoice#ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345#INV-10001",
+    "key": "CreateInvoice#ORDER#123e4567-e89b-12d3-a456-426614174000#1001234#INV-10001",
     "kind": "CreateInvoice",
-    "order_key": "ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345",
-    "client_order_ref": "REF12345",
+    "order_key": "ORDER#123e4567-e89b-12d3-a456-426614174000#1001234",
+    "client_order_ref": "1001234",
     "erp_order_no": "SO-000001",
     "received_at": 1732450000.0,
     "source": "push",

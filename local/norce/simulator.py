@@ -78,6 +78,7 @@ class NorceConnectSimulator(Simulator):
     orders: _Shared[dict[str, list[dict[str, Any]]]] = _Shared()
     documents: _Shared[dict[str, dict[str, list[dict[str, Any]]]]] = _Shared()
     erp_order_refs: _Shared[dict[str, str]] = _Shared()
+    extra_statuses: _Shared[frozenset[str]] = _Shared()
     customers: _Shared[dict[int, dict[str, Any]]] = _Shared()
     companies: _Shared[dict[int, dict[str, Any]]] = _Shared()
     jobs: _Shared[dict[int, dict[str, Any]]] = _Shared()

@@ -86,6 +86,8 @@ class NorceState:
         # ClientOrderRef -> {"DeliveryNotes": [...], "Invoices": [...], "Credits": [...]}, bodies as received
         self.documents: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.erp_order_refs: dict[str, str] = {}  # ErpOrderNo (from SendOrderStatus) -> ClientOrderRef
+        # SendOrderStatus also takes these of the older page's statuses (unconfirmed; none by default)
+        self.extra_statuses: frozenset[str] = frozenset()
         # by Norce's internal Id; a customer's ``Companies`` are the Ids of the companies it is linked to
         self.customers: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {}

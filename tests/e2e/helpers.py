@@ -41,5 +41,16 @@ def erp_orders_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
     return [order for order in stack.erp.orders() if order["externalRef"] == ref]
 
 
+def norce_statuses_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
+    """The statuses Norce holds for our order ``ref``: under its ClientOrderRef when that is a basket id,
+    else under its ERP order number (SendOrderStatus's ClientOrderRef is an int32: an external order
+    number is named by ErpOrderNo alone)."""
+    statuses = list(stack.norce.orders.get(ref, []))
+    if not statuses:
+        for order in erp_orders_for(stack, ref):
+            statuses += stack.norce.orders.get(order["orderNo"], [])
+    return statuses
+
+
 def confirmations_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
-    return [s for s in stack.norce.orders.get(ref, []) if s["OrderStatus"] == "Confirmed"]
+    return [s for s in norce_statuses_for(stack, ref) if s["OrderStatus"] == "Confirmed"]

@@ -204,7 +204,7 @@ def erp_stats(stack: LocalStack, prefix: str) -> Counter[str]:
 
 # -- 1. an order's two e-mails
 def test_an_order_placed_and_confirmed_sends_the_received_then_the_confirmed_email(stack: LocalStack) -> None:
-    ref = new_ref("FLOW")
+    ref = basket_ref()
     placed = place(stack, ref)  # Norce: OrderReceivedEvent
 
     assert post_order(stack, json.dumps(placed["order"]).encode()).json()["StatusCode"] == "OK"
@@ -321,7 +321,7 @@ def test_a_customer_without_a_code_is_skipped_without_an_erp_call_or_a_dlq_messa
 def test_norce_query_down_while_a_confirmation_is_handled_delays_its_email_but_never_loses_it(
     stack: LocalStack,
 ) -> None:
-    ref = new_ref("QUERYDOWN")
+    ref = basket_ref()
     with query_spy(stack) as query:
         query.down.add("Orders/Orders")
         try:
@@ -632,7 +632,8 @@ def test_a_wrong_key_is_refused_and_the_type_may_come_in_a_header_or_a_query_par
 
 # -- 10. Norce as it publishes itself: the buyer in Query, captures, the drop point
 def basket_ref() -> str:
-    """A Norce basket id (an int32): Query's Order holds it as QuotationId."""
+    """A Norce basket id (an int32), as a placed order's ClientOrderRef is: Query's Order holds it as
+    QuotationId, SendOrderStatus names the order by it (an order with another ref: by ErpOrderNo alone)."""
     return str(600_000_000 + int(RUN, 16) % 100_000_000 + next(_numbers))
 
 

@@ -36,10 +36,11 @@ def test_norce_throttling_the_confirmation_delays_it_but_never_loses_it(stack):
         lambda: confirmations_for(stack, "E2E-THROTTLED"), seconds=30, what="confirmation"
     )
     assert len(erp_orders_for(stack, "E2E-THROTTLED")) == 1
-    statuses = [
+    erp_no = erp_orders_for(stack, "E2E-THROTTLED")[0]["orderNo"]
+    statuses = [  # named by ErpOrderNo: "E2E-THROTTLED" is no int32 basket id (issue 19)
         c.get("status")
         for c in stack.norce.calls_to("Order/SendOrderStatus")
-        if c["body"]["ClientOrderRef"] == "E2E-THROTTLED"
+        if c["body"].get("ErpOrderNo") == erp_no
     ]
     assert statuses.count(429) == 6 and statuses[-1] == 200
     assert confirmation["ErpOrderNo"] == erp_orders_for(stack, "E2E-THROTTLED")[0]["orderNo"]

@@ -49,3 +49,10 @@ def test_imports_benchmark_runs():
 
     figures = imports.run(scale=0.002)  # ~2 s: a sink process and seven short child runs
     assert positive(figures) and any("naive" in f.name for f in figures)
+
+
+def test_lifecycle_benchmark_runs():
+    from bench import lifecycle  # noqa: PLC0415
+
+    figures = lifecycle.run(scale=0.01)  # 20 documents each: one invoice per order, as the door allows
+    assert positive(figures) and any("ERP push, warm" in f.name for f in figures)

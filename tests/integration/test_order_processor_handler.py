@@ -21,7 +21,11 @@ def test_a_batch_of_orders_becomes_erp_orders_confirmed_in_norce(world):
     assert answer == {"batchItemFailures": []}
     assert len(event["Records"]) == 3
     assert sorted(world.erp.orders) == ["R1", "R2", "R3"]
-    assert sorted(s.ClientOrderRef for s in world.norce.statuses) == ["R1", "R2", "R3"]
+    # named by ErpOrderNo: a ClientOrderRef that is not an int32 basket id is not sent (issue 19)
+    assert sorted(s.ErpOrderNo or "" for s in world.norce.statuses) == sorted(
+        n for n, _ in world.erp.orders.values()
+    )
+    assert {s.ClientOrderRef for s in world.norce.statuses} == {None}
     record = boto3.client("dynamodb").get_item(
         TableName=world.aws.table, Key={"pk": {"S": "ORDER#123e4567-e89b-12d3-a456-426614174000#R1"}}
     )["Item"]

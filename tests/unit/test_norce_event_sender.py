@@ -297,10 +297,11 @@ def test_place_order_over_http_answers_201_with_the_order_id(
 def test_confirmed_sends_order_confirmed_once_per_order(
     norce: NorceConnectSimulator, receiver: Receiver
 ) -> None:
-    placed = norce.place_order(order_request())
-    send_status(norce, "Confirmed")
-    send_status(norce, "Confirmed")
-    send_status(norce, "Delivered")
+    # SendOrderStatus's ClientOrderRef is an int32 basket id (issue 19): the order is basket 700123
+    placed = norce.place_order(order_request("700123"))
+    send_status(norce, "Confirmed", ref=700123)
+    send_status(norce, "Confirmed", ref=700123)
+    send_status(norce, "Delivered", ref=700123)
 
     assert bodies(norce, receiver, "OrderConfirmedEvent") == [
         {
@@ -308,7 +309,7 @@ def test_confirmed_sends_order_confirmed_once_per_order(
             "ApplicationId": 1001,
             "OrderId": placed["OrderId"],
             "OrderNo": "SO-1",
-            "ClientOrderRef": "REF12345",
+            "ClientOrderRef": "700123",
             "CellPhone": "0707654321",
             "FirstName": "John",
             "LastName": "Doe",
@@ -323,9 +324,13 @@ def test_confirmed_sends_order_confirmed_once_per_order(
 def test_a_status_of_an_order_never_placed_has_a_stable_order_id(
     norce: NorceConnectSimulator, receiver: Receiver
 ) -> None:
-    send_status(norce, "Cancelled", ref=1001)
-    send_status(norce, "ReadyForPickup", ref=1001)
-    send_status(norce, "Allocation", ref=1001)
+    norce.extra_statuses = frozenset({"ReadyForPickup"})  # on Norce's older page only: configured here
+    try:
+        send_status(norce, "Cancelled", ref=1001)
+        send_status(norce, "ReadyForPickup", ref=1001)
+        send_status(norce, "Allocation", ref=1001)
+    finally:
+        norce.extra_statuses = frozenset()
     [cancelled] = bodies(norce, receiver, "OrderCancelledEvent")
     [pickup] = bodies(norce, receiver, "OrderReadyForPickupEvent")
     assert cancelled["OrderId"] == pickup["OrderId"] and isinstance(cancelled["OrderId"], int)

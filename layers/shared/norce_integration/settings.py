@@ -122,23 +122,49 @@ class ProcessorSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentRules:
+    """What the three lifecycle functions hold every document against, as configured (read as text here;
+    ``bootstrap.lifecycle.document_rules`` checks the values and names a wrong one at cold start)."""
+
+    invoice_quantity_basis: str  # ``INVOICE_QUANTITY_BASIS``: ``ordered`` or ``delivered``
+    invoice_freight_tolerance: str  # ``INVOICE_FREIGHT_TOLERANCE``, in the order's currency
+    invoice_rounding_tolerance: str  # ``INVOICE_ROUNDING_TOLERANCE``
+    extra_order_statuses: tuple[str, ...]  # ``EXTRA_ORDER_STATUSES``: Norce's older, unconfirmed statuses
+
+    @classmethod
+    def from_env(cls) -> "DocumentRules":
+        extra = os.environ.get("EXTRA_ORDER_STATUSES", "").replace(",", " ").split()
+        return cls(
+            invoice_quantity_basis=os.environ.get("INVOICE_QUANTITY_BASIS") or "ordered",
+            invoice_freight_tolerance=os.environ.get("INVOICE_FREIGHT_TOLERANCE") or "0",
+            invoice_rounding_tolerance=os.environ.get("INVOICE_ROUNDING_TOLERANCE") or "1",
+            extra_order_statuses=tuple(extra),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ErpPushSettings:
-    """The ERP's push API (``erp_push``): where documents go, and the secret with the valid API keys."""
+    """The ERP's push API (``erp_push``): where documents go, the orders they are held against, and the
+    secret with the valid API keys."""
 
     orders_table: str
+    archive_bucket: str
     lifecycle_queue_url: str
     api_keys_secret_arn: str
     secrets_cache_seconds: int
     max_body_bytes: int  # ``MAX_PUSH_BYTES`` (``MaxPushBytes``): a document is a few KB
+    rules: DocumentRules
 
     @classmethod
     def from_env(cls) -> "ErpPushSettings":
         return cls(
             orders_table=_env("ORDERS_TABLE"),
+            archive_bucket=_env("ARCHIVE_BUCKET"),
             lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
             api_keys_secret_arn=_env("ERP_PUSH_KEYS_SECRET_ARN"),
             secrets_cache_seconds=secrets_cache_seconds(),
             max_body_bytes=int(os.environ.get("MAX_PUSH_BYTES") or 1_048_576),
+            rules=DocumentRules.from_env(),
         )
 
 
@@ -147,21 +173,25 @@ class ErpPollSettings:
     """The scheduled poll of the ERP's change feed (``erp_poll``)."""
 
     orders_table: str
+    archive_bucket: str
     lifecycle_queue_url: str
     erp: ErpTarget
     secrets_cache_seconds: int
     max_documents: int
     unknown_order_grace_seconds: float
+    rules: DocumentRules
 
     @classmethod
     def from_env(cls) -> "ErpPollSettings":
         return cls(
             orders_table=_env("ORDERS_TABLE"),
+            archive_bucket=_env("ARCHIVE_BUCKET"),
             lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
             erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
             secrets_cache_seconds=secrets_cache_seconds(),
             max_documents=int(os.environ.get("POLL_MAX_DOCUMENTS", "500")),
             unknown_order_grace_seconds=float(os.environ.get("POLL_UNKNOWN_ORDER_GRACE_SECONDS", "900")),
+            rules=DocumentRules.from_env(),
         )
 
 
@@ -178,6 +208,7 @@ class LifecycleSettings:
     retry_base_seconds: float
     retry_max_seconds: float
     secrets_cache_seconds: int
+    rules: DocumentRules
 
     @classmethod
     def from_env(cls) -> "LifecycleSettings":
@@ -191,6 +222,7 @@ class LifecycleSettings:
             retry_base_seconds=float(os.environ.get("RETRY_BASE_SECONDS", "30")),
             retry_max_seconds=float(os.environ.get("RETRY_MAX_SECONDS", "900")),
             secrets_cache_seconds=secrets_cache_seconds(),
+            rules=DocumentRules.from_env(),
         )
 
 

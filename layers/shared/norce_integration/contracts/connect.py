@@ -7,31 +7,59 @@ user can add what their Norce setup needs.
 import uuid
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from norce_integration.contracts.base import NorceModel
 
+INT32_MAX = 2**31 - 1
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would take true as 1
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_bool)]
+"""An integer Norce publishes as one (an id, a basket id)."""
+
+
+def basket_id(client_order_ref: str | None) -> int | None:
+    """The order's ClientOrderRef as Norce's int32 basket id, or None when it is not one (an external order
+    number, leading zeros, out of int32's range): Connect's ClientOrderRef fields are int32."""
+    text = client_order_ref or ""
+    if not (text.isascii() and text.isdigit()) or str(int(text)) != text:
+        return None
+    number = int(text)
+    return number if number <= INT32_MAX else None
+
 
 class OrderInfo(NorceModel):
-    Code: str | None = None
-    Value: str | None = None
+    """An entry of SendOrderStatus's ``Infos``: Norce publishes the list, not the entry's fields, so the
+    push API refuses ``Infos`` (docs/lifecycle.md) and nothing here sends one."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class OrderStatusUpdate(NorceModel):
-    """Body of ``POST Order/SendOrderStatus``. ClientOrderRef is Norce's basket id: sent as a number
-    when it is numeric, as text otherwise."""
+    """Body of ``POST Order/SendOrderStatus`` (the current schema): either ClientOrderRef (Norce's int32
+    basket id) or ErpOrderNo must be provided. An order whose ClientOrderRef is not a basket id (an
+    external order number) is named by its ErpOrderNo alone."""
 
-    ClientOrderRef: int | str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    ClientOrderRef: Count | None = None
     ErpOrderNo: str | None = None
     OrderStatus: str
-    AccountId: int | None = None
+    AccountId: Count | None = None
     Infos: list[OrderInfo] | None = None
 
     @staticmethod
-    def ref(client_order_ref: str) -> int | str:
-        return int(client_order_ref) if client_order_ref.isdigit() else client_order_ref
+    def ref(client_order_ref: str) -> int | None:
+        """What the ClientOrderRef field carries for this order: its basket id, else nothing."""
+        return basket_id(client_order_ref)
 
 
 class CompanyIdentifier(NorceModel):
