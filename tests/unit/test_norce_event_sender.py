@@ -433,7 +433,7 @@ def test_query_serves_a_placed_order_as_norce_publishes_it(
     norce: NorceConnectSimulator, receiver: Receiver
 ) -> None:
     placed = norce.checkout(order_request("500321"))
-    send_status(norce, "Confirmed", ref="500321", erp_no="SO-000042")
+    send_status(norce, "Confirmed", ref=500321, erp_no="SO-000042")
 
     def query(version: str, params: dict[str, str]) -> tuple[int, Any]:
         answer = requests.get(
