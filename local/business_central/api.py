@@ -102,8 +102,9 @@ class BcApi:
             next_query = {k: v for k, v in query.items() if k != "$skiptoken"} | {
                 "$skiptoken": odata.skiptoken(key(page[-1]))
             }
+            text = urlencode(next_query, safe="$'(),")  # BC's links keep $skiptoken readable
             answer["@odata.nextLink"] = (
-                f"{self.root()}/companies({self.state.company_id})/{entity_set}?{urlencode(next_query)}"
+                f"{self.root()}/companies({self.state.company_id})/{entity_set}?{text}"
             )
         return 200, {}, answer
 

@@ -56,6 +56,8 @@ class BusinessCentralSimulator(Control, Simulator):
     stats: Counter[str] = field(default_factory=Counter)
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
+    peak_in_flight: int = 0  # the most API calls one client had open at once
+    token_calls: list[dict[str, str]] = field(default_factory=list)  # the forms, client_secret masked
 
     def __post_init__(self) -> None:
         self.notifier = Notifier(self.state.company_id)
@@ -130,6 +132,7 @@ class BusinessCentralSimulator(Control, Simulator):
     def _token(self, tenant: str) -> Response:
         self.token_requests += 1
         form = request.form
+        self.token_calls.append({k: ("***" if k == "client_secret" else v) for k, v in form.items()})
         if tenant != self.tenant_id:
             return _entra_error(400, "invalid_request", f"AADSTS90002: Tenant '{tenant}' not found.")
         if form.get("grant_type") != "client_credentials":
@@ -190,6 +193,7 @@ class BusinessCentralSimulator(Control, Simulator):
             return refused
         with self._lock:
             self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         try:
             with self._slots:  # 5 at once; the others wait, as in Business Central's queue
                 if self.faults.latency_ms:
@@ -198,7 +202,8 @@ class BusinessCentralSimulator(Control, Simulator):
         finally:
             with self._lock:
                 self._in_flight -= 1
-        if self.faults.drop_responses and request.method != "GET" and answer[0] < 400:
+        writes = request.method != "GET" and rest != "$batch"
+        if self.faults.drop_responses and writes and answer[0] < 400:
             self.faults.drop_responses -= 1  # done, but the answer is lost on its way
             return 504, {}, {"error": {"code": "GatewayTimeout", "message": "The operation has timed out."}}
         return answer

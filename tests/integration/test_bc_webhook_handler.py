@@ -106,9 +106,16 @@ def test_a_notification_without_our_client_state_is_refused_and_reads_nothing(we
 
 def test_a_notified_shipment_and_invoice_reach_the_lifecycle_queue(webhook):
     bc = webhook.bc
-    order = bc.state.create_order({"externalDocumentNumber": "REF12345", "customerNumber": "CUST0001"}, [
-        {"sequence": 10000, "lineType": "Item", "lineObjectNumber": "ITEM001", "quantity": 2, "unitPrice": 300}
-    ])  # fmt: skip
+    line = {
+        "sequence": 10000,
+        "lineType": "Item",
+        "lineObjectNumber": "ITEM001",
+        "quantity": 2,
+        "unitPrice": 300,
+    }
+    order = bc.state.create_order(
+        {"externalDocumentNumber": "REF12345", "customerNumber": "CUST0001"}, [line]
+    )
     DynamoDbOrderIndex(boto3.client("dynamodb"), "orders").remember(
         IndexedOrder("ORDER#app#REF12345", "REF12345", order["number"])
     )

@@ -105,7 +105,11 @@ class BusinessCentralErp:
         granted, before = self.fence.begin(key, self.owner, now)
         if before is not None and before.state is Fence.WRITTEN and before.number:
             return before.number, False
-        if not granted:
+        if not granted:  # another attempt holds it: what it made may be there already
+            found = find(before.started_at if before else None)
+            if found is not None:
+                self.fence.written(key, self.owner, found)
+                return found, False
             wait = (before.started_at + UNCERTAIN_SECONDS - now) if before else 60.0
             raise ErpUnavailable(
                 f"Business Central: another attempt is creating {key} (or its outcome is not known yet); "
