@@ -201,7 +201,7 @@ def other_events() -> dict[str, dict]:
     }
 
 
-BC_LOCAL_SECRET = "bc-local-secret"  # the Business Central simulator's client secret (local/business_central)
+BC_LOCAL_SECRET = "bc-local-secret"  # noqa: S105 - the Business Central simulator's local demo secret
 BC_NOTIFICATIONS = "/erp/business-central/notifications"
 
 

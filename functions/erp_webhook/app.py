@@ -46,7 +46,7 @@ def components() -> WebhookComponents:
 
 
 def _retry_later(reason: str) -> Response:
-    logger.warning("Business Central notification not processed; BC will send it again", extra={"reason": reason})
+    logger.warning("Business Central notification not processed; BC sends it again", extra={"reason": reason})
     metrics.add_metric(name="WebhookUnavailable", unit=MetricUnit.Count, value=1)
     return json_response(503, {"Message": "Temporarily unavailable, retry later"}, {"Retry-After": "60"})
 
@@ -54,7 +54,8 @@ def _retry_later(reason: str) -> Response:
 @app.post("/erp/business-central/notifications")
 def notification() -> Response:
     if settings().erp.kind != BUSINESS_CENTRAL:
-        return json_response(404, {"Message": "Business Central webhooks are off (ErpKind is not business-central)"})
+        off = "Business Central webhooks are off (ErpKind is not business-central)"
+        return json_response(404, {"Message": off})
     event = app.current_event
     token = (event.query_string_parameters or {}).get("validationToken")
     if token is not None:
@@ -80,7 +81,8 @@ def notification() -> Response:
         return _retry_later(str(error))
     metrics.add_metric(name="WebhookDocumentsQueued", unit=MetricUnit.Count, value=len(result.queued))
     for number, reason in result.refused.items():
-        logger.info("Notified document not queued; the poll reads it again", extra={"document_no": number, "reason": reason})
+        detail = {"document_no": number, "reason": reason}
+        logger.info("Notified document not queued; the poll reads it again", extra=detail)
     if result.left_to_poll:
         logger.warning("Time budget spent: the rest of the notification is left to the poll")
     summary = {"queued": result.queued, "refused": result.refused, "leftToPoll": result.left_to_poll}
@@ -100,7 +102,8 @@ def renew() -> dict[str, Any]:
         return {"skipped": "ErpKind is not business-central"}
     report = components().subscriptions.ensure().as_dict()
     for outcome in ("created", "renewed", "removed"):
-        metrics.add_metric(name=f"Subscriptions{outcome.title()}", unit=MetricUnit.Count, value=len(report[outcome]))
+        count = len(report[outcome])
+        metrics.add_metric(name=f"Subscriptions{outcome.title()}", unit=MetricUnit.Count, value=count)
     logger.info("Business Central subscriptions ensured", extra={"subscriptions": report})
     if report["failed"]:
         raise RuntimeError(f"Business Central subscriptions failed: {sorted(report['failed'])}")
