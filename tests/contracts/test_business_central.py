@@ -232,14 +232,14 @@ def test_subscriptions_and_notifications_are_bc_s(world):
 
 def test_a_burst_of_changes_is_one_collection_notification(world):
     bc, _, receiver = world
-    bc.notifier.max_notifications = 2
+    bc.notifier.max_notifications, bc.notifier.delay_seconds = 2, 2.0  # all three within one delay
     try:
         for number in ("ITEM001", "ITEM002", "ITEM003"):
             lines = [LINE | {"lineObjectNumber": number}]
             call(bc, "POST", "salesOrders", {"customerNumber": "CUST0001", "salesOrderLines": lines})
         bc.notifier.wait_idle(10)
     finally:
-        bc.notifier.max_notifications = 1000
+        bc.notifier.max_notifications, bc.notifier.delay_seconds = 1000, 0.3
     last = receiver.bodies[-1]["value"]
     assert [item["changeType"] for item in last] == ["collection"]
     assert "salesOrders?$filter=lastModifiedDateTime%20gt%20" in last[0]["resource"]

@@ -126,8 +126,8 @@ class BusinessCentralErp:
         except (ErpRefused, ErpRejected):
             self.fence.release(key, self.owner)  # surely nothing was written: the next attempt may go at once
             raise
-        except ErpUnavailable as error:  # unknown outcome: the fence holds until BC has surely finished
-            raise ErpUnavailable(str(error), max(error.retry_after or 0.0, 60.0)) from error
+        except ErpUnavailable:  # unknown outcome: the claim holds; the next attempt looks it up first
+            raise
         self.fence.written(key, self.owner, number)
         return number, True
 
@@ -151,15 +151,13 @@ class BusinessCentralErp:
     def find_customer(
         self, *, code: str | None = None, email: str | None = None, external_ref: str | None = None
     ) -> ErpCustomer | None:
-        found = None
-        if code:
-            found = self._by_number(code)
+        found = self._by_number(code) if code else None
         if found is None and external_ref:
             found = self._remembered(external_ref)
-            if found is None and external_ref.startswith("email:"):
-                found = self._by_email(external_ref.removeprefix("email:"))
-        if found is None and email:
-            found = self._by_email(email)
+        ref = external_ref or ""
+        emails = [ref.removeprefix("email:")] if ref.startswith("email:") else []
+        for address in dict.fromkeys([*emails, *([email.lower()] if email else [])]):
+            found = found or self._by_email(address)  # compared case-insensitively: one look-up per address
         return to_customer(found) if found else None
 
     def create_customer(self, customer: ErpCustomer) -> ErpCustomer:
