@@ -308,3 +308,40 @@ def test_writes_are_not_retried_blind_reads_are(instances):
     with pytest.raises(ErpUnavailable):
         erp.api.request("POST", erp.api.url("customers"), retry=Retry.IF_REFUSED, json={"displayName": "X"})
     assert len(posts(instances.bc, "customers")) == 1
+
+
+def test_a_notification_reads_back_only_what_can_hold_new_documents(instances):
+    from norce_integration.adapters.http.business_central.webhooks import BcChanges  # noqa: PLC0415
+    from norce_integration.erp.model import ErpChange  # noqa: PLC0415
+
+    erp, bc = instances.erp(), instances.bc
+    reader = BcChanges(erp.api, erp.documents)
+    company = f"api/v2.0/companies({bc.company_id})"
+    nothing_to_read = [
+        ErpChange(
+            resource=f"{company}/salesOrders(6a1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e)", change_type="created"
+        ),
+        ErpChange(
+            resource=f"{company}/salesOrders(6a1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e)", change_type="deleted"
+        ),
+        ErpChange(
+            resource=f"{company}/customers(6a1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e)", change_type="updated"
+        ),
+        ErpChange(
+            resource="api/v2.0/companies(00000000-0000-0000-0000-000000000001)/salesInvoices(6a1c2d3e-4f5a-4b6c-"
+            "9d7e-8f9a0b1c2d3e)",
+            change_type="created",
+        ),
+    ]
+    calls = len(bc.calls)
+    assert list(reader.documents_for(nothing_to_read)) == []
+    assert len(bc.calls) == calls
+    order_no = erp.create_order(order()).order_no
+    bc.ship(order_no)
+    invoice = bc.invoice(order_no)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    collection = ErpChange(
+        resource=f"/{company}/salesInvoices?$filter=lastModifiedDateTime%20gt%20{since.isoformat()}",
+        change_type="collection",
+    )
+    assert [d.document_no for d in reader.documents_for([collection])] == [invoice["number"]]

@@ -89,6 +89,8 @@ class BcChanges:
             entity_set = match["set"]
             if entity_set not in ids or change.change_type == "deleted":
                 continue  # a deleted order was shipped and invoiced in full: its invoice says so
+            if entity_set == "salesOrders" and change.change_type == "created":
+                continue  # a new order has shipped nothing (our own orders notify us too)
             if change.change_type == "collection" or not match["id"]:
                 since = _since(match["query"]) or change.changed_at
                 if since is not None:
