@@ -345,3 +345,13 @@ def test_a_notification_reads_back_only_what_can_hold_new_documents(instances):
         change_type="collection",
     )
     assert [d.document_no for d in reader.documents_for([collection])] == [invoice["number"]]
+
+
+def test_waiting_for_another_attempt_names_no_personal_data(instances):
+    email = "private.person@example.com"
+    instances.fence.begin(f"ref:email:{email}", "another instance", instances.now)
+    with pytest.raises(ErpUnavailable) as waiting:
+        instances.erp().create_customer(
+            ErpCustomer(email=email, first_name="P", external_ref=f"email:{email}")
+        )
+    assert "private.person" not in str(waiting.value) and "this customer" in str(waiting.value)

@@ -111,8 +111,9 @@ class BusinessCentralErp:
                 self.fence.written(key, self.owner, found)
                 return found, False
             wait = (before.started_at + UNCERTAIN_SECONDS - now) if before else 60.0
+            what = "this order" if key.startswith("order:") else "this customer"  # never the key: an e-mail
             raise ErpUnavailable(
-                f"Business Central: another attempt is creating {key} (or its outcome is not known yet); "
+                f"Business Central: another attempt is creating {what} (or its outcome is not known yet); "
                 "trying again once it has surely ended",
                 retry_after=max(5.0, min(wait, 300.0)),
             )
