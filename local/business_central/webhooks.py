@@ -7,8 +7,10 @@ As Business Central (learn.microsoft.com ``dynamics-subscriptions``; BaseApp ``A
 - a subscription lives 3 days (``expirationDateTime``) unless renewed; expired ones notify nothing;
 - a change of a subscribed entity (a change of a document's line notifies its header) is sent after a
   delay (``delay_seconds``; BC waits 30 s), the notifications of one URL in one POST ``{"value": [...]}``
-  with ``clientRequestId``; more than ``max_notifications`` (BC: 1,000) for one subscription in one delay
-  become one ``collection`` notification whose resource filters ``lastModifiedDateTime``;
+  with ``clientRequestId``. As BC aggregates them (``GenerateAggregateNotification``): an update merges
+  into the entity's pending update, anything else is a notification of its own (a create then an update
+  are two); ``max_notifications`` (BC: 1,000) for one subscription in one delay become one ``collection``
+  notification whose resource filters ``lastModifiedDateTime``;
 - an answer 408, 429 or 5xx (or none) is retried (``retries`` times, ``retry_seconds`` apart; BC tries for
   36 hours); any other non-2xx deletes the subscription.
 """
@@ -96,20 +98,29 @@ class Notifier:
             "clientState": subscription["clientState"],
             "expirationDateTime": subscription["expirationDateTime"],
         }
-        if len(changes) > self.max_notifications:
-            first = min(when for _, _, _, when in changes)
-            resource = f"/{base}?$filter=lastModifiedDateTime%20gt%20{first}"
-            return [
-                common | {"resource": resource, "changeType": "collection", "lastModifiedDateTime": first}
-            ]
-        latest: dict[str, tuple[str, str]] = {}
-        for _, id_, change, when in changes:  # one notification per entity: its last change
-            first_change = latest.get(id_, (change, when))[0]
-            latest[id_] = (change if change == "deleted" or first_change != "created" else "created", when)
-        return [
-            common | {"resource": f"{base}({id_})", "changeType": change, "lastModifiedDateTime": when}
-            for id_, (change, when) in latest.items()
-        ]
+        aggregated: list[dict[str, Any]] = []
+        last_of: dict[str, dict[str, Any]] = {}  # entity -> its latest notification in this batch
+        for _, id_, change, when in changes:
+            previous = last_of.get(id_)
+            if change == "updated" and previous is not None and previous["changeType"] == "updated":
+                previous["lastModifiedDateTime"] = (
+                    when  # BC merges an update into the entity's pending update
+                )
+                continue
+            if len(aggregated) >= self.max_notifications:  # too many: one collection notification instead
+                first = min(when for _, _, _, when in changes)
+                resource = f"/{base}?$filter=lastModifiedDateTime%20gt%20{first}"
+                return [
+                    common | {"resource": resource, "changeType": "collection", "lastModifiedDateTime": first}
+                ]
+            notification = common | {
+                "resource": f"{base}({id_})",
+                "changeType": change,
+                "lastModifiedDateTime": when,
+            }
+            aggregated.append(notification)
+            last_of[id_] = notification
+        return aggregated
 
     def _send(self, url: str, payload: dict[str, Any]) -> None:
         delivery = Delivery(url, payload)

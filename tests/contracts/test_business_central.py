@@ -409,3 +409,29 @@ def test_every_request_the_adapter_sends_keeps_the_descriptions(world):
         for c in ADAPTER_CALLS
         if c["method"] == "GET" and c["query"].get("$skiptoken")
     )
+
+
+def test_notifications_are_aggregated_as_bc_aggregates_them():
+    """BaseApp APIWebhookNotificationSend.GenerateAggregateNotification: an update merges into the entity's
+    pending update; a create then an update are two notifications."""
+    from local.business_central.webhooks import Notifier  # noqa: PLC0415
+
+    notifier = Notifier("00000000-0000-0000-0000-000000000001")
+    subscription = {"subscriptionId": "s", "clientState": "c", "expirationDateTime": "2099-01-01T00:00:00Z"}
+    changes = [
+        ("salesOrders", "a", "created", "2026-01-01T00:00:00.001Z"),
+        ("salesOrders", "a", "updated", "2026-01-01T00:00:00.002Z"),
+        ("salesOrders", "a", "updated", "2026-01-01T00:00:00.003Z"),
+        ("salesOrders", "b", "updated", "2026-01-01T00:00:00.004Z"),
+        ("salesOrders", "b", "deleted", "2026-01-01T00:00:00.005Z"),
+    ]
+    sent = notifier._notifications(subscription, "salesOrders", changes)
+    assert [
+        (n["resource"].rsplit("(", 1)[1][:-1], n["changeType"], n["lastModifiedDateTime"][-4:]) for n in sent
+    ] == [
+        ("a", "created", "001Z"),
+        ("a", "updated", "003Z"),
+        ("b", "updated", "004Z"),
+        ("b", "deleted", "005Z"),
+    ]
+    assert violations(webhooks.NotificationBody, {"value": sent}) == []
