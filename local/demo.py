@@ -18,6 +18,7 @@ e-mail is missing or went out twice.
 import argparse
 import base64
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import Any
 from local.demo_events import run_events
 from local.demo_imports import run_imports
 from local.demo_lifecycle import BASKET, run_lifecycle
+from local.demo_lifecycle_bc import run_lifecycle_bc
 from local.norce_order_sender import Delivery, NorceOrderSender
 from local.stack import LocalStack
 from local.template import ROOT
@@ -142,7 +144,10 @@ class Demo:
             ref="REF-ERPDOWN",
         )
         self._wait_for_processing()
-        self.problems += run_lifecycle(stack, "REF12345", self.out)  # REF12345: an external order number
+        if stack.business_central:
+            self.problems += run_lifecycle_bc(stack, self.out)
+        else:
+            self.problems += run_lifecycle(stack, "REF12345", self.out)  # REF12345: an external order number
         self.accepted.add(BASKET)  # the basket order the lifecycle part checked out and sent
         self.problems += run_events(stack, self.accepted, self.out)
         self.problems += run_imports(stack, self.out)
@@ -183,7 +188,7 @@ class Demo:
         stack, out = self.stack, self.out
         out("\n# What happened")
         erp_orders = stack.erp.orders()
-        out(f"\nERP orders ({stack.erp.url}/orders):")
+        out(f"\nERP orders ({stack.erp.url}/{'_orders' if stack.business_central else 'orders'}):")
         for order in erp_orders:
             out(
                 f"   {order['orderNo']}  ClientOrderRef {order['externalRef']:<12} "
@@ -261,6 +266,16 @@ class Demo:
         out(f"   archive: {archived.get('KeyCount', 0)} order bodies")
         self._check(erp_orders)
 
+    def _held_as(self) -> Callable[[str], str]:
+        """How the ERP holds a ClientOrderRef: as it is, or Business Central's ``externalDocumentNumber``."""
+        if not self.stack.business_central:
+            return lambda ref: ref
+        from norce_integration.adapters.http.business_central.references import (  # noqa: PLC0415
+            external_document_number,
+        )
+
+        return external_document_number
+
     def _ledger(self) -> list[dict[str, Any]]:
         from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
 
@@ -273,10 +288,11 @@ class Demo:
         per_ref: dict[str, int] = {}
         for order in erp_orders:
             per_ref[order["externalRef"]] = per_ref.get(order["externalRef"], 0) + 1
+        held = self._held_as()
         for ref in sorted(self.accepted):
-            if per_ref.get(ref) != 1:
-                self.problems.append(f"{ref}: {per_ref.get(ref, 0)} ERP orders, expected exactly 1")
-        for ref in per_ref.keys() - self.accepted:
+            if per_ref.get(held(ref)) != 1:
+                self.problems.append(f"{ref}: {per_ref.get(held(ref), 0)} ERP orders, expected exactly 1")
+        for ref in per_ref.keys() - {held(ref) for ref in self.accepted}:
             self.problems.append(f"{ref}: an ERP order for an order Norce was not told OK about")
         vat_numbers = [c.get("VatNo") for c in self.stack.norce.companies.values() if c.get("VatNo")]
         if len(vat_numbers) != len(set(vat_numbers)):
@@ -298,9 +314,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--free-ports", action="store_true", help="do not use the default ports 3000/5000/..."
     )
+    parser.add_argument(
+        "--erp",
+        choices=["rest", "business-central"],
+        default=os.environ.get("ERP") or "rest",
+        help="ErpKind: the generic REST ERP simulator (default) or the Business Central simulator",
+    )
     args = parser.parse_args(argv)
     print("Starting the local stack (moto, ERP and Norce simulators, handlers in-process)...", flush=True)
-    stack = LocalStack.on_free_ports(erp_db=None) if args.free_ports else LocalStack(erp_db=None)
+    options: dict[str, Any] = {"erp_db": None, "erp_kind": args.erp}
+    stack = LocalStack.on_free_ports(**options) if args.free_ports else LocalStack(**options)
     with stack:
         print(stack.describe())
         return Demo(stack).run()

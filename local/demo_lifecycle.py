@@ -57,7 +57,7 @@ def _order_no(stack: LocalStack, ref: str, seconds: float = 30.0) -> str | None:
     return None
 
 
-def _check_out(stack: LocalStack, out: Callable[[str], None]) -> str | None:
+def check_out_basket(stack: LocalStack, out: Callable[[str], None]) -> str | None:
     """Basket ``BASKET`` checked out in Norce and sent to the order endpoint; its ERP order number."""
     order = json.loads((ROOT / "events" / "payloads" / "order-request.json").read_text())
     order["ClientOrderRef"] = BASKET
@@ -79,7 +79,7 @@ def run_lifecycle(stack: LocalStack, external_ref: str, out: Callable[[str], Non
         f"\n## 12. An order's life after the ERP (basket {BASKET}): delivered in two parts, invoiced, partly "
         "credited; what the door refuses"
     )
-    order_no = _check_out(stack, out)
+    order_no = check_out_basket(stack, out)
     if order_no is None:
         return [f"{BASKET}: the order was not confirmed in Norce"]
     first = stack.erp.ship(order_no, [{"lineNo": 1, "quantity": 1}], parcel_number="00370712345678900001")

@@ -19,6 +19,7 @@ from typing import Any
 
 from local.api import LocalApi
 from local.aws import LOCAL_CREDENTIALS, LocalAws, free_port
+from local.business_central import BusinessCentralSimulator
 from local.erp_simulator import ErpSimulator
 from local.functions import FakeContext, load_handler
 from local.norce import NorceConnectSimulator
@@ -37,6 +38,8 @@ LOCAL_FULL_FILE_FLAG = "FullFile"
 LOCAL_APPLICATION_KEY = "123e4567-e89b-12d3-a456-426614174000"  # the sample orders' Header.ApplicationKey
 
 _SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction", "EventProcessorFunction")
+ERP_KINDS = ("rest", "business-central")  # ``ErpKind``: the generic REST ERP simulator, or Business Central's
+BC_NOTIFICATIONS = "/erp/business-central/notifications"
 SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
 
 
@@ -86,9 +89,10 @@ class LocalStack:
     change_settle_seconds: int = 1  # a burst of Norce change notifications waits this long (10 s deployed)
     subscribe_events: bool = True  # the Norce simulator posts its events to our webhook, like Norce Admin
     log_to_files: bool = True
+    erp_kind: str = field(default_factory=lambda: os.environ.get("ERP", "rest"))  # ``make local ERP=...``
 
     aws: LocalAws = field(init=False)
-    erp: ErpSimulator = field(init=False)
+    erp: Any = field(init=False)  # ErpSimulator, or BusinessCentralSimulator (business-central)
     norce: NorceConnectSimulator = field(init=False)
     modules: dict[str, list[ModuleType]] = field(init=False, default_factory=dict)
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
@@ -120,16 +124,21 @@ class LocalStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.outbox.unlink(missing_ok=True)
         template = load_template()
+        if self.erp_kind not in ERP_KINDS:
+            raise ValueError(f"ERP must be one of {', '.join(ERP_KINDS)}, not {self.erp_kind!r}")
         self.aws = LocalAws(self.aws_port)
         self.aws.start()
-        self.erp = ErpSimulator(self.erp_db or ":memory:", port=self.erp_port).start()
+        if self.business_central:
+            self.erp = BusinessCentralSimulator(port=self.erp_port).start()
+        else:
+            self.erp = ErpSimulator(self.erp_db or ":memory:", port=self.erp_port).start()
         # The local Norce honours a full-import flag, and the imports send it (Norce documents none for
         # customers, so a deployed stack sends none unless NorceFullFileIn says so: docs/imports.md)
         self.norce = NorceConnectSimulator(port=self.norce_port, full_file_key=LOCAL_FULL_FILE_FLAG).start()
         parameters = {
             **template.parameters,
+            **self._erp_parameters(),
             "Stage": "local",
-            "ErpBaseUrl": self.erp.url,
             "NorceConnectUrl": self.norce.connect_url,
             "NorceIdentityUrl": self.norce.identity_url,
             "NorceQueryUrl": self.norce.query_url,
@@ -147,7 +156,8 @@ class LocalStack:
             parameters,
             {
                 "ReceiverCredentialsSecret": {"username": self.username, "password": self.password},
-                "ErpApiKeySecret": {"apiKey": self.erp.api_key},
+                "ErpApiKeySecret": {"apiKey": getattr(self.erp, "api_key", "unused")},
+                "BusinessCentralSecret": {"clientSecret": getattr(self.erp, "client_secret", "REPLACE_ME")},
                 "ErpPushKeysSecret": {"apiKey": self.erp_push_key},
                 "NorceEventsKeysSecret": {"apiKey": self.events_key},
                 "NorceConnectSecret": {
@@ -203,7 +213,28 @@ class LocalStack:
             self.norce.events.subscribe(
                 "*", f"{self.api_url}/norce/events/{{EventType}}", {"X-Api-Key": self.events_key}
             )
+        if self.business_central:  # as the schedule would, at once: BC calls our webhook back (the handshake)
+            self.run_schedule("RenewSubscriptions")
         return self
+
+    @property
+    def business_central(self) -> bool:
+        return self.erp_kind == "business-central"
+
+    def _erp_parameters(self) -> dict[str, str]:
+        if not self.business_central:
+            return {"ErpKind": "rest", "ErpBaseUrl": self.erp.url}
+        bc = self.erp
+        return {
+            "ErpKind": "business-central",
+            "BcTenantId": bc.tenant_id,
+            "BcEnvironment": bc.environment,
+            "BcCompanyId": bc.company_id,
+            "BcClientId": bc.client_id,
+            "BcApiUrl": bc.api_url,
+            "BcLoginUrl": bc.login_url,
+            "BcFeeAccount": "3010",
+        }
 
     @property
     def outbox(self) -> Path:
@@ -267,7 +298,9 @@ class LocalStack:
         environment = dict(LOCAL_CREDENTIALS)
         for function in template.functions:
             for name, value in function.environment.items():
-                if name != "POWERTOOLS_SERVICE_NAME":
+                if name == "BC_NOTIFICATION_URL":  # the API's own URL: here, the local API's
+                    environment[name] = f"{self.api_url}{BC_NOTIFICATIONS}"
+                elif name != "POWERTOOLS_SERVICE_NAME":
                     environment[name] = resolve(value, self.aws.refs, self.aws.attributes)
         return environment | {
             "AWS_ENDPOINT_URL": self.aws.endpoint,
@@ -280,6 +313,18 @@ class LocalStack:
             "LOCAL_OUTBOX": str(self.outbox),
             "CHANGE_SETTLE_SECONDS": str(self.change_settle_seconds),
         }
+
+    def _describe_erp(self) -> str:
+        if not self.business_central:
+            erp = self.erp
+            return f"ERP simulator    {erp.url}   (X-Api-Key {erp.api_key}; GET /orders, /documents)"
+        bc = self.erp
+        return (
+            f"Business Central {bc.api_root}/companies({bc.company_id})\n"
+            f"                 (token: POST {bc.login_url}/{bc.tenant_id}/oauth2/v2.0/token, client "
+            f"{bc.client_id} / {bc.client_secret}; GET {bc.url}/_orders, /_calls, /_deliveries)\n"
+            f"BC webhooks      POST {self.api_url}{BC_NOTIFICATIONS}   (BC's notifications and handshake)"
+        )
 
     def _load(self, function: Any, service: str) -> tuple[ModuleType, Any]:
         module, handler = load_handler(function, service)
@@ -304,7 +349,7 @@ class LocalStack:
                 f"Norce events     POST {self.api_url}/norce/events/{{EventType}}   "
                 f"(X-Api-Key {self.events_key}; the Norce simulator posts its events here)",
                 f"Customer e-mail  GET  {self.api_url}/_local/mail   (captured, never sent)",
-                f"ERP simulator    {self.erp.url}   (X-Api-Key {self.erp.api_key}; GET /orders, /documents)",
+                self._describe_erp(),
                 f"Norce Connect    {self.norce.connect_url}   (GET {self.norce.url}/_calls)",
                 f"Orders queue     {self.resource('OrdersQueue')}",
                 f"Lifecycle queue  {self.resource('LifecycleQueue')}",
@@ -323,10 +368,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--erp-port", type=int, default=5200)
     parser.add_argument("--norce-port", type=int, default=5100)
     parser.add_argument("--erp-db", default=str(ROOT / ".local-state" / "erp.sqlite3"))
+    parser.add_argument("--erp", choices=ERP_KINDS, default=os.environ.get("ERP") or "rest", help="ErpKind")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     stack = LocalStack(
-        args.api_port, args.aws_port, args.erp_port, args.norce_port, erp_db=args.erp_db
+        args.api_port, args.aws_port, args.erp_port, args.norce_port, erp_db=args.erp_db, erp_kind=args.erp
     ).start()
     print(stack.describe())
     print(

@@ -6,6 +6,7 @@ Run ``uv run python scripts/make_events.py`` after changing a payload; a test ch
 import base64
 import copy
 import hashlib
+import hmac
 import json
 import zlib
 from pathlib import Path
@@ -204,6 +205,39 @@ def other_events() -> dict[str, dict]:
         **lifecycle_events(),
         **event_events(),
         **import_events(),
+        **webhook_events(),
+    }
+
+
+BC_LOCAL_SECRET = "bc-local-secret"  # noqa: S105 - the Business Central simulator's local demo secret
+BC_NOTIFICATIONS = "/erp/business-central/notifications"
+
+
+def bc_client_state(client_secret: str = BC_LOCAL_SECRET) -> str:
+    """As ``norce_integration.adapters.http.business_central.webhooks.client_state`` derives it."""
+    return hmac.new(client_secret.encode(), b"norce-erp-integration/bc-webhooks", hashlib.sha256).hexdigest()
+
+
+def bc_event(body: str, query: dict[str, str] | None = None) -> dict:
+    """``POST /erp/business-central/notifications`` as Business Central sends it (JSON, no credentials)."""
+    event = api_event(body, "application/json" if body else None, None, BC_NOTIFICATIONS)
+    event["headers"]["User-Agent"] = event["multiValueHeaders"]["User-Agent"][0] = "Business-Central"
+    if query:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()}
+    return event
+
+
+def webhook_events() -> dict[str, dict]:
+    """Business Central's handshake and notifications, and the renewal schedule's input."""
+    notification = json.loads((PAYLOADS / "bc-notification.json").read_text())
+    ours = {"value": [item | {"clientState": bc_client_state()} for item in notification["value"]]}
+    foreign = {"value": [item | {"clientState": "not-ours"} for item in notification["value"]]}
+    return {
+        "erp_webhook/handshake.json": bc_event("", {"validationToken": "7b0a1c2d3e4f"}),
+        "erp_webhook/notification.json": bc_event(json.dumps(ours, indent=2)),
+        "erp_webhook/notification-foreign-client-state.json": bc_event(json.dumps(foreign, indent=2)),
+        "erp_webhook/renew-subscriptions.json": {"action": "renew-subscriptions"},
     }
 
 

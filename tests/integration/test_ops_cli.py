@@ -445,3 +445,27 @@ def test_the_cli_reads_job_statuses_as_the_integration_stores_them():
 
     assert set(FINISHED_JOBS) == FINISHED_LABELS
     assert JobStatus.SUCCEEDED.label == SUCCEEDED
+
+
+def test_health_checks_business_central_with_its_token_and_company(target):
+    from local.business_central import BusinessCentralSimulator  # noqa: PLC0415
+
+    with BusinessCentralSimulator(port=0) as bc:
+        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="bc", SecretString=json.dumps({"clientSecret": bc.client_secret})
+        )["ARN"]
+        target.settings = {
+            "ERP_KIND": "business-central",
+            "BC_TENANT_ID": bc.tenant_id,
+            "BC_ENVIRONMENT": bc.environment,
+            "BC_COMPANY_ID": bc.company_id,
+            "BC_CLIENT_ID": bc.client_id,
+            "BC_CLIENT_SECRET_ARN": secret,
+            "BC_API_URL": bc.api_url,
+            "BC_LOGIN_URL": bc.login_url,
+        }
+        healthy = {c["name"]: c for c in json.loads(invoke(target, "health", "--json").output)["checks"]}
+        bc.client_secret = "rotated in Entra ID"
+        refused = {c["name"]: c for c in json.loads(invoke(target, "health", "--json").output)["checks"]}
+    assert healthy["erp"]["ok"] is True and "CRONUS" in healthy["erp"]["detail"]
+    assert refused["erp"]["ok"] is False and "invalid_client" in refused["erp"]["detail"]

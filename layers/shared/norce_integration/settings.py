@@ -44,10 +44,81 @@ class ReceiverSettings:
         )
 
 
+ERP_KINDS = ("rest", "business-central")  # ``ErpKind``: which adapter ``bootstrap.erp.erp_for`` builds
+BC_API_URL = "https://api.businesscentral.dynamics.com"
+BC_LOGIN_URL = "https://login.microsoftonline.com"  # Microsoft Entra ID
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessCentralTarget:
+    """One Business Central company (API v2.0): where it is, who we are (an Entra ID app), and how we page."""
+
+    tenant_id: str
+    environment: str
+    company_id: str
+    client_id: str
+    client_secret_arn: str  # Secrets Manager: ``{"clientSecret": "..."}``
+    api_url: str = BC_API_URL
+    login_url: str = BC_LOGIN_URL
+    fee_account: str | None = None  # the G/L account a Norce fee (shipping, handling) is booked on
+    page_size: int = 1000  # ``Prefer: odata.maxpagesize``; Business Central allows at most 20,000
+
+    @classmethod
+    def from_env(cls, **given: str) -> "BusinessCentralTarget":
+        """``BC_*`` variables, each overridable by ``given`` (an ``ERP_TARGETS`` entry)."""
+
+        def value(name: str, key: str) -> str:
+            found = given.get(key) or os.environ.get(name)
+            if not found:
+                raise RuntimeError(f"environment variable {name} is not set (see docs/configuration.md)")
+            return found
+
+        page_size = int(given.get("page_size") or os.environ.get("BC_PAGE_SIZE") or 1000)
+        if not 1 <= page_size <= 20_000:
+            raise RuntimeError("BC_PAGE_SIZE must be 1 to 20000 (Business Central's largest page)")
+        return cls(
+            tenant_id=value("BC_TENANT_ID", "tenant_id"),
+            environment=value("BC_ENVIRONMENT", "environment"),
+            company_id=value("BC_COMPANY_ID", "company_id"),
+            client_id=value("BC_CLIENT_ID", "client_id"),
+            client_secret_arn=value("BC_CLIENT_SECRET_ARN", "client_secret_arn"),
+            api_url=(given.get("api_url") or os.environ.get("BC_API_URL") or BC_API_URL).rstrip("/"),
+            login_url=(given.get("login_url") or os.environ.get("BC_LOGIN_URL") or BC_LOGIN_URL).rstrip("/"),
+            fee_account=given.get("fee_account") or os.environ.get("BC_FEE_ACCOUNT") or None,
+            page_size=page_size,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ErpTarget:
+    """What a flow knows of its ERP: the generic REST ERP (``base_url`` + API key), or Business Central."""
+
     base_url: str
     api_key_secret_arn: str
+    kind: str = "rest"  # ``ErpKind``: ``rest`` or ``business-central``
+    business_central: BusinessCentralTarget | None = None
+    token_table: str | None = None  # where an OAuth token is shared by every instance (the orders table)
+
+    @classmethod
+    def from_env(cls, entry: dict[str, str] | None = None) -> "ErpTarget":
+        """The target ``default`` (``ERP_KIND`` with ``ERP_*`` or ``BC_*``), or one ``ERP_TARGETS`` entry."""
+        entry = entry or {}
+        kind = (entry.get("kind") or "rest") if entry else (os.environ.get("ERP_KIND") or "rest")
+        if kind not in ERP_KINDS:
+            raise RuntimeError(f"ERP_KIND must be one of {', '.join(ERP_KINDS)}, not {kind!r}")
+        if kind == "rest":
+            if entry:
+                return cls(entry["base_url"], entry["api_key_secret_arn"])
+            return cls(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN"))
+        return cls(
+            "",
+            "",
+            kind=kind,
+            business_central=BusinessCentralTarget.from_env(
+                **{k: v for k, v in entry.items() if k != "kind"}
+            ),
+            token_table=_env("ORDERS_TABLE"),
+        )
 
 
 def query_url_for(connect_url: str) -> str:
@@ -98,13 +169,15 @@ class ProcessorSettings:
 
     @classmethod
     def from_env(cls) -> "ProcessorSettings":
-        """``ERP_BASE_URL``/``ERP_API_KEY_SECRET_ARN`` configure target ``default``; ``ERP_TARGETS`` (JSON
-        ``{"name": {"base_url": ..., "api_key_secret_arn": ...}}``) adds or overrides routed targets."""
+        """``ERP_KIND`` with ``ERP_BASE_URL``/``ERP_API_KEY_SECRET_ARN`` (or the ``BC_*`` variables)
+        configure target ``default``; ``ERP_TARGETS`` (JSON ``{"name": {"base_url": ...,
+        "api_key_secret_arn": ...}}``, or ``{"name": {"kind": "business-central", "company_id": ...}}``)
+        adds or overrides routed targets."""
         import json  # noqa: PLC0415 - only the processor needs it here
 
-        targets = {"default": ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN"))}
+        targets = {"default": ErpTarget.from_env()}
         for name, target in json.loads(os.environ.get("ERP_TARGETS") or "{}").items():
-            targets[name] = ErpTarget(target["base_url"], target["api_key_secret_arn"])
+            targets[name] = ErpTarget.from_env({str(k): str(v) for k, v in target.items()})
         return cls(
             orders_queue_url=_env("ORDERS_QUEUE_URL"),
             orders_dlq_url=_env("ORDERS_DLQ_URL"),
@@ -187,10 +260,45 @@ class ErpPollSettings:
             orders_table=_env("ORDERS_TABLE"),
             archive_bucket=_env("ARCHIVE_BUCKET"),
             lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
-            erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
+            erp=ErpTarget.from_env(),
             secrets_cache_seconds=secrets_cache_seconds(),
             max_documents=int(os.environ.get("POLL_MAX_DOCUMENTS", "500")),
             unknown_order_grace_seconds=float(os.environ.get("POLL_UNKNOWN_ORDER_GRACE_SECONDS", "900")),
+            rules=DocumentRules.from_env(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ErpWebhookSettings:
+    """Business Central's webhooks (``erp_webhook``): its notifications read into the lifecycle queue, and the
+    subscriptions that make them, renewed on a schedule."""
+
+    orders_table: str
+    archive_bucket: str
+    lifecycle_queue_url: str
+    erp: ErpTarget
+    notification_url: str  # ``BC_NOTIFICATION_URL``: this API's own notification route, as BC calls it
+    secrets_cache_seconds: int
+    max_body_bytes: int  # ``MAX_PUSH_BYTES``: the ERP's posts to ``/erp/...`` share one limit
+    renew_within_hours: (
+        float  # a subscription expiring sooner than this is renewed (BC's expire after 3 days)
+    )
+    read_budget_seconds: float  # time spent reading notified documents; the rest is left to the poll
+    rules: DocumentRules
+
+    @classmethod
+    def from_env(cls) -> "ErpWebhookSettings":
+        kind = os.environ.get("ERP_KIND") or "rest"  # another ERP: the function answers that it is off
+        return cls(
+            orders_table=_env("ORDERS_TABLE"),
+            archive_bucket=_env("ARCHIVE_BUCKET"),
+            lifecycle_queue_url=_env("LIFECYCLE_QUEUE_URL"),
+            erp=ErpTarget.from_env() if kind == "business-central" else ErpTarget("", "", kind=kind),
+            notification_url=os.environ.get("BC_NOTIFICATION_URL", ""),
+            secrets_cache_seconds=secrets_cache_seconds(),
+            max_body_bytes=int(os.environ.get("MAX_PUSH_BYTES") or 1_048_576),
+            renew_within_hours=float(os.environ.get("BC_WEBHOOK_RENEW_WITHIN_HOURS") or 36),
+            read_budget_seconds=float(os.environ.get("BC_WEBHOOK_READ_BUDGET_SECONDS") or 20),
             rules=DocumentRules.from_env(),
         )
 
@@ -294,7 +402,7 @@ class EventProcessorSettings:
             query_version=os.environ.get("NORCE_QUERY_VERSION", "2.0"),
             country_codes=id_codes(os.environ.get("NORCE_COUNTRY_CODES")),
             currency_codes=id_codes(os.environ.get("NORCE_CURRENCY_CODES")),
-            erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
+            erp=ErpTarget.from_env(),
             optional_notifications=os.environ.get("OPTIONAL_NOTIFICATIONS", ""),
             notifier=notifier,
             sender=_env("NOTIFICATION_SENDER")
@@ -343,7 +451,7 @@ class ImportSettings:
         return cls(
             orders_table=_env("ORDERS_TABLE"),
             norce=NorceConnectSettings.from_env(),
-            erp=ErpTarget(_env("ERP_BASE_URL"), _env("ERP_API_KEY_SECRET_ARN")),
+            erp=ErpTarget.from_env(),
             customer_fields=fields("IMPORT_CUSTOMER_FIELDS"),
             company_fields=fields("IMPORT_COMPANY_FIELDS"),
             application_key=os.environ.get("IMPORT_APPLICATION_KEY") or None,

@@ -13,7 +13,13 @@ from norce_integration.lifecycle.archived import ArchivedOrders
 from norce_integration.lifecycle.bounds import Bounds, QuantityBasis
 from norce_integration.lifecycle.documents import Kind
 from norce_integration.lifecycle.intake import Accepted, DocumentIntake, Refused
-from norce_integration.settings import DocumentRules, ErpPollSettings, ErpPushSettings, LifecycleSettings
+from norce_integration.settings import (
+    DocumentRules,
+    ErpPollSettings,
+    ErpPushSettings,
+    ErpWebhookSettings,
+    LifecycleSettings,
+)
 from norce_integration.snapstart import Hook, merged, rehearse_calls
 
 if TYPE_CHECKING:
@@ -57,7 +63,10 @@ def document_rules(rules: DocumentRules) -> tuple[Bounds, frozenset[str]]:
     return Bounds(basis, tolerances[0], tolerances[1]), statuses
 
 
-def _intake(dynamodb: Any, sqs: Any, s3: Any, settings: ErpPushSettings | ErpPollSettings) -> DocumentIntake:
+def document_intake(
+    dynamodb: Any, sqs: Any, s3: Any, settings: "ErpPushSettings | ErpPollSettings | ErpWebhookSettings"
+) -> DocumentIntake:
+    """The door every ERP document passes, pushed, polled or notified: the same rules for all three."""
     from norce_integration.adapters.aws.dynamodb_documents import (  # noqa: PLC0415
         DynamoDbAcceptedBooks,
         DynamoDbOrderIndex,
@@ -117,7 +126,7 @@ def build_push(settings: ErpPushSettings) -> PushComponents:
     from norce_integration.bootstrap.auth import api_key_authenticator  # noqa: PLC0415
     from norce_integration.bootstrap.aws import aws_client  # noqa: PLC0415
 
-    intake = _intake(aws_client("dynamodb"), aws_client("sqs"), aws_client("s3"), settings)
+    intake = document_intake(aws_client("dynamodb"), aws_client("sqs"), aws_client("s3"), settings)
     keys = api_key_authenticator(
         settings.api_keys_secret_arn, settings.secrets_cache_seconds, "ERP push API keys"
     )
@@ -186,7 +195,7 @@ def build_poll(settings: ErpPollSettings, erp: "Erp | None" = None) -> "Document
     dynamodb = aws_client("dynamodb")
     return DocumentPoll(
         erp=erp or erp_for(settings.erp, settings.secrets_cache_seconds),
-        intake=_intake(dynamodb, aws_client("sqs"), aws_client("s3"), settings),
+        intake=document_intake(dynamodb, aws_client("sqs"), aws_client("s3"), settings),
         watermarks=DynamoDbWatermarks(dynamodb, settings.orders_table),
         max_documents=settings.max_documents,
         unknown_order_grace_seconds=settings.unknown_order_grace_seconds,

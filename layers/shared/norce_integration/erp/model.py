@@ -200,3 +200,13 @@ class ErpDocument(ErpModel):
     parcel_number: str | None = None
     credited_invoice_no: str | None = None
     status: str | None = None
+
+
+class ErpChange(ErpModel):
+    """The ERP's word that something changed (a webhook notification), in the ERP's own terms: ``resource``
+    names the entity or collection, ``change_type`` what happened (``created``, ``updated``, ``deleted``,
+    ``collection``). It carries no data: the adapter reads the entity to know what changed."""
+
+    resource: str
+    change_type: str
+    changed_at: datetime | None = None

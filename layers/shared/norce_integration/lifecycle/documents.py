@@ -88,7 +88,7 @@ class QueuedDocument:
     erp_order_no: str | None
     body: dict[str, Any]
     received_at: float
-    source: str  # "push" or "poll"
+    source: str  # "push", "poll" or "webhook"
     attributes: dict[str, str] = field(default_factory=dict)
 
     @property
