@@ -15,6 +15,7 @@ from local.business_central import BusinessCentralSimulator
 from local.business_central.state import BcState
 from local.simulator_http import BackgroundServer
 from norce_integration.adapters.aws.dynamodb_documents import DynamoDbOrderIndex
+from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
 from norce_integration.orders.records import IndexedOrder
 from tests.support.aws import create_orders_table
 from tests.support.handlers import FakeLambdaContext, load_event, load_function
@@ -34,6 +35,10 @@ class Webhook:
             "QueueUrl"
         ]
         secret = secrets.create_secret(Name="bc", SecretString=json.dumps({"clientSecret": bc.client_secret}))
+        self.bucket = "archive"  # the archived orders every document is held against
+        boto3.client("s3").create_bucket(
+            Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
+        )
         self.function = load_function("erp_webhook")
         self.api = BackgroundServer(
             LocalApi({("POST", ROUTE): ("ErpWebhookFunction", self.function.lambda_handler)})
@@ -41,6 +46,7 @@ class Webhook:
         self.api.start()
         env = {
             "ORDERS_TABLE": "orders",
+            "ARCHIVE_BUCKET": self.bucket,
             "LIFECYCLE_QUEUE_URL": self.queue,
             "ERP_KIND": kind,
             "BC_TENANT_ID": bc.tenant_id,
@@ -113,11 +119,19 @@ def test_a_notified_shipment_and_invoice_reach_the_lifecycle_queue(webhook):
         "quantity": 2,
         "unitPrice": 300,
     }
-    order = bc.state.create_order(
-        {"externalDocumentNumber": "REF12345", "customerNumber": "CUST0001"}, [line]
+    order = bc.state.create_order(  # a Norce basket id: what CreateInvoice needs as ClientOrderRef
+        {"externalDocumentNumber": "7000321", "customerNumber": "CUST0001"}, [line]
     )
     DynamoDbOrderIndex(boto3.client("dynamodb"), "orders").remember(
-        IndexedOrder("ORDER#app#REF12345", "REF12345", order["number"])
+        IndexedOrder("ORDER#app#7000321", "7000321", order["number"])
+    )
+    # the order as Norce sent it, archived, and its record: every document is held against it
+    sent = json.loads(load_event("order_receiver/post-order-json.json")["body"]) | {
+        "ClientOrderRef": "7000321"
+    }
+    boto3.client("s3").put_object(Bucket=webhook.bucket, Key="orders/7000321.json", Body=json.dumps(sent))
+    DynamoDbOrderRecords(boto3.client("dynamodb"), "orders").note(
+        "ORDER#app#7000321", "confirmed", 1.0, archive_key="orders/7000321.json", processing_state="confirmed"
     )
     bc.ship(order["number"])
     invoice = bc.invoice(order["number"])
@@ -130,8 +144,8 @@ def test_a_notified_shipment_and_invoice_reach_the_lifecycle_queue(webhook):
     # The order was shipped and invoiced in full, so BC deleted it: its invoice names the order's shipments.
     assert json.loads(answer["body"])["queued"] == ["S-SHPT102001", invoice["number"]]
     assert [(m["kind"], m["client_order_ref"]) for m in webhook.queued()] == [
-        ("CreateDeliveryNote", "REF12345"),
-        ("CreateInvoice", "REF12345"),
+        ("CreateDeliveryNote", "7000321"),
+        ("CreateInvoice", "7000321"),
     ]
 
 

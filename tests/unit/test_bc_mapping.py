@@ -234,8 +234,8 @@ def test_a_shipment_is_a_delivery_note_of_its_items_with_norce_s_line_numbers_an
     kind, body = to_norce(document)
     assert kind.value == "CreateDeliveryNote"
     assert body["NoteNo"] == "S-SHPT102001" and body["OrderNo"] == "S-ORD101001"
-    assert body["ClientOrderRef"] == "REF12345"
-    assert body["DeliverynoteItems"] == [{"ItemNo": "ITEM001", "Qty": 1.0, "RowNumber": 1}]
+    assert "ClientOrderRef" not in body, "CreateDeliveryNote names its order by OrderNo only (issue 19)"
+    assert body["DeliverynoteItems"] == [{"ItemNo": "ITEM001", "Qty": 1, "RowNumber": 1}]
     assert "DeliveryNotePackages" not in body, "BC's standard shipment has no parcel number"
 
 
