@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from local.stack import LocalStack
+from norce_integration.adapters.http.business_central.references import external_document_number
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "events" / "payloads"
 
@@ -38,7 +39,9 @@ def wait_until(condition: Callable[[], Any], seconds: float = 20.0, what: str = 
 
 
 def erp_orders_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
-    return [order for order in stack.erp.orders() if order["externalRef"] == ref]
+    """The ERP's orders of our order ``ref`` (Business Central holds it as its externalDocumentNumber)."""
+    external = external_document_number(ref) if stack.business_central else ref
+    return [order for order in stack.erp.orders() if order["externalRef"] == external]
 
 
 def norce_statuses_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ from tests.e2e.business_central.test_bc_orders_e2e import bc_orders_for
 from tests.e2e.helpers import confirmations_for, order_body, post_order, wait_until
 
 pytestmark = pytest.mark.e2e
+# Norce basket ids, as a Norce order's ClientOrderRef is: Norce's CreateInvoice names the order by it (int32)
+HOOK, POLL, CREDIT = "7100101", "7100102", "7100103"
 
 
 def norce_order(stack: Any, ref: str) -> dict[str, Any]:
@@ -24,13 +26,13 @@ def confirmed_order(stack: Any, ref: str) -> str:
 
 def test_a_shipment_and_an_invoice_reach_norce_once_by_webhook(stack):
     bc = stack.erp
-    order_no = confirmed_order(stack, "E2E-BC-HOOK")
+    order_no = confirmed_order(stack, HOOK)
     deliveries = len(bc.deliveries())
     shipment = bc.ship(order_no)
-    wait_until(lambda: norce_order(stack, "E2E-BC-HOOK").get("DeliveryNotes"), seconds=30, what="the note")
+    wait_until(lambda: norce_order(stack, HOOK).get("DeliveryNotes"), seconds=30, what="the note")
     invoice = bc.invoice(order_no)
-    wait_until(lambda: norce_order(stack, "E2E-BC-HOOK").get("Invoices"), seconds=30, what="the invoice")
-    seen = norce_order(stack, "E2E-BC-HOOK")
+    wait_until(lambda: norce_order(stack, HOOK).get("Invoices"), seconds=30, what="the invoice")
+    seen = norce_order(stack, HOOK)
     assert [n["NoteNo"] for n in seen["DeliveryNotes"]] == [shipment["number"]]
     assert [i["InvoiceNo"] for i in seen["Invoices"]] == [invoice["number"]]
     assert [s["OrderStatus"] for s in seen["Statuses"]] == ["Confirmed", "Delivered"]
@@ -41,7 +43,7 @@ def test_a_shipment_and_an_invoice_reach_norce_once_by_webhook(stack):
     assert {shipment["number"], invoice["number"]} <= set(polled["queued"])
     bc.notifier.wait_idle(10)
     wait_until(lambda: not _in_flight(stack), seconds=20, what="the lifecycle queue drained")
-    again = norce_order(stack, "E2E-BC-HOOK")
+    again = norce_order(stack, HOOK)
     assert len(again["DeliveryNotes"]) == 1 and len(again["Invoices"]) == 1
     assert stack.norce.stats["double captures"] == 0
 
@@ -57,7 +59,7 @@ def _in_flight(stack: Any) -> int:
 
 def test_without_webhooks_the_poll_brings_shipment_and_invoice_to_norce_once(stack):
     bc = stack.erp
-    order_no = confirmed_order(stack, "E2E-BC-POLL")
+    order_no = confirmed_order(stack, POLL)
     bc.notifier.subscriptions.clear()  # the subscriptions lapsed: BC notifies nobody
     try:
         shipment = bc.ship(order_no, {10000: 1})
@@ -65,13 +67,13 @@ def test_without_webhooks_the_poll_brings_shipment_and_invoice_to_norce_once(sta
         invoice = bc.invoice(order_no)
         first = stack.run_schedule("ErpPollFunction")
         assert {shipment["number"], rest["number"], invoice["number"]} <= set(first["queued"])
-        wait_until(lambda: norce_order(stack, "E2E-BC-POLL").get("Invoices"), seconds=30, what="the invoice")
+        wait_until(lambda: norce_order(stack, POLL).get("Invoices"), seconds=30, what="the invoice")
         second = stack.run_schedule("ErpPollFunction")
         assert invoice["number"] not in second["queued"], "the watermark moved past what was queued"
     finally:
         renewed = stack.run_schedule("RenewSubscriptions")
     assert len(renewed["created"]) == 3
-    seen = norce_order(stack, "E2E-BC-POLL")
+    seen = norce_order(stack, POLL)
     assert [n["NoteNo"] for n in seen["DeliveryNotes"]] == [shipment["number"], rest["number"]]
     assert [s["OrderStatus"] for s in seen["Statuses"]] == ["Confirmed", "PartlyDelivered", "Delivered"]
     assert [i["InvoiceNo"] for i in seen["Invoices"]] == [invoice["number"]]
@@ -79,14 +81,12 @@ def test_without_webhooks_the_poll_brings_shipment_and_invoice_to_norce_once(sta
 
 def test_a_credit_memo_is_notified_and_credits_its_invoice_once(stack):
     bc = stack.erp
-    order_no = confirmed_order(stack, "E2E-BC-CREDIT")
+    order_no = confirmed_order(stack, CREDIT)
     bc.ship(order_no)
     invoice = bc.invoice(order_no)
-    wait_until(lambda: norce_order(stack, "E2E-BC-CREDIT").get("Invoices"), seconds=30, what="the invoice")
+    wait_until(lambda: norce_order(stack, CREDIT).get("Invoices"), seconds=30, what="the invoice")
     memo = bc.credit(invoice["number"], 100)
-    credits_ = wait_until(
-        lambda: norce_order(stack, "E2E-BC-CREDIT").get("Credits"), seconds=30, what="credit"
-    )
+    credits_ = wait_until(lambda: norce_order(stack, CREDIT).get("Credits"), seconds=30, what="credit")
     assert [(c["InvoiceNo"], c["CreditedInvoiceNo"], c["TotalAmount"]) for c in credits_] == [
         (memo["number"], invoice["number"], 100.0)
     ]
