@@ -7,22 +7,15 @@ The receiver's cold start (import + init + first request of the built artifact) 
 """
 
 import contextlib
-import io
 import json
-import logging
 import os
 from decimal import Decimal
 from typing import Any
 
-from bench.common import ROOT, Figure, summary, time_calls
+from bench.common import ROOT, Figure, quiet, summary, time_calls
 
 EVENTS = ROOT / "events"
 KEY = "norce-events-local"
-
-
-class _Discard(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
 
 
 @contextlib.contextmanager
@@ -63,7 +56,6 @@ def receiver_warm(count: int = 1000) -> list[Figure]:
     with _moto_env():
         module = load_function("event_receiver")
         module.metrics.provider.add_cold_start_metric = lambda context: None
-        module.logger.setLevel(logging.WARNING)
         event = json.loads((EVENTS / "event_receiver" / "post-OrderConfirmedEvent.json").read_text())
         body = json.loads(event["body"])
         context = FakeLambdaContext()
@@ -73,7 +65,7 @@ def receiver_warm(count: int = 1000) -> list[Figure]:
             answer = module.lambda_handler(request, context)
             assert answer["statusCode"] == 200, answer["body"]
 
-        with contextlib.redirect_stdout(_Discard()):
+        with quiet(module.logger):
             median, p90, p99 = summary(time_calls(call, count, warmup=20))
     return [
         Figure("event receiver, warm ack (SQS on moto over HTTP): p50", median, "ms", 100.0),

@@ -1,12 +1,9 @@
 """Order lifecycle: documents per second through one lifecycle processor (in-memory ports: zero-latency
 Norce and AWS), and the ERP push endpoint's warm answer time (handler with in-memory adapters)."""
 
-import contextlib
-import io
 import json
-import logging
 
-from bench.common import ROOT, Figure, summary, time_calls
+from bench.common import ROOT, Figure, quiet, summary, time_calls
 
 
 def _world(orders: int) -> object:
@@ -43,11 +40,6 @@ def processor_throughput(count: int = 2000) -> list[Figure]:
     ]
 
 
-class _Discard(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
-
-
 def push_warm(count: int = 2000) -> list[Figure]:
     """``POST /erp/CreateInvoice`` through the handler: auth, validation, order lookup, queueing."""
     from norce_integration.api.api_keys import ApiKeyAuthenticator  # noqa: PLC0415
@@ -64,7 +56,6 @@ def push_warm(count: int = 2000) -> list[Figure]:
     )
     module.settings = lambda: configured  # no environment here: the in-memory world is the whole stack
     module.metrics.provider.add_cold_start_metric = lambda context: None
-    module.logger.setLevel(logging.WARNING)
     event = json.loads((ROOT / "events" / "erp_push" / "push-create-invoice.json").read_text())
     body = json.loads(event["body"])
     requests = {
@@ -79,7 +70,7 @@ def push_warm(count: int = 2000) -> list[Figure]:
         answer = module.lambda_handler(requests.pop(index), context)
         assert answer["statusCode"] == 202, answer["body"]
 
-    with contextlib.redirect_stdout(_Discard()):
+    with quiet(module.logger):
         median, p90, p99 = summary(time_calls(call, count, warmup=20))
     return [
         Figure("ERP push, warm, invoice: median", median, "ms", 2.0),
