@@ -69,11 +69,12 @@ integration: install ## integration tests (moto) only
 e2e: install ## end-to-end tests over HTTP against the local stack
 	$(RUN) pytest tests/e2e
 
-local: install ## run the local stack in the foreground (API on 127.0.0.1:3000, moto on :5000)
-	$(RUN) python -m local.stack
+ERP ?= rest
+local: install ## run the local stack in the foreground (API on 127.0.0.1:3000, moto on :5000): make local [ERP=business-central]
+	$(RUN) python -m local.stack --erp $(ERP)
 
-demo: install ## start the local stack, send Norce's example orders through it, print what happened
-	$(RUN) python -m local.demo
+demo: install ## start the local stack, send Norce's example orders through it, print what happened [ERP=business-central]
+	$(RUN) python -m local.demo --erp $(ERP)
 
 ENTITY ?= customers
 MODE ?= delta

@@ -143,7 +143,8 @@ class ApiFunction:
             order["ClientOrderRef"] = ref
         elif self.resource == "ErpPushFunction":
             event = json.loads((ROOT / "events" / "erp_push" / "push-send-order-status.json").read_text())
-            order = {"ClientOrderRef": KNOWN_ORDER, "OrderStatus": "Confirmed", "Info": ref}
+            # a status is keyed by order and status: each request is a repeat, queued again as the first was
+            order = {"ClientOrderRef": KNOWN_ORDER, "OrderStatus": "Confirmed"}
         else:
             event = json.loads(
                 (ROOT / "events" / "event_receiver" / "post-OrderConfirmedEvent.json").read_text()

@@ -1,10 +1,13 @@
 """Timing helpers and the orders the benchmarks send."""
 
+import contextlib
+import io
 import json
+import logging
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +67,21 @@ def order_json(ref: str, lines: int = 1) -> bytes:
         item = order["Items"][0]
         order["Items"] = [dict(item, LineNo=n + 1, PartNo=f"ITEM{n:05d}") for n in range(lines)]
     return json.dumps(order).encode()
+
+
+class _Discard(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+@contextlib.contextmanager
+def quiet(logger: logging.Logger | object) -> Iterator[None]:
+    """No log line or EMF blob per measured request, and the logger's level put back afterwards:
+    Powertools loggers of one service name share it, so a bench run must not silence the tests after it."""
+    previous = logger.log_level  # type: ignore[attr-defined]
+    logger.setLevel(logging.WARNING)  # type: ignore[attr-defined]
+    try:
+        with contextlib.redirect_stdout(_Discard()):
+            yield
+    finally:
+        logger.setLevel(previous)  # type: ignore[attr-defined]

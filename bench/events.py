@@ -7,22 +7,15 @@ The receiver's cold start (import + init + first request of the built artifact) 
 """
 
 import contextlib
-import io
 import json
-import logging
 import os
 from decimal import Decimal
 from typing import Any
 
-from bench.common import ROOT, Figure, summary, time_calls
+from bench.common import ROOT, Figure, quiet, summary, time_calls
 
 EVENTS = ROOT / "events"
 KEY = "norce-events-local"
-
-
-class _Discard(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
 
 
 @contextlib.contextmanager
@@ -63,7 +56,6 @@ def receiver_warm(count: int = 1000) -> list[Figure]:
     with _moto_env():
         module = load_function("event_receiver")
         module.metrics.provider.add_cold_start_metric = lambda context: None
-        module.logger.setLevel(logging.WARNING)
         event = json.loads((EVENTS / "event_receiver" / "post-OrderConfirmedEvent.json").read_text())
         body = json.loads(event["body"])
         context = FakeLambdaContext()
@@ -73,7 +65,7 @@ def receiver_warm(count: int = 1000) -> list[Figure]:
             answer = module.lambda_handler(request, context)
             assert answer["statusCode"] == 200, answer["body"]
 
-        with contextlib.redirect_stdout(_Discard()):
+        with quiet(module.logger):
             median, p90, p99 = summary(time_calls(call, count, warmup=20))
     return [
         Figure("event receiver, warm ack (SQS on moto over HTTP): p50", median, "ms", 100.0),
@@ -89,8 +81,10 @@ def _processor() -> tuple[Any, list[Any]]:
         InMemorySyncStates,
     )
     from norce_integration.adapters.memory.jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
-    from norce_integration.adapters.memory.processing import InMemoryErp  # noqa: PLC0415
+    from norce_integration.adapters.memory.lifecycle import InMemoryOrderIndex  # noqa: PLC0415
+    from norce_integration.adapters.memory.processing import InMemoryErp, InMemoryOrderRecords  # noqa: PLC0415
     from norce_integration.erp.model import ErpCustomer  # noqa: PLC0415
+    from norce_integration.events.captures import CaptureResults  # noqa: PLC0415
     from norce_integration.events.envelope import QueuedEvent, event_key  # noqa: PLC0415
     from norce_integration.events.notifications import NotificationService  # noqa: PLC0415
     from norce_integration.events.rendering import TemplateRenderer  # noqa: PLC0415
@@ -117,7 +111,7 @@ def _processor() -> tuple[Any, list[Any]]:
         customers={n: CustomerView(n, f"C{n}", f"c{n}@example.com", "Anna") for n in range(5000)},
         orders=orders,
     )
-    query.order = lambda *, order_id, client_order_ref: orders[(order_id or 0) - 700_000_000]  # type: ignore[method-assign]
+    query.order = lambda order_id: orders[order_id - 700_000_000]  # type: ignore[method-assign]
     erp = InMemoryErp(customers={f"C{n}": ErpCustomer(code=f"C{n}") for n in range(5000)})
     processor = EventProcessor(
         notify=notification_types(""),
@@ -126,12 +120,13 @@ def _processor() -> tuple[Any, list[Any]]:
         ),
         changes=ChangeSync(query, erp, InMemorySyncStates()),
         jobs=JobCompletion(InMemoryJobRecords(), InMemoryJobLog()),
+        captures=CaptureResults(query, InMemoryOrderIndex(), InMemoryOrderRecords()),
     )
     events = []
     for n in range(5000):
         kind = n % 3
         if kind == 0:
-            body = {"ClientId": 1, "OrderId": 700_000_000 + n, "ClientOrderRef": f"R{n}", "Email": "a@b.se"}
+            body = {"ClientId": 1, "OrderId": 700_000_000 + n, "ClientOrderRef": f"R{n}"}
             name = "OrderConfirmedEvent"
         elif kind == 1:
             body, name = (

@@ -1,12 +1,9 @@
 """Order lifecycle: documents per second through one lifecycle processor (in-memory ports: zero-latency
 Norce and AWS), and the ERP push endpoint's warm answer time (handler with in-memory adapters)."""
 
-import contextlib
-import io
 import json
-import logging
 
-from bench.common import ROOT, Figure, summary, time_calls
+from bench.common import ROOT, Figure, quiet, summary, time_calls
 
 
 def _world(orders: int) -> object:
@@ -43,27 +40,28 @@ def processor_throughput(count: int = 2000) -> list[Figure]:
     ]
 
 
-class _Discard(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
-
-
 def push_warm(count: int = 2000) -> list[Figure]:
     """``POST /erp/CreateInvoice`` through the handler: auth, validation, order lookup, queueing."""
     from norce_integration.api.api_keys import ApiKeyAuthenticator  # noqa: PLC0415
     from norce_integration.bootstrap.lifecycle import PushComponents  # noqa: PLC0415
+    from norce_integration.settings import DocumentRules, ErpPushSettings  # noqa: PLC0415
     from tests.support.handlers import FakeLambdaContext, load_function  # noqa: PLC0415
 
-    world = _world(1)
+    world = _world(count + 20)  # one invoice per order: a second one for the same lines is refused
     module = load_function("erp_push")
     parts = PushComponents(world.intake, ApiKeyAuthenticator(lambda: ["erp-push-local"]))  # type: ignore[attr-defined]
     module.components = lambda: parts
+    configured = ErpPushSettings(
+        "orders", "archive", "queue", "keys", 300, 1_048_576, DocumentRules.from_env()
+    )
+    module.settings = lambda: configured  # no environment here: the in-memory world is the whole stack
     module.metrics.provider.add_cold_start_metric = lambda context: None
-    module.logger.setLevel(logging.WARNING)
     event = json.loads((ROOT / "events" / "erp_push" / "push-create-invoice.json").read_text())
-    body = json.loads(event["body"]) | {"ClientOrderRef": 10_000}
+    body = json.loads(event["body"])
     requests = {
-        index: dict(event, body=json.dumps(body | {"InvoiceNo": f"INV-{index}"}))
+        index: dict(
+            event, body=json.dumps(body | {"InvoiceNo": f"INV-{index}", "ClientOrderRef": 10_020 + index})
+        )
         for index in range(-20, count)
     }
     context = FakeLambdaContext()
@@ -72,7 +70,7 @@ def push_warm(count: int = 2000) -> list[Figure]:
         answer = module.lambda_handler(requests.pop(index), context)
         assert answer["statusCode"] == 202, answer["body"]
 
-    with contextlib.redirect_stdout(_Discard()):
+    with quiet(module.logger):
         median, p90, p99 = summary(time_calls(call, count, warmup=20))
     return [
         Figure("ERP push, warm, invoice: median", median, "ms", 2.0),

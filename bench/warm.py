@@ -1,13 +1,11 @@
 """Warm receiver: time per request through the handler with in-memory adapters (each a new order)."""
 
 import contextlib
-import io
 import json
-import logging
 import os
 from collections.abc import Iterator
 
-from bench.common import ROOT, Figure, order_json, summary, time_calls
+from bench.common import ROOT, Figure, order_json, quiet, summary, time_calls
 
 
 def receiver() -> tuple[object, dict]:
@@ -40,18 +38,9 @@ def run(scale: float = 1.0) -> list[Figure]:
 
     module, event = receiver()
     context = FakeLambdaContext()
-    previous_level = module.logger.log_level  # loggers of one service name share their level: restore it
-    module.logger.setLevel(logging.WARNING)  # a log line per request is not what is measured
-    try:  # metrics on, as in Lambda: each request pays its EMF flush; the blobs themselves are discarded
-        with _metrics_enabled(), contextlib.redirect_stdout(_Discard()):
-            return _measure(module, event, context, scale)
-    finally:
-        module.logger.setLevel(previous_level)
-
-
-class _Discard(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
+    # metrics on, as in Lambda: each request pays its EMF flush; the blobs themselves are discarded
+    with _metrics_enabled(), quiet(module.logger):
+        return _measure(module, event, context, scale)
 
 
 @contextlib.contextmanager

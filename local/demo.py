@@ -3,8 +3,10 @@
 Norce's order sender (simulated, with Norce's retry rule, time compressed) sends the example order as
 JSON and as XML, duplicates, a conflict, a broken and a malformed order, wrong credentials, a new
 customer, a B2B order for a new company (only Name and VatNo), an order while the endpoint is
-unreachable and one while the ERP is down; then the demo waits for processing, takes the first order
-through its lifecycle (delivered in two parts, invoiced, partly credited; pushed and polled), shows what
+unreachable and one while the ERP is down; then the demo waits for processing, takes a basket order (a
+numeric ClientOrderRef, as Norce's are) through its lifecycle (delivered in two parts, invoiced, partly
+credited; pushed and polled) and shows what the ERP push refuses (a second invoice of the same lines, a
+changed invoice, an invoice of the example's external order number), shows what
 Norce Event posted for the orders and the customer e-mails they produced, edits a customer in Norce Admin
 (the change reaches the ERP), runs the scheduled imports (delta, full, the shrink guard refusing a bad full
 import), and shows
@@ -16,6 +18,7 @@ e-mail is missing or went out twice.
 import argparse
 import base64
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -23,13 +26,15 @@ from typing import Any
 
 from local.demo_events import run_events
 from local.demo_imports import run_imports
-from local.demo_lifecycle import run_lifecycle
+from local.demo_lifecycle import BASKET, run_lifecycle
+from local.demo_lifecycle_bc import run_lifecycle_bc
 from local.norce_order_sender import Delivery, NorceOrderSender
 from local.stack import LocalStack
 from local.template import ROOT
 
 PAYLOADS = ROOT / "events" / "payloads"
 TIME_SCALE = 0.0002  # Norce's 10 minutes between retries take 0.12 s
+NEW_CUSTOMER_REF, B2B_REF = "700800", "700900"  # Norce orders: their ClientOrderRef is the basket id
 
 
 def example(ref: str | None = None, **changes: Any) -> bytes:
@@ -110,18 +115,21 @@ class Demo:
             example("REF-AUTH"),
             authorization=wrong,
         )
+        new_customer = new_customer_order(NEW_CUSTOMER_REF, "new.customer@example.com")
+        stack.norce.checkout(json.loads(new_customer))  # Norce holds the buyer (an Id, no code yet)
         self.send(
-            "8. A new customer: created in the ERP, its code written back to Norce",
-            new_customer_order("REF-NEWCUST", "new.customer@example.com"),
-            ref="REF-NEWCUST",
+            "8. A new customer: created in the ERP, its code written back to Norce (by Norce's own Id)",
+            new_customer,
+            ref=NEW_CUSTOMER_REF,
         )
         b2b = json.loads(b2b_new_company_order())
+        b2b["ClientOrderRef"] = B2B_REF  # a Norce order: its reference is the basket id
         stack.norce.checkout(b2b)  # Norce holds the new company and buyer (no codes) and the order
         self.send(
             "9. A new business customer (company with only Name and VatNo, a new buyer): one ERP company,"
             " the buyer as its contact, codes back to Norce company first",
-            b2b_new_company_order(),
-            ref=b2b["ClientOrderRef"],
+            json.dumps(b2b).encode(),
+            ref=B2B_REF,
         )
         self.send(
             "10. While the endpoint is unreachable (a deployment, say): Norce retries 10 minutes later",
@@ -136,7 +144,11 @@ class Demo:
             ref="REF-ERPDOWN",
         )
         self._wait_for_processing()
-        self.problems += run_lifecycle(stack, "REF12345", self.out)
+        if stack.business_central:
+            self.problems += run_lifecycle_bc(stack, self.out)
+        else:
+            self.problems += run_lifecycle(stack, "REF12345", self.out)  # REF12345: an external order number
+        self.accepted.add(BASKET)  # the basket order the lifecycle part checked out and sent
         self.problems += run_events(stack, self.accepted, self.out)
         self.problems += run_imports(stack, self.out)
         self._report()
@@ -156,8 +168,10 @@ class Demo:
     def _wait_for_processing(self, seconds: float = 30.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            # under the basket id, or the ERP order number for an external order number (not an int32)
+            erp_refs = {order["orderNo"]: order["externalRef"] for order in self.stack.erp.orders()}
             confirmed = {
-                ref
+                erp_refs.get(ref, ref)
                 for ref, statuses in self.stack.norce.orders.items()
                 if any(s["OrderStatus"] == "Confirmed" for s in statuses)
             }
@@ -174,7 +188,7 @@ class Demo:
         stack, out = self.stack, self.out
         out("\n# What happened")
         erp_orders = stack.erp.orders()
-        out(f"\nERP orders ({stack.erp.url}/orders):")
+        out(f"\nERP orders ({stack.erp.url}/{'_orders' if stack.business_central else 'orders'}):")
         for order in erp_orders:
             out(
                 f"   {order['orderNo']}  ClientOrderRef {order['externalRef']:<12} "
@@ -194,14 +208,14 @@ class Demo:
             if call["path"] in ("Order/CreateDeliveryNote", "Order/CreateInvoice", "Order/CreditPayment"):
                 body = call["body"] or {}
                 number = body.get("NoteNo") or body.get("InvoiceNo")
-                out(
-                    f"   {call['path'].split('/')[1]:<17} {body.get('ClientOrderRef')!s:<12} {number}"
-                    f"  -> HTTP {call.get('status')}"
-                )
+                named = body.get("ClientOrderRef") or body.get("OrderNo")  # a delivery note names its OrderNo
+                method = call["path"].split("/")[1]
+                out(f"   {method:<17} {named!s:<12} {number}  -> HTTP {call.get('status')}")
             elif call["path"] == "Order/SendOrderStatus":
                 body = call["body"]
+                named = body.get("ClientOrderRef", "-")  # none for an external order number: ErpOrderNo alone
                 out(
-                    f"   SendOrderStatus  {body['ClientOrderRef']:<12} {body['OrderStatus']} ErpOrderNo "
+                    f"   SendOrderStatus  {named!s:<12} {body['OrderStatus']} ErpOrderNo "
                     f"{body.get('ErpOrderNo')}  -> HTTP {call.get('status')}"
                 )
             elif call["path"].startswith("Customer/Import") and (
@@ -252,6 +266,16 @@ class Demo:
         out(f"   archive: {archived.get('KeyCount', 0)} order bodies")
         self._check(erp_orders)
 
+    def _held_as(self) -> Callable[[str], str]:
+        """How the ERP holds a ClientOrderRef: as it is, or Business Central's ``externalDocumentNumber``."""
+        if not self.stack.business_central:
+            return lambda ref: ref
+        from norce_integration.adapters.http.business_central.references import (  # noqa: PLC0415
+            external_document_number,
+        )
+
+        return external_document_number
+
     def _ledger(self) -> list[dict[str, Any]]:
         from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
 
@@ -264,10 +288,11 @@ class Demo:
         per_ref: dict[str, int] = {}
         for order in erp_orders:
             per_ref[order["externalRef"]] = per_ref.get(order["externalRef"], 0) + 1
+        held = self._held_as()
         for ref in sorted(self.accepted):
-            if per_ref.get(ref) != 1:
-                self.problems.append(f"{ref}: {per_ref.get(ref, 0)} ERP orders, expected exactly 1")
-        for ref in per_ref.keys() - self.accepted:
+            if per_ref.get(held(ref)) != 1:
+                self.problems.append(f"{ref}: {per_ref.get(held(ref), 0)} ERP orders, expected exactly 1")
+        for ref in per_ref.keys() - {held(ref) for ref in self.accepted}:
             self.problems.append(f"{ref}: an ERP order for an order Norce was not told OK about")
         vat_numbers = [c.get("VatNo") for c in self.stack.norce.companies.values() if c.get("VatNo")]
         if len(vat_numbers) != len(set(vat_numbers)):
@@ -289,9 +314,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--free-ports", action="store_true", help="do not use the default ports 3000/5000/..."
     )
+    parser.add_argument(
+        "--erp",
+        choices=["rest", "business-central"],
+        default=os.environ.get("ERP") or "rest",
+        help="ErpKind: the generic REST ERP simulator (default) or the Business Central simulator",
+    )
     args = parser.parse_args(argv)
     print("Starting the local stack (moto, ERP and Norce simulators, handlers in workers)...", flush=True)
-    stack = LocalStack.on_free_ports(erp_db=None) if args.free_ports else LocalStack(erp_db=None)
+    options: dict[str, Any] = {"erp_db": None, "erp_kind": args.erp}
+    stack = LocalStack.on_free_ports(**options) if args.free_ports else LocalStack(**options)
     with stack:
         print(stack.describe())
         return Demo(stack).run()

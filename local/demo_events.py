@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.stack import LocalStack
+from norce_integration.contracts.connect import basket_id
 
 NEW_CUSTOMER_EMAIL = "new.customer@example.com"
 
@@ -27,7 +28,10 @@ def _mail_of(stack: LocalStack, refs: set[str]) -> list[dict[str, Any]]:
 def run_events(stack: LocalStack, confirmed: set[str], out: Callable[[str], None]) -> list[str]:
     """Show the events and e-mails of the ``confirmed`` orders and sync one customer change; the problems."""
     out("\n## 13. Norce Event: the demo orders' events, the e-mails they sent, a customer changed in Norce")
-    wanted = {(ref, kind) for ref in confirmed for kind in ("OrderReceivedEvent", "OrderConfirmedEvent")}
+    # SendOrderStatus names an order by its basket id (an int32): Norce's OrderConfirmedEvent can carry an
+    # order's ClientOrderRef only when it is one; an order with another ref is named by ErpOrderNo alone
+    wanted = {(ref, "OrderReceivedEvent") for ref in confirmed}
+    wanted |= {(ref, "OrderConfirmedEvent") for ref in confirmed if basket_id(ref) is not None}
     _wait(lambda: wanted <= {(m["client_order_ref"], m["event_type"]) for m in stack.mail()})
     stack.norce.events.wait_idle(10)
     deliveries = Counter((d.event_type, d.state, len(d.attempts)) for d in stack.norce.events.deliveries)

@@ -22,11 +22,14 @@ from typing import Any
 
 from local.api import LocalApi
 from local.aws import LOCAL_CREDENTIALS, LocalAws, free_port
+from local.business_central import BusinessCentralSimulator
 from local.erp_simulator import ErpSimulator
 from local.norce import NorceConnectSimulator
+from local.norce.codes import COUNTRY_IDS, CURRENCY_IDS, as_setting
 from local.queues import QueuePoller
 from local.simulator_http import BackgroundServer
 from local.template import ROOT, Function, load_template, resolve
+from local.worker import metrics_file
 from local.workers import FunctionSpec, WorkerPool, Workers
 
 sys.path.insert(0, str(ROOT / "layers" / "shared"))  # the outbox reader (``mail``) is the layer's
@@ -37,7 +40,12 @@ LOCAL_PROCESSING_CONFIG = {
     "routes": [{"target": "default"}],
 }
 
+LOCAL_FULL_FILE_FLAG = "FullFile"
+LOCAL_APPLICATION_KEY = "123e4567-e89b-12d3-a456-426614174000"  # the sample orders' Header.ApplicationKey
+
 _SCALED = ("OrderProcessorFunction", "LifecycleProcessorFunction", "EventProcessorFunction")
+ERP_KINDS = ("rest", "business-central")  # ``ErpKind``: the generic REST ERP simulator, or Business Central's
+BC_NOTIFICATIONS = "/erp/business-central/notifications"
 SCHEDULER_EVENT: dict[str, Any] = {}  # EventBridge Scheduler's default input for a Lambda target
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout: then 504, the function goes on
 # The variables that shorten the leases a dead attempt leaves behind (recovery_seconds)
@@ -105,9 +113,10 @@ class LocalStack:
     recovery_seconds: float | None = None
     subscribe_events: bool = True  # the Norce simulator posts its events to our webhook, like Norce Admin
     log_to_files: bool = True
+    erp_kind: str = field(default_factory=lambda: os.environ.get("ERP", "rest"))  # ``make local ERP=...``
 
     aws: LocalAws = field(init=False)
-    erp: ErpSimulator = field(init=False)
+    erp: Any = field(init=False)  # ErpSimulator, or BusinessCentralSimulator (business-central)
     norce: NorceConnectSimulator = field(init=False)
     workers: Workers = field(init=False, default_factory=Workers)
     pollers: list[QueuePoller] = field(init=False, default_factory=list)
@@ -139,23 +148,35 @@ class LocalStack:
         for stale in (self.outbox, self._mail_file("faults"), self._mail_file("throttled")):
             stale.unlink(missing_ok=True)
         template = load_template()
+        if self.erp_kind not in ERP_KINDS:
+            raise ValueError(f"ERP must be one of {', '.join(ERP_KINDS)}, not {self.erp_kind!r}")
         visibility = None if self.recovery_seconds is None else max(1, round(2 * self.recovery_seconds))
         self.aws = LocalAws(self.aws_port, visibility_timeout=visibility)
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         zygote_environment = {**os.environ, **LOCAL_CREDENTIALS, **self._local_environment()}
         self.workers.prepare(zygote_environment, errors=self.state_dir / "logs" / "workers.txt")
         self.aws.start()
-        self.erp = ErpSimulator(self.erp_db or ":memory:", port=self.erp_port).start()
-        self.norce = NorceConnectSimulator(port=self.norce_port).start()
+        if self.business_central:
+            self.erp = BusinessCentralSimulator(port=self.erp_port).start()
+        else:
+            self.erp = ErpSimulator(self.erp_db or ":memory:", port=self.erp_port).start()
+        # The local Norce honours a full-import flag, and the imports send it (Norce documents none for
+        # customers, so a deployed stack sends none unless NorceFullFileIn says so: docs/imports.md)
+        self.norce = NorceConnectSimulator(port=self.norce_port, full_file_key=LOCAL_FULL_FILE_FLAG).start()
         parameters = {
             **template.parameters,
+            **self._erp_parameters(),
             "Stage": "local",
-            "ErpBaseUrl": self.erp.url,
             "NorceConnectUrl": self.norce.connect_url,
             "NorceIdentityUrl": self.norce.identity_url,
             "NorceQueryUrl": self.norce.query_url,
             "NorceApplicationId": self.norce.application_id,
+            "NorceCountryCodes": as_setting(COUNTRY_IDS),  # the local Norce's CountryIds / CurrencyIds
+            "NorceCurrencyCodes": as_setting(CURRENCY_IDS),
             "ProcessingConfig": json.dumps(LOCAL_PROCESSING_CONFIG),
+            "NorceFullFileFlag": LOCAL_FULL_FILE_FLAG,
+            "NorceFullFileIn": "stormconnect-header",
+            "ImportApplicationKey": LOCAL_APPLICATION_KEY,
         }
         self.aws.create(
             template,
@@ -163,7 +184,8 @@ class LocalStack:
             parameters,
             {
                 "ReceiverCredentialsSecret": {"username": self.username, "password": self.password},
-                "ErpApiKeySecret": {"apiKey": self.erp.api_key},
+                "ErpApiKeySecret": {"apiKey": getattr(self.erp, "api_key", "unused")},
+                "BusinessCentralSecret": {"clientSecret": getattr(self.erp, "client_secret", "REPLACE_ME")},
                 "ErpPushKeysSecret": {"apiKey": self.erp_push_key},
                 "NorceEventsKeysSecret": {"apiKey": self.events_key},
                 "NorceConnectSecret": {
@@ -217,6 +239,8 @@ class LocalStack:
             self.norce.events.subscribe(
                 "*", f"{self.api_url}/norce/events/{{EventType}}", {"X-Api-Key": self.events_key}
             )
+        if self.business_central:  # as the schedule would, at once: BC calls our webhook back (the handshake)
+            self.run_schedule("RenewSubscriptions")
         return self
 
     def _pollers_of(self, function: Function) -> int:
@@ -253,6 +277,25 @@ class LocalStack:
         return lambda event: pool.invoke(event, wait=API_GATEWAY_TIMEOUT_SECONDS)
 
     @property
+    def business_central(self) -> bool:
+        return self.erp_kind == "business-central"
+
+    def _erp_parameters(self) -> dict[str, str]:
+        if not self.business_central:
+            return {"ErpKind": "rest", "ErpBaseUrl": self.erp.url}
+        bc = self.erp
+        return {
+            "ErpKind": "business-central",
+            "BcTenantId": bc.tenant_id,
+            "BcEnvironment": bc.environment,
+            "BcCompanyId": bc.company_id,
+            "BcClientId": bc.client_id,
+            "BcApiUrl": bc.api_url,
+            "BcLoginUrl": bc.login_url,
+            "BcFeeAccount": "3010",
+        }
+
+    @property
     def outbox(self) -> Path:
         """Where the event processor captures the e-mails it would send (none is sent locally)."""
         return self.state_dir / f"mail-{self.api_port}.jsonl"
@@ -266,6 +309,13 @@ class LocalStack:
     def _mail_route(self, event: dict[str, Any]) -> dict[str, Any]:
         fields = ("to", "subject", "event_type", "client_order_ref", "language", "text", "sent_at")
         return _json_answer([{name: message.get(name) for name in fields} for message in self.mail()])
+
+    def metrics_added(self, logical_id: str) -> list[str]:
+        """The names of the metrics a function's workers added so far, in order (none is published
+        locally)."""
+        log_file = self.workers[logical_id].spec.log_file
+        notes = metrics_file(log_file) if log_file is not None else None
+        return notes.read_text(encoding="utf-8").split() if notes and notes.exists() else []
 
     def _mail_file(self, kind: str) -> Path:
         """The outbox's throttling knob (``faults``) or its count of refused e-mails (``throttled``)."""
@@ -368,11 +418,13 @@ class LocalStack:
         }
 
     def _resolved(self, function: Function) -> dict[str, str]:
-        return {
-            name: resolve(value, self.aws.refs, self.aws.attributes)
-            for name, value in function.environment.items()
-            if name != "POWERTOOLS_SERVICE_NAME"
-        }
+        resolved = {}
+        for name, value in function.environment.items():
+            if name == "BC_NOTIFICATION_URL":  # the API's own URL: here, the local API's
+                resolved[name] = f"{self.api_url}{BC_NOTIFICATIONS}"
+            elif name != "POWERTOOLS_SERVICE_NAME":
+                resolved[name] = resolve(value, self.aws.refs, self.aws.attributes)
+        return resolved
 
     def _environment(self, template: Any) -> dict[str, str]:
         """Every function's variables together (for tools running in this process)."""
@@ -392,6 +444,18 @@ class LocalStack:
             "POWERTOOLS_SERVICE_NAME": service,
         }
 
+    def _describe_erp(self) -> str:
+        if not self.business_central:
+            erp = self.erp
+            return f"ERP simulator    {erp.url}   (X-Api-Key {erp.api_key}; GET /orders, /documents)"
+        bc = self.erp
+        return (
+            f"Business Central {bc.api_root}/companies({bc.company_id})\n"
+            f"                 (token: POST {bc.login_url}/{bc.tenant_id}/oauth2/v2.0/token, client "
+            f"{bc.client_id} / {bc.client_secret}; GET {bc.url}/_orders, /_calls, /_deliveries)\n"
+            f"BC webhooks      POST {self.api_url}{BC_NOTIFICATIONS}   (BC's notifications and handshake)"
+        )
+
     def describe(self) -> str:
         return "\n".join(
             [
@@ -404,7 +468,7 @@ class LocalStack:
                 f"(X-Api-Key {self.events_key}; the Norce simulator posts its events here)",
                 f"Customer e-mail  GET  {self.api_url}/_local/mail   (captured, never sent)",
                 f"Workers          GET  {self.api_url}/_local/workers   (each function's processes)",
-                f"ERP simulator    {self.erp.url}   (X-Api-Key {self.erp.api_key}; GET /orders, /documents)",
+                self._describe_erp(),
                 f"Norce Connect    {self.norce.connect_url}   (GET {self.norce.url}/_calls)",
                 f"Orders queue     {self.resource('OrdersQueue')}",
                 f"Lifecycle queue  {self.resource('LifecycleQueue')}",
@@ -423,10 +487,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--erp-port", type=int, default=5200)
     parser.add_argument("--norce-port", type=int, default=5100)
     parser.add_argument("--erp-db", default=str(ROOT / ".local-state" / "erp.sqlite3"))
+    parser.add_argument("--erp", choices=ERP_KINDS, default=os.environ.get("ERP") or "rest", help="ErpKind")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     stack = LocalStack(
-        args.api_port, args.aws_port, args.erp_port, args.norce_port, erp_db=args.erp_db
+        args.api_port, args.aws_port, args.erp_port, args.norce_port, erp_db=args.erp_db, erp_kind=args.erp
     ).start()
     print(stack.describe())
     print(

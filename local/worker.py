@@ -120,7 +120,28 @@ def load(module_file: Path, handler_name: str, log_file: Path | None) -> Any:
     if log_file is not None and hasattr(module, "logger"):
         log_file.parent.mkdir(parents=True, exist_ok=True)
         module.logger.registered_handler.setStream(log_file.open("a", encoding="utf-8"))
+    if log_file is not None and hasattr(module, "metrics"):
+        _record_metrics(module.metrics, metrics_file(log_file))
     return getattr(module, handler_name)
+
+
+def metrics_file(log_file: Path) -> Path:
+    """Where a function's workers note the metrics they add (``{service}.metrics``, one name a line)."""
+    return log_file.with_suffix(".metrics")
+
+
+def _record_metrics(metrics: Any, path: Path) -> None:
+    """Metrics are not published locally: each one added is noted by name, so a test or a person can see
+    which alarms' metrics a run would have raised."""
+    add_metric = metrics.add_metric
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        name = kwargs.get("name", args[0] if args else "")
+        with path.open("a", encoding="utf-8") as notes:
+            notes.write(f"{name}\n")
+        return add_metric(*args, **kwargs)
+
+    metrics.add_metric = noted
 
 
 def serve(connection: socket.socket, function_name: str, handler: Any) -> None:

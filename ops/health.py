@@ -38,7 +38,10 @@ def read_secret(target: Target, secret_id: str) -> dict[str, Any]:
 
 
 def check_erp(target: Target) -> list[Check]:
-    """``GET {base}/orders?externalRef=…`` with the API key (the look-up the processor makes first)."""
+    """``GET {base}/orders?externalRef=…`` with the API key (the look-up the processor makes first); for
+    Business Central (``ERP_KIND``), its token and company."""
+    if target.settings.get("ERP_KIND") == "business-central":
+        return [check_business_central(target)]
     targets = erp_targets(target.settings)
     if not targets:
         return [Check("erp", None, "no ERP configuration readable (lambda:GetFunctionConfiguration?)")]
@@ -74,6 +77,48 @@ def check_erp(target: Target) -> list[Check]:
                 Check(label, True, f"{base_url} answered {answer.status_code} in {millis} ms", millis)
             )
     return checks
+
+
+def check_business_central(target: Target) -> Check:
+    """A token from Microsoft Entra ID with the app's secret, then ``GET companies({id})``: what every call
+    of the adapter needs (the app registered in BC, its permissions, the company's id)."""
+    settings = target.settings
+    try:
+        secret = str(read_secret(target, settings["BC_CLIENT_SECRET_ARN"])["clientSecret"])
+        tenant, environment = settings["BC_TENANT_ID"], settings["BC_ENVIRONMENT"]
+        company, client = settings["BC_COMPANY_ID"], settings["BC_CLIENT_ID"]
+    except SECRET_ERRORS as error:
+        return Check("erp", False, f"cannot read the Business Central settings or secret: {error}")
+    login = settings.get("BC_LOGIN_URL") or "https://login.microsoftonline.com"
+    api = settings.get("BC_API_URL") or "https://api.businesscentral.dynamics.com"
+    started = time.monotonic()
+    try:
+        token = requests.post(
+            f"{login.rstrip('/')}/{tenant}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client,
+                "client_secret": secret,
+                "scope": "https://api.businesscentral.dynamics.com/.default",
+            },
+            timeout=HTTP_TIMEOUT,
+        )
+        if token.status_code != 200:
+            return Check(
+                "erp", False, f"Microsoft Entra ID refuses the app ({token.status_code}: {token.text[:200]})"
+            )
+        url = f"{api.rstrip('/')}/v2.0/{tenant}/{environment}/api/v2.0/companies({company})"
+        answer = requests.get(
+            url, headers={"Authorization": f"Bearer {token.json()['access_token']}"}, timeout=HTTP_TIMEOUT
+        )
+    except requests.RequestException as error:
+        return Check("erp", False, f"Business Central unreachable: {type(error).__name__}")
+    millis = round((time.monotonic() - started) * 1000)
+    if answer.status_code != 200:
+        return Check(
+            "erp", False, f"Business Central answered {answer.status_code} for company {company}", millis
+        )
+    return Check("erp", True, f"Business Central company {answer.json().get('name')} in {millis} ms", millis)
 
 
 def check_norce(target: Target) -> Check:

@@ -99,22 +99,27 @@ class Related:
     documents: list[dict[str, Any]] = field(default_factory=list)  # DOC# items of those orders
     mails: list[dict[str, Any]] = field(default_factory=list)  # MAIL#{type}#{ref}
     index: dict[str, Any] | None = None  # REF#{ref}
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # JOB# of the write-backs carrying its codes
 
 
 def find_related(
     dynamodb: Any, table: str, ref: str, progress: Callable[[int], None] | None = None
 ) -> Related:
-    """One Scan for the order's ledger items (any application), its documents, its e-mails and its index."""
+    """One Scan for the order's ledger items (any application), its documents, its e-mails, its index and
+    the write-back import jobs that carried its codes to Norce."""
     items = scan(
         dynamodb,
         table,
         "(begins_with(pk, :order) AND contains(pk, :ref)) OR (begins_with(pk, :mail) AND contains(pk, :ref))"
-        " OR (begins_with(pk, :doc) AND contains(order_key, :ref)) OR pk = :index",
+        " OR (begins_with(pk, :doc) AND contains(order_key, :ref)) OR pk = :index"
+        " OR (begins_with(pk, :job) AND contains(client_order_refs, :plain))",
         {
             ":order": {"S": "ORDER#"},
             ":mail": {"S": "MAIL#"},
             ":doc": {"S": "DOC#"},
+            ":job": {"S": "JOB#"},
             ":ref": {"S": f"#{ref}"},
+            ":plain": {"S": ref},
             ":index": {"S": f"REF#{ref}"},
         },
         progress=progress,
@@ -128,6 +133,8 @@ def find_related(
             related.mails.append(item)
         elif pk == f"REF#{ref}":
             related.index = item
+        elif pk.startswith("JOB#") and ref in (item.get("client_order_refs") or []):
+            related.jobs.append(job_row(item))
     keys = {str(order["pk"]) for order in related.orders}
     if related.index and related.index.get("order_key"):
         keys.add(str(related.index["order_key"]))
@@ -197,12 +204,19 @@ def list_jobs(
 
 
 def job_row(item: dict[str, Any]) -> dict[str, Any]:
+    """A ``JOB#`` record for the person on call: also Norce's validation summary of the import (rows its
+    validation refused: a warning), the rows Norce applied of a full import, and whether the job is
+    another integration's (Norce tells of every job)."""
     job_id = item.get("job_id") or str(item["pk"]).removeprefix("JOB#")
     errors = item.get("job_errors") or []
+    validation = item.get("validation") if isinstance(item.get("validation"), dict) else None
+    foreign = bool(item.get("foreign_job"))
     return {
         "id": int(job_id) if str(job_id).isdigit() else job_id,
         "kind": item.get("kind"),
-        "mode": item.get("mode") or ("write-back" if item.get("client_order_refs") is not None else None),
+        "mode": "not ours"
+        if foreign
+        else item.get("mode") or ("write-back" if item.get("client_order_refs") is not None else None),
         "records": item.get("records", item.get("count")),
         "status": item.get("status"),
         "started_at": _number(item.get("started_at")),
@@ -210,6 +224,10 @@ def job_row(item: dict[str, Any]) -> dict[str, Any]:
         "errors": [str(line) for line in errors[:3]],
         "error_count": len(errors),
         "client_order_refs": item.get("client_order_refs") or [],
+        "applied": item.get("applied"),
+        "validation_failures": int((validation or {}).get("failures") or 0),
+        "validation_messages": [str(m) for m in (validation or {}).get("messages") or []][:3],
+        "foreign": foreign,
     }
 
 

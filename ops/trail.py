@@ -85,8 +85,10 @@ def order_report(
         "lifecycle": order.get("lifecycle"),
         "documents": documents,
         "mails": [_mail(m) for m in related.mails],
+        "jobs": related.jobs,
         "messages": [m.as_dict(now) for m in mine],
         "errors": _errors(order, documents, mine),
+        "warnings": job_warnings(related.jobs),
     }
     report["verdict"], report["stuck"] = verdict(report)
     return report
@@ -110,8 +112,10 @@ def parked_only_report(ref: str, messages: list[Message], related: Related, now:
         "lifecycle": None,
         "documents": [],
         "mails": [_mail(m) for m in related.mails],
+        "jobs": related.jobs,
         "messages": [m.as_dict(now) for m in messages],
         "errors": _errors({}, [], messages),
+        "warnings": job_warnings(related.jobs),
     }
     report["verdict"], report["stuck"] = verdict(report)
     report["verdict"] += " (no ledger record for it)"
@@ -150,6 +154,7 @@ def _errors(order: dict[str, Any], documents: list[dict[str, Any]], messages: li
             reason = entry.get("last_error") or entry.get("reason")
             if reason and f"order: {reason}" not in errors:
                 errors.append(f"{entry['event']}: {reason}")
+    errors += [f"capture: {failure}" for failure in capture_failures(order)]
     for document in documents:
         if document.get("reason") and document.get("state") not in ("SENT", "SKIPPED"):
             errors.append(f"document {document['key']} ({document['state']}): {document['reason']}")
@@ -157,6 +162,45 @@ def _errors(order: dict[str, Any], documents: list[dict[str, Any]], messages: li
         if message.queue.endswith("DeadLetterQueue"):
             errors.append(f"{message.queue}: {message.reason}")
     return errors
+
+
+def capture_failures(order: dict[str, Any]) -> list[str]:
+    """The invoices whose capture the payment provider reported as failed (InvoiceCaptureCompletedEvent
+    ``State: Error``) and that no later ``Captured`` of the same invoice made good: money not collected."""
+    failed: dict[Any, str] = {}
+    for entry in order.get("trail") or []:
+        if not isinstance(entry, dict):
+            continue
+        invoice = entry.get("capture_invoice_id")
+        if entry.get("event") == "invoice_capture_failed":
+            number = entry.get("capture_invoice_no") or "?"
+            failed[invoice] = (
+                f"invoice {number} (Norce invoice {invoice}) was not captured by the payment provider: "
+                "money not collected"
+            )
+        elif entry.get("event") == "invoice_captured":
+            failed.pop(invoice, None)
+    return list(failed.values())
+
+
+def job_warnings(jobs: list[dict[str, Any]]) -> list[str]:
+    """What the write-back jobs that carried the order's codes tell the person on call: rows Norce's
+    validation refused, and jobs that ended Failed (with their first error line)."""
+    warnings = []
+    for job in jobs:
+        if job.get("validation_failures"):
+            messages = "; ".join(job.get("validation_messages") or [])
+            warnings.append(
+                f"Norce import job {job['id']} ({job.get('kind')}): its validation refused "
+                f"{job['validation_failures']} of {job.get('records')} rows"
+                + (f": {messages}" if messages else "")
+            )
+        if job.get("status") in ("Failed", "ValidationFailed"):
+            first = (job.get("errors") or ["no error line"])[0]
+            warnings.append(
+                f"Norce import job {job['id']} ({job.get('kind')}) ended {job['status']}: {first}"
+            )
+    return warnings
 
 
 def verdict(report: dict[str, Any]) -> tuple[str, bool]:
@@ -174,8 +218,11 @@ def verdict(report: dict[str, Any]) -> tuple[str, bool]:
     documents = report["documents"]
     intake = report["intake"] or {}
     erp = report["erp_order_no"]
+    captures = [e.removeprefix("capture: ") for e in report["errors"] if e.startswith("capture: ")]
     if report["processing_state"] == CONFIRMED:
         line = f"confirmed in Norce (ERP order {erp})"
+        if captures:
+            return f"{line}; {captures[0]}", True
         if parked_documents:
             return f"{line}; a document is parked in the lifecycle DLQ: {parked_documents[0]['reason']}", True
         stuck_docs = [d for d in documents if d["state"] == "PARKED"]

@@ -5,7 +5,10 @@ Run ``uv run python scripts/make_events.py`` after changing a payload; a test ch
 
 import base64
 import copy
+import hashlib
+import hmac
 import json
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,20 +136,23 @@ QUEUED_ORDER = {
 
 
 def other_events() -> dict[str, dict]:
-    codes = [
+    app = "123e4567-e89b-12d3-a456-426614174000"
+    codes = [  # a customer of Norce order (basket) 700003, found by its Norce Id; a company by its org. no.
         {
             "kind": "customer",
             "code": "C10001",
-            "match_value": "john.doe@example.com",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
-            "client_order_ref": "REF12345",
+            "match_value": "",
+            "application_key": app,
+            "client_order_ref": "700003",
+            "order_key": f"ORDER#{app}#700003",
         },
         {
             "kind": "company",
             "code": "B20001",
             "match_value": "556000-0000",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "application_key": app,
             "client_order_ref": "REF12346",
+            "order_key": f"ORDER#{app}#REF12346",
         },
     ]
     b2b_codes = [  # a new company from a B2B order (Name + VatNo only) and its new contact
@@ -154,19 +160,21 @@ def other_events() -> dict[str, dict]:
             "kind": "company",
             "code": "B20002",
             "match_value": "556677-8899",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
-            "client_order_ref": "B2B-1001",
+            "application_key": app,
+            "client_order_ref": "700002",
             "vat_no": "SE556677889901",
             "organization_no": "556677-8899",
+            "order_key": f"ORDER#{app}#700002",
         },
         {
             "kind": "customer",
             "code": "C10002",
-            "match_value": "anna.berg@nyabygg.example",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
-            "client_order_ref": "B2B-1001",
+            "match_value": "",
+            "application_key": app,
+            "client_order_ref": "700002",
             "company_code": "B20002",
             "company_pending": True,
+            "order_key": f"ORDER#{app}#700002",
         },
     ]
     through_the_order = [  # no VatNo, no e-mail: found as the buyer of Norce order (basket) 700001 in Query
@@ -174,17 +182,19 @@ def other_events() -> dict[str, dict]:
             "kind": "company",
             "code": "B20003",
             "match_value": "",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "application_key": app,
             "client_order_ref": "700001",
+            "order_key": f"ORDER#{app}#700001",
         },
         {
             "kind": "customer",
             "code": "C10003",
             "match_value": "",
-            "application_key": "123e4567-e89b-12d3-a456-426614174000",
+            "application_key": app,
             "client_order_ref": "700001",
             "company_code": "B20003",
             "company_pending": True,
+            "order_key": f"ORDER#{app}#700001",
         },
     ]
     return {
@@ -195,6 +205,39 @@ def other_events() -> dict[str, dict]:
         **lifecycle_events(),
         **event_events(),
         **import_events(),
+        **webhook_events(),
+    }
+
+
+BC_LOCAL_SECRET = "bc-local-secret"  # noqa: S105 - the Business Central simulator's local demo secret
+BC_NOTIFICATIONS = "/erp/business-central/notifications"
+
+
+def bc_client_state(client_secret: str = BC_LOCAL_SECRET) -> str:
+    """As ``norce_integration.adapters.http.business_central.webhooks.client_state`` derives it."""
+    return hmac.new(client_secret.encode(), b"norce-erp-integration/bc-webhooks", hashlib.sha256).hexdigest()
+
+
+def bc_event(body: str, query: dict[str, str] | None = None) -> dict:
+    """``POST /erp/business-central/notifications`` as Business Central sends it (JSON, no credentials)."""
+    event = api_event(body, "application/json" if body else None, None, BC_NOTIFICATIONS)
+    event["headers"]["User-Agent"] = event["multiValueHeaders"]["User-Agent"][0] = "Business-Central"
+    if query:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()}
+    return event
+
+
+def webhook_events() -> dict[str, dict]:
+    """Business Central's handshake and notifications, and the renewal schedule's input."""
+    notification = json.loads((PAYLOADS / "bc-notification.json").read_text())
+    ours = {"value": [item | {"clientState": bc_client_state()} for item in notification["value"]]}
+    foreign = {"value": [item | {"clientState": "not-ours"} for item in notification["value"]]}
+    return {
+        "erp_webhook/handshake.json": bc_event("", {"validationToken": "7b0a1c2d3e4f"}),
+        "erp_webhook/notification.json": bc_event(json.dumps(ours, indent=2)),
+        "erp_webhook/notification-foreign-client-state.json": bc_event(json.dumps(foreign, indent=2)),
+        "erp_webhook/renew-subscriptions.json": {"action": "renew-subscriptions"},
     }
 
 
@@ -210,9 +253,19 @@ def push_event(method: str, body: dict | str, key: str | None = ERP_PUSH_KEY) ->
 
 
 def push_events() -> dict[str, dict]:
+    """The lifecycle's pushes for basket (ClientOrderRef) 1001234, as docs/lifecycle.md describes them."""
     payload = {name: json.loads((PAYLOADS / f"erp-{name}.json").read_text()) for name in PUSH_PAYLOADS}
     invalid = dict(payload["credit-payment"], CreditedInvoiceNo=None, CurrencyCode=None)
     invalid["Items"] = [dict(invalid["Items"][0], Quantity=-1)]
+    invoice = payload["create-invoice"]
+    line = invoice["Items"][0]
+    over = dict(invoice, InvoiceNo="INV-10002", Vat=15000.0, TotalAmount=75000.0)
+    over["Items"] = [dict(line, Quantity=200, LineAmount=60000.0)]  # 200 of the 2 ordered
+    corrected = dict(invoice, Vat=140.0, TotalAmount=700.0)  # INV-10001 again, at another price
+    corrected["Items"] = [dict(line, UnitPrice=280.0, UnitVat=70.0, LineAmount=560.0)]
+    negative = dict(invoice, InvoiceNo="INV-10003")
+    negative["Items"] = [dict(line, LineAmount=-600.0)]
+    negative["Vat"] = 1350.0  # so that the total adds up: only the negative amount is wrong
     return {
         "push-send-order-status.json": push_event("SendOrderStatus", payload["send-order-status"]),
         "push-create-delivery-note.json": push_event("CreateDeliveryNote", payload["create-delivery-note"]),
@@ -222,6 +275,12 @@ def push_events() -> dict[str, dict]:
         "push-unknown-order.json": push_event(
             "CreateInvoice", dict(payload["create-invoice"], ClientOrderRef="NO-SUCH-ORDER")
         ),
+        "push-over-quantity-invoice.json": push_event("CreateInvoice", over),
+        "push-corrected-invoice.json": push_event("CreateInvoice", corrected),
+        "push-negative-amount.json": push_event("CreateInvoice", negative),
+        "push-external-order-invoice.json": push_event(
+            "CreateInvoice", dict(invoice, InvoiceNo="INV-10004", ClientOrderRef="REF12345")
+        ),
         "push-unauthenticated.json": push_event("CreateInvoice", payload["create-invoice"], key=None),
         "push-wrong-key.json": push_event("CreateInvoice", payload["create-invoice"], key="not-the-key"),
     }
@@ -230,10 +289,10 @@ def push_events() -> dict[str, dict]:
 PUSH_PAYLOADS = ("send-order-status", "create-delivery-note", "create-invoice", "credit-payment")
 
 QUEUED_INVOICE = {
-    "key": "CreateInvoice#ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345#INV-10001",
+    "key": "CreateInvoice#ORDER#123e4567-e89b-12d3-a456-426614174000#1001234#INV-10001",
     "kind": "CreateInvoice",
-    "order_key": "ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345",
-    "client_order_ref": "REF12345",
+    "order_key": "ORDER#123e4567-e89b-12d3-a456-426614174000#1001234",
+    "client_order_ref": "1001234",
     "erp_order_no": "SO-000001",
     "received_at": 1732450000.0,
     "source": "push",
@@ -321,9 +380,27 @@ def event_events() -> dict[str, dict]:
             "received_at": 1732450000.0,
             "event_key": f"{name}#sample",
         }
-        for name in ("OrderConfirmedEvent", "CustomerChangedNotification", "JobCompletedEvent")
+        for name in (
+            "OrderConfirmedEvent",
+            "CustomerChangedNotification",
+            "JobCompletedEvent",
+            "InvoiceCaptureCompletedEvent",
+        )
     ]
     samples["event_processor/sqs-events.json"] = sqs_event(queued, "events")
+    # a body the receiver parked (not valid then), redriven from the DLQ after a fix: read as the event
+    fixed = json.dumps(payloads["JobCompletedEvent"] | {"JobId": 5002}).encode()
+    parked = {  # as norce_integration.events.envelope.parked writes it
+        "event_type": "JobCompletedEvent",
+        "received_at": 1732450000.0,
+        "reason": "JobCompletedEvent: JobId: Input should be a valid integer",
+        "raw_size": len(fixed),
+        "raw_sha256": hashlib.sha256(fixed).hexdigest(),
+        "truncated": False,
+        "raw_encoding": "zlib+base64",
+        "raw_base64": base64.b64encode(zlib.compress(fixed, 6)).decode("ascii"),
+    }
+    samples["event_processor/sqs-redriven-parked-event.json"] = sqs_event([parked], "events")
     return samples
 
 

@@ -4,7 +4,8 @@ Input (EventBridge Scheduler, or a manual invoke): ``{"entity": "customers"|"com
 "full"|"delta", "force": false}`` runs one import (``norce_integration.imports.service``): streamed from
 the ERP to ImportCustomers/ImportCompanies, one entity at a time, the delta watermark moved only once Norce
 has the job, a full import refused by the shrink guard unless forced. ``{"action": "follow-jobs"}`` polls
-``Job/Get`` for the jobs not known to be finished. The answer is the run's summary (also stored).
+``Job/Get`` for the jobs not known to be finished. The answer is the run's summary (also stored), with
+the rows Norce's validation refused (``NorceValidationFailures``, alarmed).
 """
 
 from functools import cache
@@ -65,7 +66,12 @@ def run_import(event: dict[str, Any]) -> dict[str, Any]:
     )
     if summary.outcome in OUTCOME_METRICS:
         metrics.add_metric(name=OUTCOME_METRICS[summary.outcome], unit=MetricUnit.Count, value=1)
-    log = logger.info if summary.outcome in ("sent", "nothing_to_send") else logger.error
+    if summary.validation_failures:  # rows Norce's validation refused: a warning, alarmed
+        metrics.add_metric(
+            name="NorceValidationFailures", unit=MetricUnit.Count, value=summary.validation_failures
+        )
+    good = summary.outcome in ("sent", "nothing_to_send")
+    log = logger.error if not good else logger.warning if summary.validation_failures else logger.info
     log("Import run finished", extra={"summary": summary.as_dict()})
     return summary.as_dict()
 

@@ -2,8 +2,9 @@
 feed since the watermark and queue each document as a push would (``lifecycle.poll.DocumentPoll``).
 
 An ERP outage ends the run with the watermark saved where it stopped; the next run goes on from there.
-Documents passed over (another channel's order, a broken document) are logged and counted
-(``DocumentsPassedOver``, alarmed).
+Documents passed over (another channel's order, a broken document, more than its order allows, a changed
+version of a document already taken) are logged and counted (``DocumentsPassedOver``, alarmed); those of
+an order not known yet are remembered and tried again next run (``DocumentsPending``).
 """
 
 from functools import cache
@@ -38,11 +39,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = poll().run()
     metrics.add_metric(name="DocumentsPolled", unit=MetricUnit.Count, value=len(result.queued))
     metrics.add_metric(name="DocumentsPassedOver", unit=MetricUnit.Count, value=len(result.passed_over))
+    metrics.add_metric(name="DocumentsPending", unit=MetricUnit.Count, value=len(result.pending))
     for number, reason in result.passed_over.items():
         logger.warning("ERP document passed over", extra={"document_no": number, "reason": reason})
     summary = {
         "queued": result.queued,
         "passedOver": result.passed_over,
+        "pending": result.pending,
         "waitingAt": result.waiting,
         "watermark": result.watermark.isoformat() if result.watermark else None,
         "more": result.more,

@@ -3,12 +3,14 @@ CreditPayment}`` with Norce's own Connect message shapes and an ``X-Api-Key``.
 
 An ERP that already calls Connect only changes its base URL and gets queueing, ordering, retries and
 exactly-once. Answers: 202 ``{"DocumentId", "ClientOrderRef"}`` once the document is durably queued;
-400 naming every problem (nothing queued); 401; 413 for a body over ``MAX_PUSH_BYTES`` (``MaxPushBytes``,
-1 MB: a document is a few KB); 503 when our own dependency failed (try again). The work
-happens in ``norce_integration.lifecycle.intake.DocumentIntake``; the lifecycle processor sends it on.
+400 naming every problem (nothing queued: a broken or hostile body, an unknown order, more than the order
+allows); 401; 409 when the document's number was accepted before with other content; 413 for a body over
+``MAX_PUSH_BYTES`` (``MaxPushBytes``, 1 MB: a document is a few KB) or a document too large for the queue;
+503 only when our own AWS failed (try again). Bad input is never a 5xx. The work happens in
+``norce_integration.lifecycle.intake.DocumentIntake``; the lifecycle processor sends it on.
 """
 
-import json
+import binascii
 from functools import cache
 from typing import Any
 
@@ -21,7 +23,8 @@ from norce_integration.api.http import json_response, raw_body
 from norce_integration.bootstrap.lifecycle import PushComponents, build_push, push_priming
 from norce_integration.failures import DependencyUnavailable
 from norce_integration.lifecycle.documents import Kind
-from norce_integration.lifecycle.intake import Accepted, Refused
+from norce_integration.lifecycle.intake import Accepted, Refusal, Refused
+from norce_integration.lifecycle.screen import UnreadableJson, read_json
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import ErpPushSettings
 from norce_integration.snapstart import fresh_connections_for, prime
@@ -50,32 +53,52 @@ def _push(kind: Kind) -> Response:
         metrics.add_metric(name="PushAuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("ERP push refused: missing or wrong API key", extra={"document": kind.value})
         return json_response(401, {"Message": "A valid X-Api-Key header is required"})
-    raw = raw_body(event)
-    if len(raw) > settings().max_body_bytes:
-        metrics.add_metric(name="PushTooLarge", unit=MetricUnit.Count, value=1)
-        logger.warning("ERP push refused: body too large", extra={"document": kind.value})
-        problem = f"the body is larger than {settings().max_body_bytes} bytes"
-        return json_response(413, {"Message": problem.capitalize(), "Problems": [problem]})
     try:
-        body = json.loads(raw)
-    except ValueError:
-        return json_response(400, {"Message": "The body is not JSON", "Problems": ["the body is not JSON"]})
-    outcome = components().intake.accept(kind, body, source="push")
+        raw = raw_body(event)
+    except (binascii.Error, ValueError):
+        return _answer(Refused(["the body is marked base64 but is not base64"]))
+    outcome: Accepted | Refused
+    if len(raw) > settings().max_body_bytes:
+        outcome = Refused([f"the body is larger than {settings().max_body_bytes} bytes"], Refusal.TOO_LARGE)
+    else:
+        try:
+            outcome = components().intake.accept(kind, read_json(raw), source="push")
+        except UnreadableJson as error:
+            outcome = Refused([str(error)])
     if isinstance(outcome, Accepted):
         logger.set_correlation_id(outcome.client_order_ref)
         metrics.add_metric(name="DocumentsAccepted", unit=MetricUnit.Count, value=1)
         logger.info("ERP document queued", extra={"document": kind.value, "document_id": outcome.document_id})
     else:
-        metrics.add_metric(name="DocumentsRefused", unit=MetricUnit.Count, value=1)
-        logger.warning("ERP document refused", extra={"document": kind.value, "problems": outcome.problems})
+        metrics.add_metric(name=REFUSAL_METRICS[outcome.refusal], unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "ERP document refused",
+            extra={
+                "document": kind.value,
+                "refusal": outcome.refusal.value,
+                "problems": outcome.problems[:20],
+            },
+        )
     return _answer(outcome)
+
+
+STATUS_OF = {Refusal.CONFLICT: 409, Refusal.TOO_LARGE: 413}  # every other refusal is a 400
+REFUSAL_METRICS = {
+    Refusal.INVALID: "DocumentsRefused",
+    Refusal.UNKNOWN_ORDER: "DocumentsRefused",
+    Refusal.BREAKS_RULES: "DocumentsOverOrder",
+    Refusal.CONFLICT: "DocumentsConflicting",
+    Refusal.TOO_LARGE: "PushTooLarge",
+}
 
 
 def _answer(outcome: Accepted | Refused) -> Response:
     if isinstance(outcome, Accepted):
         body = {"DocumentId": outcome.document_id, "ClientOrderRef": outcome.client_order_ref}
         return json_response(202, body)
-    return json_response(400, {"Message": "; ".join(outcome.problems), "Problems": outcome.problems})
+    status = STATUS_OF.get(outcome.refusal, 400)
+    message = "; ".join(outcome.problems)
+    return json_response(status, {"Message": message[:1].upper() + message[1:], "Problems": outcome.problems})
 
 
 @app.post("/erp/SendOrderStatus")

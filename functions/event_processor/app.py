@@ -1,10 +1,12 @@
 """event_processor: the events queue -> the flow of each type (``norce_integration.events.service``).
 
-Order events send the customer one e-mail each (SES; once per type and order, ever); customer and company
-changes reach the ERP (Event -> Query -> ERP, bursts coalesced, never over newer ERP data); JobCompletedEvent
-records the end of an import job and its errors. Partial batch responses: a transient failure (Query, SES or
-the ERP down) comes back after a growing delay, then lands on the DLQ after the queue's maxReceiveCount; a
-permanent one is parked on the DLQ at once with its reason. Both are alarmed; redrive the DLQ to replay.
+Order events send the customer one e-mail each (SES; once per type and order, ever; the buyer found through
+Norce Query, the address checked); customer and company changes reach the ERP (Event -> Query -> ERP, with
+the address, bursts coalesced, never over newer ERP data); JobCompletedEvent records the end of an import
+job and its errors; InvoiceCaptureCompletedEvent goes onto the order's trail (``State: Error`` alarmed).
+Partial batch responses: a transient failure (Query, SES or the ERP down) comes back after a growing delay,
+then lands on the DLQ after the queue's maxReceiveCount; a permanent one is parked on the DLQ at once with
+its reason. Both are alarmed; redrive the DLQ to replay.
 """
 
 from functools import cache
@@ -34,6 +36,7 @@ METRICS = {
     Outcome.ALREADY_SENT: "EventsAlreadySent",
     Outcome.IN_DOUBT: "EventsInDoubt",
     Outcome.NO_RECIPIENT: "EventsNoRecipient",
+    Outcome.INVALID_RECIPIENT: "EventsInvalidRecipient",
     Outcome.FILTERED: "EventsFiltered",
     Outcome.COALESCED: "EventsCoalesced",
     Outcome.UNCHANGED: "EventsUnchanged",
@@ -43,9 +46,18 @@ METRICS = {
     Outcome.ERP_NEWER: "EventsErpNewer",
     Outcome.JOB_SUCCEEDED: "EventsJobSucceeded",
     Outcome.JOB_FAILED: "EventsJobFailed",
+    Outcome.JOB_FOREIGN: "EventsJobForeign",
+    Outcome.JOB_RUNNING: "EventsJobRunning",
     Outcome.IGNORED: "EventsIgnored",
+    Outcome.CAPTURED: "EventsInvoiceCaptured",
+    Outcome.CAPTURE_FAILED: "EventsInvoiceCaptureFailed",
+    Outcome.REPEATED: "EventsRepeated",
 }
-ALARMED = {Outcome.JOB_FAILED: "ImportJobsFailed", Outcome.IN_DOUBT: "NotificationsInDoubt"}
+ALARMED = {
+    Outcome.JOB_FAILED: "ImportJobsFailed",
+    Outcome.IN_DOUBT: "NotificationsInDoubt",
+    Outcome.CAPTURE_FAILED: "InvoiceCaptureFailed",  # the payment provider did not collect the money
+}
 
 
 @cache
@@ -57,7 +69,7 @@ def components() -> "ProcessorComponents":
 
 def _correlation(event: QueuedEvent) -> str:
     body = event.body
-    for name in ("ClientOrderRef", "CustomerId", "CompanyId", "JobId", "OrderId"):
+    for name in ("ClientOrderRef", "CustomerId", "CompanyId", "JobId", "OrderId", "CapturedInvoiceId"):
         if body.get(name) not in (None, ""):
             return f"{name}:{body[name]}"
     return event.event_key

@@ -4,10 +4,11 @@ compatibility kit reads it; names compare case-insensitively).
 
 Norce waits at most 5 seconds and retries anything but a 2xx for 22 hours, so the answer is fast and a
 200 whenever a retry could not change it: queued; a type we do not act on or do not know (counted); a body
-that can never be valid (parked on the DLQ with the reason, alarmed). 401 for a wrong or missing
-``X-Api-Key``; 413 for a body over ``MAX_EVENT_BYTES`` (``MaxEventBytes``, 256 KB: Norce's events are ids,
-far smaller; such a body is not one of Norce's); 503 only when our own queue or secret failed, so that Norce
-retries.
+that can never be valid (not UTF-8 or JSON, nested, control characters, the wrong shape: parked on the DLQ
+as the bytes it was, with the reason, alarmed). 401 for a wrong or missing ``X-Api-Key``; 413 for a body over
+``MAX_EVENT_BYTES`` (``MaxEventBytes``, 256 KB: Norce's events are ids, far smaller; such a body is not one of
+Norce's); 503 only when our own queue or secret failed, so that Norce retries. An unexpected error of ours
+parks the body too (200): a 5xx always means our AWS failed.
 """
 
 from functools import cache
@@ -21,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from norce_integration.api.http import json_response, raw_body
 from norce_integration.bootstrap.events import ReceiverComponents, build_event_receiver, receiver_priming
 from norce_integration.events.intake import Acknowledgement, Taken
+from norce_integration.events.types import canonical_type
 from norce_integration.failures import DependencyUnavailable
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import EventReceiverSettings
@@ -59,12 +61,22 @@ def _receive(named_type: str | None) -> Response:
         metrics.add_metric(name="EventAuthenticationFailures", unit=MetricUnit.Count, value=1)
         logger.warning("Norce event refused: missing or wrong API key")
         return json_response(401, {"Message": "A valid X-Api-Key header is required"})
-    body = raw_body(app.current_event)  # not UTF-8: parked as invalid, never a 503 (Norce retries 22 h)
+    body = _body()  # not UTF-8, not JSON, nested, huge: parked as invalid, never a 503 (Norce retries 22 h)
     if len(body) > settings().max_body_bytes:
         metrics.add_metric(name="EventsTooLarge", unit=MetricUnit.Count, value=1)
         logger.error("Norce event refused: body too large", extra={"size": len(body)})
         return json_response(413, {"Message": f"The body is larger than {settings().max_body_bytes} bytes"})
-    taken = components().intake.take(named_type, body)
+    try:
+        taken = components().intake.take(named_type, body)
+    except DependencyUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001 - a bug of ours: park the body (alarmed), Norce must not retry
+        logger.error(
+            "Unexpected error while taking a Norce event: parked", extra={"error": type(error).__name__}
+        )
+        metrics.add_metric(name="EventsUnexpectedErrors", unit=MetricUnit.Count, value=1)
+        reason = f"unexpected error ({type(error).__name__}) while taking the event"
+        taken = components().intake.park(canonical_type(named_type), body, reason)
     name = taken.event_type or "Unknown"
     if taken.outcome is Acknowledgement.UNKNOWN_TYPE:
         logger.warning("Norce event of an unknown type acknowledged", extra={"reason": taken.reason})
@@ -77,6 +89,15 @@ def _receive(named_type: str | None) -> Response:
     if taken.event_key:
         logger.set_correlation_id(taken.event_key)
     return _answer(taken)
+
+
+def _body() -> bytes:
+    """The request body as sent; a body API Gateway could not have sent (bad base64, a lone surrogate in
+    the text) is taken as its text's bytes, for the intake to refuse like any other bad body."""
+    try:
+        return raw_body(app.current_event)
+    except (ValueError, UnicodeError):
+        return (app.current_event.body or "").encode("utf-8", errors="surrogatepass")
 
 
 def _answer(taken: Taken) -> Response:
@@ -94,6 +115,17 @@ def receive_typed(event_type: str) -> Response:
 def receive_untyped() -> Response:
     parameters = app.current_event.query_string_parameters or {}
     return _receive(_header(TYPE_HEADER) or parameters.get(TYPE_PARAMETER))
+
+
+@app.not_found
+def not_found(error: Exception) -> Response:
+    """A type API Gateway passes on that our route does not match (a line break, a slash, ...) is an
+    unknown type like any other: 200 once the key is right, never a 4xx or 5xx Norce would retry."""
+    event = app.current_event
+    prefix = "/norce/events/"
+    if event.http_method == "POST" and (event.path or "").startswith(prefix):
+        return _receive(event.path[len(prefix) :])
+    return json_response(404, {"Message": "Not found"})
 
 
 @app.exception_handler(DependencyUnavailable)

@@ -54,7 +54,9 @@ def _park(record: SQSRecord, document: QueuedDocument | None, reason: str) -> No
     if document is None:
         components().dead_letters.park(record.body, reason)
     else:
-        components().dead_letters.park(record.body, reason, document.order_key, dedup=document.key)
+        # unique per delivery: a replayed document parked again within SQS's five minutes is kept too
+        dedup = f"{document.key}#{record.message_id}"
+        components().dead_letters.park(record.body, reason, document.order_key, dedup=dedup)
 
 
 consumer = QueueConsumer(

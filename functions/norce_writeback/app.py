@@ -1,10 +1,14 @@
 """norce_writeback: ERP codes of new customers/companies -> Norce, batched (ImportCustomers/ImportCompanies).
 
 The write-back queue collects one message per code; this function receives them in large batches
-(batching window) and sends one import per kind, companies before their contacts, so Norce's job queue
-sees a few imports, not one per order. What could not be sent now (an import failed, a company Norce
-Query does not know yet, a contact whose company's import is still running) is reported as a batch
-item failure and comes back later; after the queue's receive limit it is parked in the DLQ (alarm).
+(batching window) and sends one import per kind, companies before their contacts, each by Norce's own Id,
+so Norce's job queue sees a few imports, not one per order. What could not be sent now (an import failed,
+an order or company Norce Query does not know yet, a contact whose company's import is still running) is
+reported as a batch item failure and comes back later; after the queue's receive limit it is parked in the
+DLQ (alarm), and on that last attempt the order's trail says why. What can never be written back (a guest
+buyer, a reference that is no basket id, an order without ApplicationKey) is done: its trail says why.
+Rows Norce's validation refused (the JobResponse's ValidationSummary) are a warning and
+``NorceValidationFailures`` (alarmed).
 """
 
 from functools import cache
@@ -43,7 +47,7 @@ def _retry_later(parts: "ProcessingComponents", record: dict[str, Any]) -> None:
             parts.sqs,
             parts.settings.writeback_queue_url,
             record["receiptHandle"],
-            receive_count=int(record.get("attributes", {}).get("ApproximateReceiveCount", "1")),
+            receive_count=_receive_count(record),
             retry_after=None,
             base_seconds=parts.settings.retry_base_seconds,
             max_seconds=parts.settings.retry_max_seconds,
@@ -68,11 +72,28 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not received:
         return {"batchItemFailures": []}
     parts = components()
-    result = parts.writeback.send(item for _, item in received)
+    receives = {id(item): _receive_count(record) for record, item in received}
+    last = parts.settings.writeback_max_receives
+    result = parts.writeback.send(
+        (item for _, item in received), last_attempt=lambda item: receives.get(id(item), 1) >= last
+    )
     for (kind, code), reason in result.deferred.items():
         logger.warning(
             "Code not written back yet; it will be retried",
             extra={"kind": kind, "code": code, "reason": reason},
+        )
+    if result.trails_not_noted:
+        logger.warning(
+            "Could not note the write-back on the trails", extra={"orders": result.trails_not_noted}
+        )
+    for (kind, code), reason in result.not_written_back.items():
+        logger.warning(
+            "Code not written back: Norce cannot be given it",
+            extra={"kind": kind, "code": code, "reason": reason},
+        )
+    if result.not_written_back:
+        metrics.add_metric(
+            name="WritebackCodesNotWrittenBack", unit=MetricUnit.Count, value=len(result.not_written_back)
         )
     deferred = [record for record, item in received if (item.kind, item.code) in result.deferred]
     for record in deferred:
@@ -80,11 +101,27 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     failures = [{"itemIdentifier": record["messageId"]} for record in deferred]
     if failures:
         metrics.add_metric(name="WritebacksRetried", unit=MetricUnit.Count, value=len(failures))
-    sent = len(received) - len(failures)
+    sent = sum(len(job.codes) for job in result.jobs)
     if sent:
         metrics.add_metric(name="WritebackCodesSent", unit=MetricUnit.Count, value=sent)
     for job in result.jobs:
-        logger.info(
-            "Codes sent to Norce", extra={"kind": job.kind, "count": len(job.codes), "job_id": job.job_id}
-        )
+        extra = {
+            "kind": job.kind,
+            "count": len(job.codes),
+            "job_id": job.job_id,
+            "validation": job.validation,
+        }
+        refused = (job.validation or {}).get("failures") or 0
+        if refused:
+            metrics.add_metric(name="NorceValidationFailures", unit=MetricUnit.Count, value=refused)
+            logger.warning("Codes sent to Norce, whose validation refused some", extra=extra)
+        else:
+            logger.info("Codes sent to Norce", extra=extra)
     return {"batchItemFailures": failures}
+
+
+def _receive_count(record: dict[str, Any]) -> int:
+    try:
+        return int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    except (TypeError, ValueError):
+        return 1

@@ -19,7 +19,7 @@ from norce_integration.bootstrap.intake import build_authenticator, build_order_
 from norce_integration.codec import WireFormat, format_for_content_type
 from norce_integration.codec.responses import render_error, render_order_response
 from norce_integration.failures import DependencyUnavailable
-from norce_integration.intake.service import IntakeResult, OrderIntake
+from norce_integration.intake.service import IntakeResult, OrderIntake, Outcome
 from norce_integration.observability import LazyTracer
 from norce_integration.settings import ReceiverSettings
 from norce_integration.snapstart import fresh_connections_for, prime
@@ -28,6 +28,15 @@ logger = Logger()
 metrics = Metrics()
 tracer = LazyTracer()
 app = APIGatewayRestResolver()
+METRICS = {
+    Outcome.ACCEPTED: "OrdersAccepted",
+    Outcome.DUPLICATE: "OrdersDuplicate",
+    Outcome.REJECTED: "OrdersRejected",
+    Outcome.CONFLICT: "OrdersConflict",
+    Outcome.FORBIDDEN: "OrdersForbidden",
+    Outcome.BUSY: "OrdersBusy",
+    Outcome.UNAVAILABLE: "OrdersUnavailable",
+}
 
 
 @cache
@@ -79,7 +88,7 @@ def receive_order() -> Response:
 def _answer(result: IntakeResult, wire_format: WireFormat, size: int) -> Response:
     if result.client_order_ref:
         logger.set_correlation_id(result.client_order_ref)
-    metrics.add_metric(name=f"Orders{result.outcome.value.capitalize()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=METRICS[result.outcome], unit=MetricUnit.Count, value=1)
     log = (
         logger.warning
         if result.http_status != 200 or result.outcome.value in ("rejected", "conflict")

@@ -1,7 +1,8 @@
 """The simulator's control side, no Norce service: what a test or a person does to Norce or asks of it.
 
-In Norce's place: a buyer checks out (``place_order``, ``checkout``, ``POST /_orders/place``; customers and
-companies held as checkout creates them, ``hold``, ``POST /_customers`` / ``/_companies``), a person edits a
+In Norce's place: a buyer checks out (``place_order``, ``checkout``, ``POST /_orders/place``: the buyer held
+as a customer, or a guest's CustomerInfo, and a B2B company; customers and companies held as checkout
+creates them, ``hold``, ``POST /_customers`` / ``/_companies``), a person edits a
 customer or company in Norce Admin (``edit``, ``PATCH /_customers/<id>`` / ``/_companies/<id>``). Looking
 in: ``/_calls`` (``calls_to``), ``/_orders``, ``/_customers``, ``/_companies`` (``?active=``, ``/count``,
 ``count_held``), ``/_jobs``, ``/_stats``. Misbehaving and forgetting: ``/_faults`` (``set_faults``),
@@ -13,7 +14,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from local.norce.connect_customers import job_summary
-from local.norce.events import changed_notification, order_received
+from local.norce.events import changed_notification, order_received, person
+from local.norce.query import customer_info
 from local.norce.state import NATURAL_KEYS, ConnectFaults, NorceState
 
 # ``POST /_faults``'s names for ConnectFaults' fields
@@ -26,6 +28,7 @@ FAULT_NAMES = {
     "failJobs": "fail_jobs",
     "dropResponses": "drop_responses",
     "queryDownForSeconds": "query_down_for_seconds",
+    "captureErrors": "capture_errors",
 }
 
 
@@ -85,11 +88,15 @@ def register(app: Flask, state: NorceState) -> None:
 
     @app.post("/_orders/place")
     def place_order() -> tuple[Response, int]:
-        body = request.get_json(force=True)
+        body = request.get_json(force=True, silent=True)
         if not isinstance(body, dict) or body.get("ClientOrderRef") in (None, ""):
             return jsonify({"Message": "an OrderRequest object with a ClientOrderRef is required"}), 400
-        placed, new = place(state, body)
-        return jsonify(placed), 201 if new else 200
+        buyer = request.args.get("buyer", "guest")
+        if buyer not in ("guest", "customer"):
+            return jsonify({"Message": "buyer must be guest or customer"}), 400
+        known = str(body["ClientOrderRef"]) in state.placed
+        placed = checkout(state, body) if buyer == "customer" else place(state, body)[0]
+        return jsonify(placed), 200 if known else 201
 
     @app.get("/_stats")
     def stats() -> Response:
@@ -124,7 +131,8 @@ def calls_to(state: NorceState, path: str) -> list[dict[str, Any]]:
 
 # -- customers and companies as Norce holds them
 def hold(state: NorceState, kind: str, entity: dict[str, Any]) -> dict[str, Any]:
-    """Add a customer or company as Norce creates it at checkout (no Code yet); returns it with its Id."""
+    """Add a customer or company as Norce creates it at checkout (no Code yet); returns it with its Id. A
+    customer's ``Companies`` are the Ids of the companies it is a contact of."""
     with state.lock:
         held = {"Id": next(state.entity_ids), "IsActive": True, "Updated": state.stamp(), **entity}
         state.store(kind)[held["Id"]] = held
@@ -192,27 +200,49 @@ def _edit_answer(state: NorceState, kind: str, entity_id: int) -> tuple[Response
 def place_order(state: NorceState, order_request: dict[str, Any], **buyer_ids: int | None) -> dict[str, Any]:
     """A buyer checks out: Norce holds the OrderRequest and sends OrderReceivedEvent (once per ref).
 
-    ``buyer_ids``: ``BuyerCompanyId`` / ``BuyerCustomerId``, the Ids the checkout gave the buyer.
-    """
+    ``buyer_ids``: ``BuyerCustomerId`` / ``BuyerCompanyId``, the Ids of the customer and company Norce holds
+    for the buyer. Without a ``BuyerCustomerId`` the buyer is a guest: Norce keeps the SellTo person as a
+    CustomerInfo (Query 3.0's ``buyerCustomerInfo``). The ship-to is always a CustomerInfo."""
     if order_request.get("ClientOrderRef") in (None, ""):
         raise ValueError("the OrderRequest needs a ClientOrderRef")
     return place(state, order_request, buyer_ids)[0]
 
 
-def checkout(state: NorceState, order_request: dict[str, Any]) -> dict[str, Any]:
-    """As Norce's checkout does for a buyer it holds no code for: the SellTo company and person are
-    held (without Code) and the order is placed with their Ids (Query's BuyerCompanyId/CustomerId)."""
+def checkout(state: NorceState, order_request: dict[str, Any], guest: bool = False) -> dict[str, Any]:
+    """As Norce's checkout holds a buyer: the SellTo company (B2B) by its Code, else a new one without a
+    Code; the SellTo person as a customer, by its CustomerCode, else a new one (with Id, no Code), unless
+    ``guest`` (then a CustomerInfo). The order is placed with their Ids (Query's BuyerCompanyId /
+    BuyerCustomerId); answers what ``place_order`` does and the Ids."""
     sell_to = order_request.get("SellTo") or {}
-    company, person = sell_to.get("Company") or {}, sell_to.get("Person") or {}
+    company, buyer = sell_to.get("Company") or {}, sell_to.get("Person") or {}
     ids: dict[str, int | None] = {"BuyerCompanyId": None, "BuyerCustomerId": None}
-    if company and not company.get("Code"):
-        held = {"Name": company.get("Name"), "VatNo": company.get("VatNo")}
-        ids["BuyerCompanyId"] = hold(state, "companies", {k: v for k, v in held.items() if v})["Id"]
-    if person and not person.get("CustomerCode"):
-        fields = {"EmailAddress": "Email", "FirstName": "FirstName", "LastName": "LastName"}
-        held = {ours: person.get(theirs) for ours, theirs in fields.items() if person.get(theirs)}
-        ids["BuyerCustomerId"] = hold(state, "customers", held)["Id"]
+    if company:
+        held = {"Code": company.get("Code"), "Name": company.get("Name"), "VatNo": company.get("VatNo")}
+        ids["BuyerCompanyId"] = _held_by_code(state, "companies", held)
+    if buyer and not guest:
+        fields = {
+            "Code": "CustomerCode",
+            "EmailAddress": "Email",
+            "FirstName": "FirstName",
+            "LastName": "LastName",
+            "PhoneNumber": "PrivatePhone",
+            "CellPhoneNumber": "CellPhone",
+        }
+        ids["BuyerCustomerId"] = _held_by_code(
+            state, "customers", {k: buyer.get(v) for k, v in fields.items()}
+        )
     return {**place_order(state, order_request, **ids), **ids}
+
+
+def _held_by_code(state: NorceState, kind: str, entity: dict[str, Any]) -> int:
+    """The Id of the held entity with ``entity``'s Code, else of a new one holding ``entity``."""
+    with state.lock:
+        code = entity.get("Code")
+        if code not in (None, ""):
+            for held in state.store(kind).values():
+                if held.get("Code") == code:
+                    return int(held["Id"])
+        return int(hold(state, kind, {k: v for k, v in entity.items() if v not in (None, "")})["Id"])
 
 
 def place(
@@ -220,12 +250,33 @@ def place(
 ) -> tuple[dict[str, Any], bool]:
     """``place_order``, and whether the order is new."""
     ref = str(order_request["ClientOrderRef"])
+    ids = {k: v for k, v in (buyer_ids or {}).items() if k in ("BuyerCustomerId", "BuyerCompanyId")}
     with state.lock:
         known = state.placed.get(ref)
         if known is not None:
-            return {"OrderId": known["OrderId"], "ClientOrderRef": ref}, False
-        order_id = next(state.order_ids)
-        state.placed[ref] = {"OrderId": order_id, "OrderRequest": order_request, **(buyer_ids or {})}
+            return _placed_view(ref, known), False
+        company = (order_request.get("SellTo") or {}).get("Company")
+        buyer, ship_to = person(order_request), (order_request.get("ShipTo") or {}).get("Person")
+        infos: dict[str, int | None] = {"BuyerCustomerInfoId": None}
+        if ids.get("BuyerCustomerId") is None:
+            infos["BuyerCustomerInfoId"] = customer_info(state, buyer, company)
+        infos["PayerCustomerInfoId"] = infos["BuyerCustomerInfoId"]
+        infos["ShipToCustomerInfoId"] = customer_info(
+            state, ship_to if isinstance(ship_to, dict) else buyer, company
+        )
+        state.placed[ref] = {
+            "OrderId": next(state.order_ids),
+            "OrderRequest": order_request,
+            "OrderDate": state.stamp()[:-6] + "Z",
+            **ids,
+            **infos,
+        }
         payload = order_received(state, ref, order_request)
+        placed = _placed_view(ref, state.placed[ref])
     state.events.emit("OrderReceivedEvent", payload)
-    return {"OrderId": order_id, "ClientOrderRef": ref}, True
+    return placed, True
+
+
+def _placed_view(ref: str, placed: dict[str, Any]) -> dict[str, Any]:
+    names = ("BuyerCustomerId", "BuyerCompanyId", "BuyerCustomerInfoId")
+    return {"OrderId": placed["OrderId"], "ClientOrderRef": ref, **{n: placed.get(n) for n in names}}

@@ -1,17 +1,19 @@
 """Norce Event: the subscriptions, and the payloads of the events Norce posts to them.
 
-The simulator's ``NorceEventSender`` (``state.events``) posts; this module says what: OrderReceivedEvent
-for a placed order, the Order*Event of an order's first Confirmed / ReadyForPickup / Delivered /
-PartlyDelivered / Cancelled SendOrderStatus (once per order), Customer/CompanyChangedNotification for an
-edit in Norce Admin. Every payload starts with ``ClientId`` and ``ApplicationId``. Subscriptions, any event
+The simulator's ``NorceEventSender`` (``state.events``) posts; this module says what, exactly in Norce's
+published fields (``tests/contracts/norce/events.py``): OrderReceivedEvent for a placed order, the
+Order*Event of an order's first Confirmed / ReadyForPickup / Delivered / PartlyDelivered / Cancelled
+SendOrderStatus (once per order), InvoiceCaptureCompletedEvent after each CreateInvoice that asks for a
+capture, Customer/CompanyChangedNotification for an edit in Norce Admin. Every payload starts with
+``ClientId`` and ``ApplicationId``. Subscriptions, any event
 and the deliveries: ``/_events/subscriptions``, ``POST /_events/emit``, ``GET /_events``.
 """
 
-import hashlib
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from local.norce.query import document_id, order_id_of
 from local.norce.state import NorceState
 from local.norce_event_sender import ANY_EVENT, delivery_view
 
@@ -64,17 +66,20 @@ def _subscribe(state: NorceState, body: Any) -> tuple[Response, int]:
 
 
 def order_received(state: NorceState, ref: str, order_request: dict[str, Any]) -> dict[str, Any]:
-    """Under the lock: the OrderReceivedEvent payload of a placed order."""
+    """Under the lock: the OrderReceivedEvent of a placed order, the only order event with ``Email``."""
+    buyer = person(order_request)
     return {
         **state.event_ids(),
         "ClientOrderRef": ref,
+        "Email": _text(buyer.get("Email")),
         **person_fields(order_request),
         "Source": "WEB",
     }
 
 
 def status_event(state: NorceState, ref: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """Under the lock: the Order*Event this status sends, unless the order already had it."""
+    """Under the lock: the Order*Event this status sends, unless the order already had it. Exactly Norce's
+    fields: no Email (only OrderReceivedEvent has one); OrderReadyForPickupEvent adds DropPointCode."""
     event_type = STATUS_EVENTS.get(body["OrderStatus"])
     if event_type is None:
         return None
@@ -83,15 +88,33 @@ def status_event(state: NorceState, ref: str, body: dict[str, Any]) -> tuple[str
         return None
     state.order_events.add((key, event_type))
     placed = state.placed.get(key)
-    known_ref = placed is not None or key != ref or body.get("ClientOrderRef") not in (None, "")
+    order_request = placed["OrderRequest"] if placed else {}
     erp_no = body.get("ErpOrderNo")
-    return event_type, {
+    payload = {
         **state.event_ids(),
-        "OrderId": placed["OrderId"] if placed else _derived_order_id(key),
-        "OrderNo": str(erp_no) if erp_no not in (None, "") else state.erp_order_no(key),
-        "ClientOrderRef": key if known_ref else None,
-        **person_fields(placed["OrderRequest"] if placed else {}),
+        "OrderId": order_id_of(state, key),
+        "OrderNo": str(erp_no) if erp_no not in (None, "") else (state.erp_order_no(key) or key),
+        "ClientOrderRef": key,
+        **person_fields(order_request),
         "Source": "WEB",
+    }
+    if event_type == "OrderReadyForPickupEvent":
+        pickup = (order_request.get("ShippingAdvice") or {}).get("PickupStore")
+        payload["DropPointCode"] = _text(pickup.get("Code")) if isinstance(pickup, dict) else None
+    return event_type, payload
+
+
+def invoice_captured(state: NorceState, ref: str, index: int) -> tuple[str, dict[str, Any]]:
+    """Under the lock: the InvoiceCaptureCompletedEvent of the ``index``-th invoice of order ``ref``: the
+    payment provider captured it, or (the ``capture_errors`` fault) did not."""
+    failed = state.faults.capture_errors > 0
+    if failed:
+        state.faults.capture_errors -= 1
+        state.stats["capture errors"] += 1
+    return "InvoiceCaptureCompletedEvent", {
+        **state.event_ids(),
+        "CapturedInvoiceId": document_id(state, ref, "Invoices", index),
+        "State": "Error" if failed else "Captured",
     }
 
 
@@ -131,11 +154,10 @@ def person(order: dict[str, Any]) -> dict[str, Any]:
 
 
 def person_fields(order: dict[str, Any]) -> dict[str, Any]:
-    """The person fields of Norce's order events (None when unknown)."""
+    """The optional person fields every order event has (None when unknown); never the e-mail."""
     buyer = person(order)
-    return {name: buyer.get(name) for name in ("Email", "CellPhone", "FirstName", "LastName")}
+    return {name: _text(buyer.get(name)) for name in ("CellPhone", "FirstName", "LastName")}
 
 
-def _derived_order_id(ref: str) -> int:
-    """A stable OrderId for an order never placed here (above the placed orders' range)."""
-    return 900_000_000 + int.from_bytes(hashlib.sha256(ref.encode()).digest()[:4], "big")
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)

@@ -5,8 +5,10 @@ Follows Norce's documented behaviour where known (each service's module says how
 ``identity`` (OAuth2 client credentials with the token endpoint's rate limit, 3/min per IP, burst 20),
 ``connect`` (what every Connect call goes through: legacy Basic auth too, the calls log, the faults),
 ``connect_orders`` (SendOrderStatus with the documented statuses, CreateDeliveryNote, CreateInvoice,
-CreditPayment), ``connect_customers`` (ImportCustomers / ImportCompanies that need ``X-StormConnect-Header``
-and answer a job id, Job/Get, Job/GetLog), ``query`` (the OData entity sets), ``events`` (Norce Event's
+CreditPayment), ``connect_customers`` (ImportCustomers / ImportCompanies checked against Connect's schema
+(``customer_schema``), applied as Norce matches and links (``customer_rows``), answered with a JobResponse;
+Job/Get, Job/GetLog; ``full_file_key``: the full-import flag this Norce honours, none by default: Norce
+documents none for customers), ``query`` (the OData entity sets), ``events`` (Norce Event's
 subscriptions and payloads); ``control`` is the simulator's own side (``/_...`` routes: placing orders,
 editing customers, faults, reset, inspection). The state they share is ``state.NorceState``.
 
@@ -68,7 +70,7 @@ class NorceConnectSimulator(Simulator):
     basic: _Shared[str] = _Shared()
     clock: _Shared[Callable[[], float]] = _Shared()
     job_seconds: _Shared[float] = _Shared()
-    full_file_key: _Shared[str] = _Shared()
+    full_file_key: _Shared[str | None] = _Shared()
     client_number: _Shared[int] = _Shared()
     faults: _Shared[ConnectFaults] = _Shared()
     calls: _Shared[list[dict[str, Any]]] = _Shared()
@@ -77,12 +79,14 @@ class NorceConnectSimulator(Simulator):
     orders: _Shared[dict[str, list[dict[str, Any]]]] = _Shared()
     documents: _Shared[dict[str, dict[str, list[dict[str, Any]]]]] = _Shared()
     erp_order_refs: _Shared[dict[str, str]] = _Shared()
+    extra_statuses: _Shared[frozenset[str]] = _Shared()
     customers: _Shared[dict[int, dict[str, Any]]] = _Shared()
     companies: _Shared[dict[int, dict[str, Any]]] = _Shared()
     jobs: _Shared[dict[int, dict[str, Any]]] = _Shared()
     stats: _Shared[Counter[str]] = _Shared()
     events: _Shared[NorceEventSender] = _Shared()
     placed: _Shared[dict[str, dict[str, Any]]] = _Shared()
+    customer_infos: _Shared[dict[int, dict[str, Any]]] = _Shared()
     order_events: _Shared[set[tuple[str, str]]] = _Shared()
 
     def __init__(
@@ -94,7 +98,7 @@ class NorceConnectSimulator(Simulator):
         secret_key: str = "connect-local-secret",
         clock: Callable[[], float] = time.monotonic,
         job_seconds: float = 0.0,
-        full_file_key: str = "FullFile",
+        full_file_key: str | None = None,
         event_time_scale: float = 0.001,
         client_number: int = 1,
     ) -> None:
@@ -173,14 +177,16 @@ class NorceConnectSimulator(Simulator):
     def place_order(self, order_request: dict[str, Any], **buyer_ids: int | None) -> dict[str, Any]:
         """A buyer checks out: Norce holds the OrderRequest and sends OrderReceivedEvent (once per ref).
 
-        ``buyer_ids``: ``BuyerCompanyId`` / ``BuyerCustomerId``, the Ids the checkout gave the buyer.
+        ``buyer_ids``: ``BuyerCompanyId`` / ``BuyerCustomerId``, the Ids the checkout gave the buyer; without
+        a ``BuyerCustomerId`` the buyer is a guest, held as a CustomerInfo.
         """
         return control.place_order(self.state, order_request, **buyer_ids)
 
-    def checkout(self, order_request: dict[str, Any]) -> dict[str, Any]:
-        """As Norce's checkout does for a buyer it holds no code for: the SellTo company and person are
-        held (without Code) and the order is placed with their Ids (Query's BuyerCompanyId/CustomerId)."""
-        return control.checkout(self.state, order_request)
+    def checkout(self, order_request: dict[str, Any], guest: bool = False) -> dict[str, Any]:
+        """As Norce's checkout holds a buyer: the SellTo company (B2B) and person as held entities (by
+        their Code, else new ones without a Code; a ``guest`` as a CustomerInfo instead of a customer), and
+        the order placed with their Ids (Query's BuyerCompanyId / BuyerCustomerId)."""
+        return control.checkout(self.state, order_request, guest)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 from local.norce_event_sender import NorceEventSender
 
 FIRST_ORDER_ID = 700000001
+FIRST_CUSTOMER_INFO_ID = 800000001
+FIRST_DOCUMENT_ID = 600000001
 NATURAL_KEYS = {"customers": "EmailAddress", "companies": "OrganizationNo"}
 
 
@@ -34,6 +36,7 @@ class ConnectFaults:
     fail_jobs: bool = False
     drop_responses: int = 0  # process the request, then answer 504 (the answer was lost); respects paths
     query_down_until: float = 0.0  # Query answers 503 until then (state.clock); set as query_down_for_seconds
+    capture_errors: int = 0  # the next N invoices' InvoiceCaptureCompletedEvent say State "Error"
 
 
 @dataclass
@@ -65,7 +68,7 @@ class NorceState:
         secret_key: str = "connect-local-secret",
         clock: Callable[[], float] = time.monotonic,
         job_seconds: float = 0.0,
-        full_file_key: str = "FullFile",
+        full_file_key: str | None = None,
         event_time_scale: float = 0.001,
         client_number: int = 1,
     ) -> None:
@@ -74,6 +77,7 @@ class NorceState:
         self.basic = "Basic " + base64.b64encode(f"{application_id}:{secret_key}".encode()).decode()
         self.clock = clock
         self.job_seconds = job_seconds
+        # the full-import flag this Norce honours (None: none, as Norce documents no customer flag)
         self.full_file_key = full_file_key
         self.faults = ConnectFaults()
         self.calls: list[dict[str, Any]] = []
@@ -83,7 +87,10 @@ class NorceState:
         # ClientOrderRef -> {"DeliveryNotes": [...], "Invoices": [...], "Credits": [...]}, bodies as received
         self.documents: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.erp_order_refs: dict[str, str] = {}  # ErpOrderNo (from SendOrderStatus) -> ClientOrderRef
-        self.customers: dict[int, dict[str, Any]] = {}  # by Norce's internal Id
+        # SendOrderStatus also takes these of the older page's statuses (unconfirmed; none by default)
+        self.extra_statuses: frozenset[str] = frozenset()
+        # by Norce's internal Id; a customer's ``Companies`` are the Ids of the companies it is linked to
+        self.customers: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
         self.jobs: dict[int, dict[str, Any]] = {}
         # per kind, per match key (Code and EmailAddress / OrganizationNo): value -> Ids holding it, and
@@ -100,6 +107,11 @@ class NorceState:
         self.placed: dict[str, dict[str, Any]] = {}  # ClientOrderRef -> {"OrderId", "OrderRequest"}
         self.order_events: set[tuple[str, str]] = set()  # (order key, event type) already sent
         self.order_ids = itertools.count(FIRST_ORDER_ID)
+        # Query 3.0's CustomerInfo (a guest buyer, a ship-to address) by its id; Query's ids of documents
+        self.customer_infos: dict[int, dict[str, Any]] = {}
+        self.customer_info_ids = itertools.count(FIRST_CUSTOMER_INFO_ID)
+        self.document_ids: dict[tuple[str, str, int], int] = {}  # (ref, kind, index) -> Id
+        self.next_document_id = itertools.count(FIRST_DOCUMENT_ID)
         self.job_timers: set[threading.Timer] = set()
         self.last_stamp = ""
 
@@ -112,6 +124,7 @@ class NorceState:
             self.clear_indexes()
             self.documents, self.erp_order_refs = {}, {}
             self.placed, self.order_events = {}, set()
+            self.customer_infos, self.document_ids = {}, {}
             self.stats.clear()
             self.cancel_job_timers()
         self.events.reset()

@@ -22,9 +22,11 @@ def jobs(
 ) -> None:
     """Recent Norce import jobs (JOB# records), newest first.
 
-    Scheduled imports (kind customers/companies, mode full/delta) and the write-back's imports (kind
-    company/customer): id, records, status, started, finished and the first error lines Norce's job log
-    gave (Job/GetLog). A Scan of the orders table for JOB# items.
+    Scheduled imports (kind customers/companies, mode full/delta) and the write-back's imports: id,
+    records, status, what Norce's validation refused (the JobResponse's ValidationSummary: a warning),
+    started, finished and the first error lines Norce's job log gave (Job/GetLog). Jobs of other
+    integrations that Norce told of (mode "not ours") are listed, never counted as ours. A Scan of the
+    orders table for JOB# items.
     """
     target = target_of(ctx, stack, local, region, profile)
     with steps(json_output) as progress:
@@ -47,9 +49,12 @@ def jobs(
 
 
 def print_jobs(rows: list[dict[str, Any]], title: str) -> None:
-    table = table_of(title, "job", "kind", "mode", "records", "status", "started", "finished", "errors")
+    table = table_of(
+        title, "job", "kind", "mode", "records", "status", "validation", "started", "finished", "errors"
+    )
     for row in rows:
         status = str(row.get("status"))
+        refused = row.get("validation_failures") or 0
         table.add_row(
             str(row.get("id")),
             str(row.get("kind") or "-"),
@@ -60,6 +65,12 @@ def print_jobs(rows: list[dict[str, Any]], title: str) -> None:
                 style=style_of(
                     True if status == SUCCEEDED else (None if status not in FINISHED_JOBS else False)
                 ),
+            ),
+            Text(
+                f"{refused} refused: " + short("; ".join(row.get("validation_messages") or []), 40)
+                if refused
+                else ("-" if row.get("foreign") else "ok"),
+                style="yellow" if refused else ("dim" if row.get("foreign") else "green"),
             ),
             when(row.get("started_at")),
             when(row.get("finished_at")),

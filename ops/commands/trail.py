@@ -45,7 +45,8 @@ def trail(
 
     The intake's answer and when; the archived body; its message if it is on the orders queue or a DLQ
     (with the DLQ's FailureReason); the ERP order number; the confirmation in Norce; every lifecycle
-    document (DOC#); the e-mails sent (MAIL#); the errors; and a one-line verdict.
+    document (DOC#); the import jobs that carried its ERP codes to Norce (JOB#, with what Norce's
+    validation refused); the e-mails sent (MAIL#); the errors and warnings; and a one-line verdict.
 
     Finding it: the ledger key ORDER#{ApplicationKey}#{ClientOrderRef} has an application key the caller
     does not know, so this is one **Scan** of the orders table with a filter (ORDER#, DOC#, MAIL#
@@ -149,6 +150,18 @@ def _print_trail(report: dict[str, Any]) -> None:
                 short(document.get("reason") or "", 60),
             )
         console.print(table)
+    if report.get("jobs"):
+        table = table_of("Codes to Norce (import jobs)", "job", "kind", "records", "status", "validation")
+        for job in report["jobs"]:
+            refused = job.get("validation_failures") or 0
+            table.add_row(
+                str(job["id"]),
+                str(job.get("kind") or "-"),
+                str(job.get("records") if job.get("records") is not None else "-"),
+                Text(str(job.get("status")), style=_job_style(job.get("status"))),
+                Text(f"{refused} rows refused" if refused else "ok", style="yellow" if refused else "green"),
+            )
+        console.print(table)
     if report["mails"]:
         table = table_of("E-mails", "event type", "state", "sent")
         for mail in report["mails"]:
@@ -166,4 +179,12 @@ def _print_trail(report: dict[str, Any]) -> None:
         console.print(table)
     for error in report["errors"]:
         console.print(Text(f"error: {error}", style="red"))
+    for warning in report.get("warnings") or []:
+        console.print(Text(f"warning: {warning}", style="yellow"))
     console.print()
+
+
+def _job_style(status: Any) -> str:
+    if status == "Succeeded":
+        return style_of(True)
+    return style_of(False if status in ("Failed", "ValidationFailed") else None)

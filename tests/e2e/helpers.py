@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from local.stack import LocalStack
+from norce_integration.adapters.http.business_central.references import external_document_number
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "events" / "payloads"
 
@@ -38,8 +39,21 @@ def wait_until(condition: Callable[[], Any], seconds: float = 20.0, what: str = 
 
 
 def erp_orders_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
-    return [order for order in stack.erp.orders() if order["externalRef"] == ref]
+    """The ERP's orders of our order ``ref`` (Business Central holds it as its externalDocumentNumber)."""
+    external = external_document_number(ref) if stack.business_central else ref
+    return [order for order in stack.erp.orders() if order["externalRef"] == external]
+
+
+def norce_statuses_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
+    """The statuses Norce holds for our order ``ref``: under its ClientOrderRef when that is a basket id,
+    else under its ERP order number (SendOrderStatus's ClientOrderRef is an int32: an external order
+    number is named by ErpOrderNo alone)."""
+    statuses = list(stack.norce.orders.get(ref, []))
+    if not statuses:
+        for order in erp_orders_for(stack, ref):
+            statuses += stack.norce.orders.get(order["orderNo"], [])
+    return statuses
 
 
 def confirmations_for(stack: LocalStack, ref: str) -> list[dict[str, Any]]:
-    return [s for s in stack.norce.orders.get(ref, []) if s["OrderStatus"] == "Confirmed"]
+    return [s for s in norce_statuses_for(stack, ref) if s["OrderStatus"] == "Confirmed"]

@@ -230,7 +230,8 @@ def test_full_imports_bring_every_erp_customer_and_company_into_norce_as_one_com
     companies_in_norce = held_by_code(stack, "companies")
     assert all(companies_in_norce[code]["IsActive"] for code in erp_companies)
     contact = in_norce["C0000005"]  # every 5th seeded customer is a contact of a seeded company
-    assert contact["Companies"] == ["B000001"] and contact["EmailAddress"] == "customer5@example.com"
+    assert contact["Companies"] == [companies_in_norce["B000001"]["Id"]]
+    assert contact["EmailAddress"] == "customer5@example.com"
 
     for summary, kind in ((companies, "companies"), (customers, "customers")):
         [job_id] = summary["jobIds"]
@@ -518,3 +519,86 @@ def test_two_customer_deltas_fired_at_once_make_one_import_and_one_locked_run(st
     assert [job["JobId"] for job in new_jobs(stack, jobs_before)] == sent["jobIds"], "one job"
     assert "lock_until" not in item(stack, "IMPORT#customers"), "the lock released"
     assert fire(stack, "CustomersDelta")["outcome"] == "nothing_to_send", "the next run is not locked out"
+
+
+# -- 9. a first full import Norce applied with rows refused
+def test_a_first_full_import_with_refused_rows_then_a_half_size_one_deactivates_nobody(
+    stack: LocalStack,
+) -> None:
+    """Issue 20 item 8: Norce refused the customers linked to companies it does not hold and applied the
+    others (its job ends Failed, as real imports often do); what it applied is the guard's reference."""
+    full_imports_done(stack)
+    missing = {f"B{n:06d}" for n in range(1, 11)}  # ten companies Norce does not hold: 40 contacts
+    removed = {i: c for i, c in list(stack.norce.companies.items()) if c.get("Code") in missing}
+    for company_id in removed:
+        del stack.norce.companies[company_id]
+    stack.norce.reindex()
+    stack.aws.client("dynamodb").update_item(  # a first full import: no reference yet
+        TableName=stack.resource("OrdersTable"),
+        Key={"pk": {"S": "IMPORT#customers"}},
+        UpdateExpression="REMOVE last_full_records, last_full_job, last_full_started",
+    )
+    try:
+        first = fire(stack, "CustomersFull")
+
+        assert first["outcome"] == "sent" and first["sent"] == len(erp_codes(stack))
+        [job_id] = first["jobIds"]
+        record = wait_until(
+            lambda: (found := item(stack, f"JOB#{job_id}")).get("status", {}).get("S") == "Failed" and found,
+            what="the first full import's job ended Failed",
+        )
+        errors = [line["S"] for line in record["job_errors"]["L"]]
+        assert all(e.endswith("does not exist") for e in errors)
+        assert any(e.endswith(": Company B000001 does not exist") for e in errors)
+        refused = stack.norce.jobs[job_id]["refused"]  # the 40 contacts of the ten companies
+        assert refused >= 40
+        applied = first["sent"] - refused
+        wait_until(lambda: last_full(stack) == (applied, job_id), what="what Norce applied as the reference")
+        stack.erp.seed(customers=CUSTOMERS // 2)
+        norce_before, jobs_before = held_state(stack), norce_jobs(stack)
+
+        half = fire(stack, "CustomersFull")
+
+        assert half["outcome"] == "refused_by_shrink_guard", half
+        assert f"below the last full import's {applied} (what Norce applied of it)" in half["reason"]
+        assert new_jobs(stack, jobs_before) == [] and held_state(stack) == norce_before, "nobody deactivated"
+    finally:
+        stack.norce.companies.update(removed)
+        stack.norce.reindex()
+        seed_baseline(stack)
+        restore = fire(stack, "CustomersFull", {"entity": "customers", "mode": "full", "force": True})
+        assert restore["outcome"] == "sent", restore
+        wait_for_reference(stack, restore)
+
+
+# -- 10. the full-import flag switched off
+@pytest.fixture
+def full_file_flag_off(stack: LocalStack) -> Iterator[None]:
+    """erp_import deployed with ``NorceFullFileIn=off`` (the template's default), then back."""
+    pool = stack.workers["ErpImportFunction"]
+    name = "NORCE_FULL_FILE_IN"
+    previous = pool.spec.environment.get(name)
+    pool.recycle({name: "off"})
+    try:
+        yield
+    finally:
+        pool.recycle({name: previous})
+
+
+def test_with_the_full_import_flag_off_a_forced_smaller_full_import_deactivates_nobody(
+    stack: LocalStack, full_file_flag_off: None
+) -> None:
+    full_imports_done(stack)
+    try:
+        stack.erp.seed(customers=100)
+        inactive = counts(stack)["inactive"]
+
+        forced = fire(stack, "CustomersFull", {"entity": "customers", "mode": "full", "force": True})
+
+        assert forced["outcome"] == "sent" and forced["sent"] == len(erp_codes(stack))
+        headers = {name.lower(): value for name, value in import_calls(stack)[-1]["headers"].items()}
+        assert "FullFile" not in json.loads(headers["x-stormconnect-header"])
+        assert counts(stack)["inactive"] == inactive, "no flag: Norce upserts and deactivates nobody"
+        wait_for_reference(stack, forced)
+    finally:
+        seed_baseline(stack)

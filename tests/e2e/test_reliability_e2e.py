@@ -36,10 +36,11 @@ def test_norce_throttling_the_confirmation_delays_it_but_never_loses_it(stack):
         lambda: confirmations_for(stack, "E2E-THROTTLED"), seconds=30, what="confirmation"
     )
     assert len(erp_orders_for(stack, "E2E-THROTTLED")) == 1
-    statuses = [
+    erp_no = erp_orders_for(stack, "E2E-THROTTLED")[0]["orderNo"]
+    statuses = [  # named by ErpOrderNo: "E2E-THROTTLED" is no int32 basket id (issue 19)
         c.get("status")
         for c in stack.norce.calls_to("Order/SendOrderStatus")
-        if c["body"]["ClientOrderRef"] == "E2E-THROTTLED"
+        if c["body"].get("ErpOrderNo") == erp_no
     ]
     assert statuses.count(429) == 6 and statuses[-1] == 200
     assert confirmation["ErpOrderNo"] == erp_orders_for(stack, "E2E-THROTTLED")[0]["orderNo"]
@@ -99,21 +100,18 @@ def test_an_order_the_erp_rejects_is_parked_with_its_reason_and_replayed_after_t
 
 
 def test_a_new_customer_is_created_once_and_its_code_imported_into_norce(stack):
-    order = json.loads(order_body("E2E-NEWCUST"))
+    order = json.loads(order_body("882001"))  # a Norce order: its reference is the basket id
     order["SellTo"]["Person"]["CustomerCode"] = None
     order["SellTo"]["Person"]["Email"] = "e2e.new.customer@example.com"
+    held = stack.norce.checkout(order)  # Norce holds the buyer: an Id, no code yet
 
     post_order(stack, json.dumps(order).encode())
 
-    wait_until(lambda: confirmations_for(stack, "E2E-NEWCUST"), what="the confirmation")
-    [erp_order] = erp_orders_for(stack, "E2E-NEWCUST")
+    wait_until(lambda: confirmations_for(stack, "882001"), what="the confirmation")
+    [erp_order] = erp_orders_for(stack, "882001")
     code = erp_order["customerCode"]
-    imported = wait_until(
-        lambda: [
-            c
-            for c in stack.norce.customers.values()
-            if c.get("EmailAddress") == "e2e.new.customer@example.com"
-        ],
-        what="the code imported into Norce",
-    )
-    assert imported[0]["Code"] == code
+    wait_until(lambda: stack.norce.customers[held["BuyerCustomerId"]].get("Code"), what="the code in Norce")
+    imported = [
+        c for c in stack.norce.customers.values() if c.get("EmailAddress") == "e2e.new.customer@example.com"
+    ]
+    assert [c["Id"] for c in imported] == [held["BuyerCustomerId"]] and imported[0]["Code"] == code

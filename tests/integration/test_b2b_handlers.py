@@ -19,6 +19,7 @@ from tests.support.sqs_events import from_received
 from tests.unit.test_b2b_orders import b2b_order
 
 NO_VAT = {"Code": None, "Name": "Utan Moms AB", "VatNo": None}
+B2B_APP = "123e4567-e89b-12d3-a456-426614174000"  # the sample B2B order's Header.ApplicationKey
 
 
 class Crash(BaseException):
@@ -63,7 +64,8 @@ def drain_writebacks(world: World) -> dict[str, Any]:
 
 def test_a_new_company_with_a_vat_number_becomes_one_company_contact_order_and_reaches_norce(world):
     world.query.companies[42] = {"Id": 42, "Name": "Nya Bygg AB", "VatNo": "SE556677889901"}  # from checkout
-    world.receive(b2b_order("B2B-1"))
+    world.query.orders[800001] = {"BuyerCompanyId": None, "BuyerCustomerId": 43}  # the buyer Norce held
+    world.receive(b2b_order("800001"))
 
     assert drain_orders(world) == [{"batchItemFailures": []}]
     [company] = world.erp.companies.values()
@@ -73,18 +75,25 @@ def test_a_new_company_with_a_vat_number_becomes_one_company_contact_order_and_r
         "556677-8899",
         company.code,
     )
-    assert world.erp.orders["B2B-1"][1].company_code == company.code
-    assert [(s.ClientOrderRef, s.OrderStatus) for s in world.norce.statuses] == [("B2B-1", "Confirmed")]
+    assert world.erp.orders["800001"][1].company_code == company.code
+    assert [(s.ClientOrderRef, s.OrderStatus) for s in world.norce.statuses] == [(800001, "Confirmed")]
 
     assert drain_writebacks(world) == {"batchItemFailures": []}
     [(first, [norce_company], _), (second, [norce_contact], header)] = world.norce.imports
     assert (first, norce_company.Id, norce_company.Code) == ("companies", 42, company.code)
-    assert (second, norce_contact.Code, header.CustomerFieldsThatAreSet) == (
+    assert (second, norce_contact.Id, norce_contact.Code, header.CustomerFieldsThatAreSet) == (
         "customers",
+        43,
         contact.code,
         ["Code", "Companies"],
     )
-    assert norce_contact.Companies[0].Code == company.code
+    assert norce_contact.Companies[0].Code == company.code and norce_contact.IsCompanyListDelta is True
+    trail = world.processor.components().processor.records.get(f"ORDER#{B2B_APP}#800001")["trail"]
+    sent = [entry for entry in trail if entry["event"] == "codes_sent_to_norce"]
+    assert [(entry["codes"], entry["norce_job"]) for entry in sent] == [
+        ([f"company {company.code}"], 5001),
+        ([f"customer {contact.code}"], 5002),
+    ]
     code_item = boto3.client("dynamodb").get_item(
         TableName=world.aws.table, Key={"pk": {"S": f"CODE#company#{company.code}"}}
     )["Item"]
@@ -92,7 +101,7 @@ def test_a_new_company_with_a_vat_number_becomes_one_company_contact_order_and_r
 
 
 def test_the_contact_waits_when_norce_query_does_not_know_the_company_yet(world):
-    world.receive(b2b_order("B2B-2"))
+    world.receive(b2b_order("800002"))
     drain_orders(world)
 
     answer = drain_writebacks(world)
@@ -181,11 +190,11 @@ def test_a_company_without_vat_no_and_a_buyer_without_email_reach_norce_through_
 
 def test_an_existing_company_by_code_is_used_and_nothing_is_created_for_it(world):
     world.erp.companies["B100"] = ErpCompany(code="B100", name="Nya Bygg AB")
-    world.receive(b2b_order("B2B-5", {"Code": "B100", "Name": "Nya Bygg AB", "VatNo": "SE556677889901"}))
+    world.receive(b2b_order("800005", {"Code": "B100", "Name": "Nya Bygg AB", "VatNo": "SE556677889901"}))
 
     drain_orders(world)
 
-    assert list(world.erp.companies) == ["B100"] and world.erp.orders["B2B-5"][1].company_code == "B100"
+    assert list(world.erp.companies) == ["B100"] and world.erp.orders["800005"][1].company_code == "B100"
     kinds = [json.loads(body)["kind"] for body in _writeback_bodies(world)]
     assert kinds == ["customer"], "the company already has its code in Norce"
 
@@ -236,6 +245,7 @@ def test_the_b2b_write_back_samples_reach_norce_by_the_ids_query_holds(world):
     """events/norce_writeback: a company found by its VAT number, and one (with its buyer) found only as
     the buyer of its Norce order; each imported by Norce's own Id, companies before their contacts."""
     world.query.companies[42] = {"Id": 42, "VatNo": "SE556677889901"}
+    world.query.orders[700002] = {"BuyerCompanyId": None, "BuyerCustomerId": 63}
     world.query.orders[700001] = {"BuyerCompanyId": 61, "BuyerCustomerId": 62}
     handler = world.writeback.lambda_handler
 
@@ -250,5 +260,6 @@ def test_the_b2b_write_back_samples_reach_norce_by_the_ids_query_holds(world):
     assert (by_code["B20002"][0], by_code["B20002"][1].Id) == ("companies", 42)
     assert (by_code["B20003"][0], by_code["B20003"][1].Id) == ("companies", 61)
     assert (by_code["C10003"][0], by_code["C10003"][1].Id) == ("customers", 62)
-    assert by_code["C10002"][1].EmailAddress == "anna.berg@nyabygg.example"
+    assert (by_code["C10002"][1].Id, by_code["C10002"][1].EmailAddress) == (63, None), "never by e-mail"
     assert [c.Code for c in by_code["C10003"][1].Companies] == ["B20003"]
+    assert all(entity.ApplicationKey == B2B_APP for kind, entity in by_code.values() if kind == "companies")

@@ -57,3 +57,10 @@ def test_pipeline_benchmark_runs_against_its_ideal():
     figures = pipeline.run((0.05,), seconds=1, minimum=12)  # ~30 s: a local stack, 12 orders
     sustained = figures[0]
     assert positive(figures) and sustained.target and "ERP calls" in sustained.note
+
+
+def test_lifecycle_benchmark_runs():
+    from bench import lifecycle  # noqa: PLC0415
+
+    figures = lifecycle.run(scale=0.01)  # 20 documents each: one invoice per order, as the door allows
+    assert positive(figures) and any("ERP push, warm" in f.name for f in figures)

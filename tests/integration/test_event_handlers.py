@@ -146,6 +146,7 @@ QUEUED_TYPES = {
     "CustomerChangedNotification",
     "CompanyChangedNotification",
     "JobCompletedEvent",
+    "InvoiceCaptureCompletedEvent",
 }
 
 
@@ -205,6 +206,16 @@ def test_the_sample_sqs_event_runs_through_the_processor(world):
     )
     assert answer == {"batchItemFailures": []}
     assert len(world.notifier.sent) == 1 and world.erp.customers["C1"].first_name == "Anna"
+
+
+def test_a_body_the_receiver_parked_is_handled_when_redriven_after_a_fix(world):
+    DynamoDbJobRecords(boto3.client("dynamodb"), world.table).record(5002, "customers", 1.0, status="Queued")
+    answer = world.processor.lambda_handler(
+        load_event("event_processor/sqs-redriven-parked-event.json"), FakeLambdaContext()
+    )
+    assert answer == {"batchItemFailures": []}
+    item = boto3.client("dynamodb").get_item(TableName=world.table, Key={"pk": {"S": "JOB#5002"}})["Item"]
+    assert item["status"]["S"] == "Succeeded"
 
 
 def test_the_same_order_confirmed_five_times_sends_one_email(world):
@@ -273,6 +284,29 @@ def test_a_failed_import_job_keeps_its_errors_on_the_job_record(world):
     assert item["job_errors"]["L"] == [{"S": "row 2: Company B1 does not exist"}]
 
 
+def test_a_job_completed_event_for_a_job_this_integration_did_not_start_never_raises_our_alarm(
+    world, monkeypatch
+):
+    """Norce sends JobCompletedEvent for every job (product imports, other integrations): acknowledged and
+    counted, never our ImportJobsFailed alarm, and nobody reads its log."""
+    metrics: list[str] = []
+    monkeypatch.setattr(world.processor.metrics, "add_metric", lambda name, **_: metrics.append(name))
+    world.jobs_log.logs[6001] = [
+        {"SeverityId": 3, "Message": "another integration's row", "ImportedRow": "1"}
+    ]
+    world.jobs_log.job_log = lambda job_id: pytest.fail("the log of a job that is not ours is read")
+
+    world.post("post-JobCompletedEvent.json", body={"ClientId": 1, "JobId": 6001, "StatusId": 3})
+    world.drain()
+
+    assert "ImportJobsFailed" not in metrics and metrics.count("EventsJobForeign") == 1
+    item = boto3.client("dynamodb").get_item(TableName=world.table, Key={"pk": {"S": "JOB#6001"}})["Item"]
+    assert (
+        item["status"]["S"] == "Failed" and item["foreign_job"]["BOOL"] is True and "job_errors" not in item
+    )
+    assert world.parked() == []
+
+
 def test_an_erp_that_rejects_the_update_parks_the_event_with_the_reason(world):
     world.query.customers[1] = CustomerView(1, "C404", "x@example.com")
     world.post("post-CustomerChangedNotification.json")
@@ -303,7 +337,7 @@ def test_sync_states_on_dynamodb_refuse_a_stale_writer(world):
 
 
 class QueryDown(InMemoryEventQuery):
-    def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None:
+    def order(self, order_id: int) -> OrderView | None:
         raise NorceUnavailable("Norce Query answered 503")
 
 

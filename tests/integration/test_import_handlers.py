@@ -20,12 +20,20 @@ from tests.support.handlers import EVENTS, FakeLambdaContext, load_event, load_f
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[ErpSimulator, NorceConnectSimulator]]:
-    with ErpSimulator(":memory:", port=0) as erp, NorceConnectSimulator(port=0) as norce:
+    with (
+        ErpSimulator(":memory:", port=0) as erp,
+        NorceConnectSimulator(port=0, full_file_key="FullFile") as norce,  # a Norce with the flag
+    ):
         yield erp, norce
 
 
+APP = "123e4567-e89b-12d3-a456-426614174000"
+
+
 class ImportWorld:
-    def __init__(self, aws: ReceiverResources, servers: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, aws: ReceiverResources, servers: Any, monkeypatch: pytest.MonkeyPatch, **overrides: str
+    ) -> None:
         self.erp, self.norce = servers
         self.erp.reset()
         self.norce.reset()
@@ -41,10 +49,14 @@ class ImportWorld:
             "NORCE_CREDENTIALS_SECRET_ARN": norce_secret["ARN"],
             "NORCE_ACCOUNT_ID": "7",
             "SECRETS_CACHE_SECONDS": "0",
+            "NORCE_FULL_FILE_IN": "stormconnect-header",  # the flag switched on, as that Norce wants
+            "IMPORT_APPLICATION_KEY": APP,
+            **overrides,
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         self.table = aws.table
+        self._monkeypatch = monkeypatch
         self.function = load_function("erp_import")
         self.parts = build_import(ImportSettings.from_env())
         self.parts.runner.sleep = lambda seconds: None
@@ -52,6 +64,14 @@ class ImportWorld:
 
     def run(self, payload: dict[str, Any]) -> dict[str, Any]:
         return dict(self.function.lambda_handler(payload, FakeLambdaContext()))
+
+    def again(self, **overrides: str) -> "ImportWorld":
+        """The function deployed again with other settings (the same table, ERP and Norce)."""
+        for name, value in overrides.items():
+            self._monkeypatch.setenv(name, value)
+        self.parts = build_import(ImportSettings.from_env())
+        self.parts.runner.sleep = lambda seconds: None
+        return self
 
     def item(self, pk: str) -> dict[str, Any]:
         return boto3.client("dynamodb").get_item(TableName=self.table, Key={"pk": {"S": pk}}).get("Item", {})
@@ -186,3 +206,78 @@ def test_bad_erp_data_is_skipped_by_reason_and_anonymised_customers_lose_their_p
     assert held.get("EmailAddress") is None and held.get("FirstName") is None and held["IsActive"] is True
     stored = json.loads(world.item("IMPORT#customers")["last_full_run"]["S"])
     assert stored["skipped"] == summary["skipped"]
+
+
+# -- Norce's customer service as published (the strict local Norce)
+def test_a_company_import_without_an_application_key_is_refused_before_it_starts(world):
+    world.erp.seed(customers=5, companies=3)
+    world.again(IMPORT_APPLICATION_KEY="")
+
+    summary = world.run({"entity": "companies", "mode": "full"})
+
+    assert summary["outcome"] == "failed" and "requires ApplicationKey on every company" in summary["reason"]
+    assert world.norce.calls_to("Customer/ImportCompanies") == [] and world.jobs() == []
+    assert world.run({"entity": "customers", "mode": "full"})["outcome"] == "sent", "customers may go without"
+
+
+def test_a_customer_linked_to_another_company_in_norce_keeps_it_after_an_import(world):
+    world.erp.seed(customers=10, companies=2)
+    other = world.norce.hold("companies", {"Code": "OTHER", "Name": "Linked in Norce"})
+    world.run({"entity": "companies", "mode": "full"})
+    world.run({"entity": "customers", "mode": "full"})
+    contact = next(c for c in world.norce.customers.values() if c.get("Code") == "C0000005")
+    contact["Companies"] = [other["Id"]]  # linked to another company in Norce (and not to B000001 now)
+
+    world.run({"entity": "customers", "mode": "full"})
+
+    [company] = [c for c in world.norce.companies.values() if c.get("Code") == "B000001"]
+    assert contact["Companies"] == [other["Id"], company["Id"]], "the ERP's company added, Norce's kept"
+    [*_, call] = world.norce.calls_to("Customer/ImportCustomers")
+    assert call["body"][4]["IsCompanyListDelta"] is True
+
+
+def test_with_the_flag_off_a_full_import_upserts_and_deactivates_nobody(world):
+    world.erp.seed(customers=40)
+    world.again(NORCE_FULL_FILE_IN="off")
+    world.run({"entity": "customers", "mode": "full"})
+    world.erp.seed(customers=10)
+
+    forced = world.run({"entity": "customers", "mode": "full", "force": True})
+
+    assert forced["outcome"] == "sent" and world.counts() == {"active": 40, "inactive": 0}
+    [*_, call] = world.norce.calls_to("Customer/ImportCustomers")
+    assert "FullFile" not in json.loads(call["headers"]["X-Stormconnect-Header"])
+
+
+def test_after_a_first_full_import_norce_applied_with_rows_refused_a_half_size_one_is_refused(world):
+    """Issue 20 item 8: the first full import's job ends Failed (Norce refused the customers linked to
+    companies it does not hold, applied the others); the guard's reference is what Norce applied."""
+    world.erp.seed(customers=500, companies=40)  # every 5th customer is a contact of a company
+    first = world.run({"entity": "customers", "mode": "full"})  # companies never imported: 100 refused
+    report = world.run({"action": "follow-jobs"})
+    [job_id] = first["jobIds"]
+    assert report["failed"] == [job_id] and world.item(f"JOB#{job_id}")["status"]["S"] == "Failed"
+    assert world.item("IMPORT#customers")["last_full_records"]["N"] == "400"
+    assert world.item(f"JOB#{job_id}")["applied"]["N"] == "400"
+    world.erp.seed(customers=200, companies=40)  # the ERP "lost" most of them
+
+    half = world.run({"entity": "customers", "mode": "full"})
+
+    assert half["outcome"] == "refused_by_shrink_guard" and "(what Norce applied of it)" in half["reason"]
+    assert world.counts() == {"active": 400, "inactive": 0}, "nobody deactivated"
+
+
+def test_search_only_by_code_is_a_header_field_never_a_record_field(world):
+    world.erp.seed(customers=3)
+    held = world.norce.hold("customers", {"EmailAddress": "customer1@example.com"})  # no code yet
+    world.again(IMPORT_CUSTOMER_FIELDS="Code,EmailAddress,FirstName,SearchOnlyByCode")
+
+    summary = world.run({"entity": "customers", "mode": "full"})
+
+    assert summary["outcome"] == "sent"
+    [call] = world.norce.calls_to("Customer/ImportCustomers")
+    assert (
+        "SearchOnlyByCode" in json.loads(call["headers"]["X-Stormconnect-Header"])["CustomerFieldsThatAreSet"]
+    )
+    assert all("SearchOnlyByCode" not in record for record in call["body"])
+    assert "Code" not in world.norce.customers[held["Id"]], "matched by Code only: never by its e-mail"

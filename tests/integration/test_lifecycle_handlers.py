@@ -2,16 +2,20 @@
 lifecycle_processor (SQS FIFO), with the order confirmed through the order handlers first."""
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 
+from norce_integration.adapters.aws.dynamodb_documents import DynamoDbDocumentLedger
 from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
+from norce_integration.adapters.aws.sqs_documents import SqsDocumentQueue
 from norce_integration.adapters.memory.processing import InMemoryNorceQuery
 from norce_integration.bootstrap.lifecycle import build_lifecycle, build_poll
 from norce_integration.erp.model import ErpDocument
+from norce_integration.lifecycle.documents import QueuedDocument
 from norce_integration.settings import ErpPollSettings, LifecycleSettings
 from tests.integration.conftest import World
 from tests.support.aws import ReceiverResources
@@ -19,7 +23,10 @@ from tests.support.handlers import EVENTS, FakeLambdaContext, load_event, load_f
 from tests.support.processing import example_order
 from tests.support.sqs_events import sqs_record
 
+ORDER_KEY = "ORDER#123e4567-e89b-12d3-a456-426614174000#1001234"
+
 KEY = "erp-push-local"
+BASKET = "1001234"  # the sample documents' order: a Norce basket id, as a ClientOrderRef is
 
 
 class LifecycleWorld(World):
@@ -50,10 +57,13 @@ class LifecycleWorld(World):
         poll.unknown_order_grace_seconds = 0
         self.poller.poll = lambda: poll
 
-    def confirmed_order(self, ref: str = "REF12345") -> str:
+    def confirmed_order(self, ref: str = BASKET) -> str:
         self.receive(example_order(ref))
         assert self.poll_orders()[0] == {"batchItemFailures": []}
         return self.norce.statuses[-1].ErpOrderNo or ""
+
+    def statuses_of(self, erp_no: str) -> list[str]:
+        return [s.OrderStatus for s in self.norce.statuses if s.ErpOrderNo == erp_no]
 
     def push_event(self, name: str, body: dict[str, Any] | None = None, key: str | None = KEY) -> dict:
         event = load_event(f"erp_push/{name}")
@@ -88,8 +98,8 @@ class LifecycleWorld(World):
                 self.sqs.delete_message(QueueUrl=self.lifecycle_url, ReceiptHandle=message["ReceiptHandle"])
         return {"count": len(messages), **answer}
 
-    def record(self) -> dict[str, Any]:
-        key = "ORDER#123e4567-e89b-12d3-a456-426614174000#REF12345"
+    def record(self, ref: str = BASKET) -> dict[str, Any]:
+        key = f"ORDER#123e4567-e89b-12d3-a456-426614174000#{ref}"
         return DynamoDbOrderRecords(boto3.client("dynamodb"), self.aws.table).get(key) or {}
 
 
@@ -103,7 +113,7 @@ def test_a_pushed_invoice_is_queued_then_sent_to_norce_once(life: LifecycleWorld
     answer = life.push_event("push-create-invoice.json")
     assert answer["statusCode"] == 202
     body = json.loads(answer["body"])
-    assert len(body["DocumentId"]) == 32 and body["ClientOrderRef"] == "REF12345"
+    assert len(body["DocumentId"]) == 32 and body["ClientOrderRef"] == BASKET
     for _ in range(4):  # the ERP retries (its own timeout): SQS FIFO deduplicates, the ledger too
         assert life.push_event("push-create-invoice.json")["statusCode"] == 202
     assert life.process_documents() == {"count": 1, "batchItemFailures": []}
@@ -135,6 +145,12 @@ def test_a_document_with_problems_gets_400_naming_each_and_nothing_is_queued(lif
     assert "CreditedInvoiceNo is required for a credit payment" in problems
     assert "CurrencyCode is required" in problems
     assert "Items[0].Quantity must not be negative" in problems
+    over = life.push_event("push-over-quantity-invoice.json")
+    assert over["statusCode"] == 400
+    assert json.loads(over["body"])["Problems"][0].startswith(
+        "invoiced quantity: order line 1 (ITEM001) would be invoiced 200 with this invoice (0 before it), "
+        "but 2 were ordered"
+    )
     unknown = json.loads(life.push_event("push-unknown-order.json")["body"])
     assert unknown["Problems"] == [
         "unknown order: ClientOrderRef NO-SUCH-ORDER is not an order this integration has sent to the ERP"
@@ -176,7 +192,26 @@ def test_a_credit_above_what_was_invoiced_is_parked_on_the_dlq_with_the_reason(l
     assert life.process_documents()["batchItemFailures"] == []
     too_much = json.loads(load_event("erp_push/push-credit-payment.json")["body"])
     too_much.update(TotalAmount=900.0, Vat=180.0, Items=[dict(too_much["Items"][0], LineAmount=720.0)])
-    assert life.push_event("push-credit-payment.json", body=too_much)["statusCode"] == 202
+    # Issue 20: the door holds a credit to what is left too (before, it was queued and parked later)
+    refused = life.push_event("push-credit-payment.json", body=too_much)
+    assert refused["statusCode"] == 400
+    assert json.loads(refused["body"])["Problems"] == [
+        "credit CN-10001 of 900.0 exceeds what was invoiced minus what was already credited "
+        "(750.00 - 0.00 = 750.00)"
+    ]
+    assert life.process_documents()["count"] == 0
+    # the processor is the authority: the same credit put on the queue past the door (a replay) is parked
+    replay = QueuedDocument(
+        key=f"CreditPayment#{ORDER_KEY}#CN-10001",
+        kind="CreditPayment",
+        order_key=ORDER_KEY,
+        client_order_ref=BASKET,
+        erp_order_no=life.norce.statuses[0].ErpOrderNo,
+        body=too_much | {"ClientOrderRef": int(BASKET), "ErpOrderNo": life.norce.statuses[0].ErpOrderNo},
+        received_at=time.time(),
+        source="push",
+    )
+    SqsDocumentQueue(life.sqs, life.lifecycle_url).send(replay)
     assert life.process_documents()["batchItemFailures"] == []  # parked, not retried
     parked = life.sqs.receive_message(
         QueueUrl=life.dlq_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
@@ -197,7 +232,7 @@ def test_the_poll_queues_the_erps_documents_once_and_keeps_its_watermark(life: L
                 "documentNo": "DN-1",
                 "kind": "deliveryNote",
                 "orderNo": erp_no,
-                "externalRef": "REF12345",
+                "externalRef": BASKET,
                 "changedAt": changed.isoformat(),
                 "lines": [{"lineNo": 1, "partNo": "ITEM001", "quantity": 2}],
                 "parcelNumber": "PARCEL-1",
@@ -208,7 +243,7 @@ def test_the_poll_queues_the_erps_documents_once_and_keeps_its_watermark(life: L
                 "documentNo": "INV-1",
                 "kind": "invoice",
                 "orderNo": erp_no,
-                "externalRef": "REF12345",
+                "externalRef": BASKET,
                 "currency": "SEK",
                 "changedAt": changed.isoformat(),
                 "lines": [{"lineNo": 1, "partNo": "ITEM001", "quantity": 2, "unitPrice": 300}],
@@ -245,22 +280,28 @@ def test_the_poll_queues_the_erps_documents_once_and_keeps_its_watermark(life: L
     assert [s.OrderStatus for s in life.norce.statuses] == ["Confirmed", "Delivered"]
 
 
-EXPECTED_PUSH_STATUS = {
+EXPECTED_PUSH_STATUS = {  # in this order: the corrected invoice comes after the invoice it changes
     "push-send-order-status.json": 202,
     "push-create-delivery-note.json": 202,
     "push-create-invoice.json": 202,
     "push-credit-payment.json": 202,
     "push-invalid-credit.json": 400,
     "push-unknown-order.json": 400,
+    "push-over-quantity-invoice.json": 400,
+    "push-corrected-invoice.json": 409,
+    "push-negative-amount.json": 400,
+    "push-external-order-invoice.json": 400,
     "push-unauthenticated.json": 401,
     "push-wrong-key.json": 401,
 }
 
 
 def test_every_push_sample_event_answers_as_documented(life: LifecycleWorld) -> None:
-    """events/erp_push/*.json as `sam local invoke -e` would run them, for the example order REF12345."""
+    """events/erp_push/*.json as `sam local invoke -e` would run them, for basket 1001234 (and the
+    example order REF12345, an external order number, which cannot be invoiced through Connect)."""
     assert {path.name for path in (EVENTS / "erp_push").glob("*.json")} == set(EXPECTED_PUSH_STATUS)
-    life.confirmed_order()
+    erp_no = life.confirmed_order()
+    life.confirmed_order("REF12345")
     for name, status in EXPECTED_PUSH_STATUS.items():
         answer = life.push.lambda_handler(load_event(f"erp_push/{name}"), FakeLambdaContext())
         assert answer["statusCode"] == status, (name, answer["body"])
@@ -269,7 +310,8 @@ def test_every_push_sample_event_answers_as_documented(life: LifecycleWorld) -> 
     assert life.norce.numbers("CreateDeliveryNote") == ["DN-10001"]
     assert life.norce.numbers("CreateInvoice") == ["INV-10001"]
     assert life.norce.numbers("CreditPayment") == ["CN-10001"]
-    assert [s.OrderStatus for s in life.norce.statuses] == ["Confirmed", "ReadyForPickup", "Delivered"]
+    assert life.statuses_of(erp_no) == ["Confirmed", "BackOrder", "Delivered"]
+    assert [entry["event"] for entry in life.record()["trail"]].count("document_conflict") == 1
 
 
 def test_the_lifecycle_sample_event_sends_its_invoice(life: LifecycleWorld) -> None:
@@ -279,3 +321,41 @@ def test_the_lifecycle_sample_event_sends_its_invoice(life: LifecycleWorld) -> N
     )
     assert answer == {"batchItemFailures": []}
     assert life.norce.numbers("CreateInvoice") == ["INV-10001"]
+
+
+def test_a_queued_document_that_can_never_be_sent_is_parked_at_once_and_the_next_one_goes(
+    life: LifecycleWorld,
+) -> None:
+    """A body already on the queue that the door would refuse (an older version queued it): parked with its
+    reason (ledger, trail, DLQ) on its first delivery, never retried, and the order's FIFO group goes on."""
+    erp_no = life.confirmed_order()
+    number = "X" * 3000  # too long for Norce, and for a DynamoDB key (kept under its hash)
+    poisoned = QueuedDocument(
+        key=f"CreateInvoice#{ORDER_KEY}#{number}",
+        kind="CreateInvoice",
+        order_key=ORDER_KEY,
+        client_order_ref=BASKET,
+        erp_order_no=erp_no,
+        body={"ClientOrderRef": int(BASKET), "ErpOrderNo": erp_no, "InvoiceNo": number},
+        received_at=time.time(),
+        source="push",
+    )
+    SqsDocumentQueue(life.sqs, life.lifecycle_url).send(poisoned)
+    assert life.push_event("push-create-delivery-note.json")["statusCode"] == 202
+
+    first = life.process_documents()
+    while life.process_documents()["count"]:
+        pass
+
+    assert first["batchItemFailures"] == []  # parked, not retried
+    assert (
+        life.norce.numbers("CreateDeliveryNote") == ["DN-10001"] and life.norce.numbers("CreateInvoice") == []
+    )
+    parked = life.sqs.receive_message(
+        QueueUrl=life.dlq_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    reason = parked[0]["MessageAttributes"]["FailureReason"]["StringValue"]
+    assert reason.startswith("the queued document can never be sent: InvoiceNo is 3000 characters long")
+    ledger = DynamoDbDocumentLedger(boto3.client("dynamodb"), life.aws.table).get(poisoned.key)
+    assert ledger is not None and ledger["state"] == "PARKED"
+    assert "document_failed" in [entry["event"] for entry in life.record()["trail"]]

@@ -130,6 +130,22 @@ def test_jobs_lists_the_newest_first_as_json(target):
     assert table.exit_code == 0 and "Succeeded" in table.output and "Queued" in table.output
 
 
+def test_jobs_show_what_norces_validation_refused_and_which_jobs_are_not_ours(target):
+    refused = {"items": 3, "failures": 1, "messages": ["Row 2: no Id, Code or EmailAddress"]}
+    put(target, {"pk": "JOB#4", "job_id": 4, "kind": "customers", "count": 3, "client_order_refs": ["R4"],
+                 "status": "Succeeded", "started_at": 400, "validation": refused})  # fmt: skip
+    put(target, {"pk": "JOB#5", "job_id": 5, "status": "Failed", "finished_at": 500, "foreign_job": True})
+
+    rows = json.loads(invoke(target, "jobs", "--json").output)
+
+    by_id = {row["id"]: row for row in rows}
+    assert by_id[4]["validation_failures"] == 1
+    assert by_id[4]["validation_messages"] == ["Row 2: no Id, Code or EmailAddress"]
+    assert (by_id[5]["mode"], by_id[5]["foreign"]) == ("not ours", True)
+    table = invoke(target, "jobs").output
+    assert "1 refused" in table and "not ours" in table
+
+
 # -- dlq ----------------------------------------------------------------------------------------------------
 def test_dlq_shows_each_dlqs_depth_and_oldest_age_and_leaves_the_messages_there(target):
     send(target, "OrdersDeadLetterQueue", '{"key": "ORDER#-#A"}', REASON)
@@ -254,6 +270,52 @@ def test_trail_shows_a_confirmed_orders_journey_documents_and_e_mails(target):
     ]
     text = invoke(target, "trail", "REF1")
     assert "confirmed in Norce (ERP order SO-1)" in text.output and "erp_order_created" in text.output
+
+
+def test_trail_shows_an_invoice_the_payment_provider_did_not_capture_as_stuck(target):
+    failed = {"at": 1_700_000_010, "event": "invoice_capture_failed", "capture_state": "Error",
+              "capture_invoice_no": "INV-7", "capture_invoice_id": 600000007}  # fmt: skip
+    put(target, order_item("REF7", processing_state="confirmed", erp_order_no="SO-7",
+        trail=[{"at": 1_700_000_000, "event": "confirmed"}, failed]))  # fmt: skip
+
+    report = json.loads(invoke(target, "trail", "REF7", "--json").output)
+
+    expected = "invoice INV-7 (Norce invoice 600000007) was not captured by the payment provider"
+    assert expected in report["verdict"] and report["orders"][0]["stuck"] is True
+    assert any(expected in error for error in report["orders"][0]["errors"])
+    text = invoke(target, "trail", "REF7").output
+    assert "invoice_capture_failed" in text and "INV-7" in text
+
+    captured = {**failed, "event": "invoice_captured", "capture_state": "Captured", "at": 1_700_000_020}
+    put(target, order_item("REF8", processing_state="confirmed", erp_order_no="SO-8",
+        trail=[{"at": 1_700_000_000, "event": "confirmed"}, failed, captured]))  # fmt: skip
+    assert json.loads(invoke(target, "trail", "REF8", "--json").output)["verdict"] == (
+        "confirmed in Norce (ERP order SO-8)"
+    ), "a later successful capture of the same invoice makes it good"
+
+
+def test_trail_shows_the_import_jobs_of_its_codes_and_warns_of_rows_norce_refused(target):
+    put(target, order_item("700100", processing_state="confirmed", erp_order_no="SO-2",
+        trail=[{"at": 1_700_000_000, "event": "received"}, {"at": 1_700_000_001, "event": "confirmed"},
+               {"at": 1_700_000_002, "event": "codes_sent_to_norce", "codes": ["customer C1"], "norce_job": 7,
+                "validation": {"items": 1, "failures": 1, "messages": ["Row 1: refused"]}}]))  # fmt: skip
+    put(target, {"pk": "JOB#7", "job_id": 7, "kind": "customers", "count": 1, "client_order_refs": ["700100"],
+                 "status": "Succeeded", "started_at": 1_700_000_002,
+                 "validation": {"items": 1, "failures": 1, "messages": ["Row 1: refused"]}})  # fmt: skip
+    put(target, {"pk": "JOB#8", "job_id": 8, "kind": "customers", "client_order_refs": ["1700100"],
+                 "status": "Succeeded"})  # fmt: skip
+
+    report = json.loads(invoke(target, "trail", "700100", "--json").output)
+
+    [order] = report["orders"]
+    assert [job["id"] for job in order["jobs"]] == [7]
+    assert order["warnings"] == [
+        "Norce import job 7 (customers): its validation refused 1 of 1 rows: Row 1: refused"
+    ]
+    text = invoke(target, "trail", "700100").output
+    assert (
+        "warning: Norce import job 7" in text and "1 rows refused" in text and "codes_sent_to_norce" in text
+    )
 
 
 def test_trail_finds_an_order_parked_on_the_dlq_with_its_reason(target):
@@ -383,3 +445,27 @@ def test_the_cli_reads_job_statuses_as_the_integration_stores_them():
 
     assert set(FINISHED_JOBS) == FINISHED_LABELS
     assert JobStatus.SUCCEEDED.label == SUCCEEDED
+
+
+def test_health_checks_business_central_with_its_token_and_company(target):
+    from local.business_central import BusinessCentralSimulator  # noqa: PLC0415
+
+    with BusinessCentralSimulator(port=0) as bc:
+        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="bc", SecretString=json.dumps({"clientSecret": bc.client_secret})
+        )["ARN"]
+        target.settings = {
+            "ERP_KIND": "business-central",
+            "BC_TENANT_ID": bc.tenant_id,
+            "BC_ENVIRONMENT": bc.environment,
+            "BC_COMPANY_ID": bc.company_id,
+            "BC_CLIENT_ID": bc.client_id,
+            "BC_CLIENT_SECRET_ARN": secret,
+            "BC_API_URL": bc.api_url,
+            "BC_LOGIN_URL": bc.login_url,
+        }
+        healthy = {c["name"]: c for c in json.loads(invoke(target, "health", "--json").output)["checks"]}
+        bc.client_secret = "rotated in Entra ID"
+        refused = {c["name"]: c for c in json.loads(invoke(target, "health", "--json").output)["checks"]}
+    assert healthy["erp"]["ok"] is True and "CRONUS" in healthy["erp"]["detail"]
+    assert refused["erp"]["ok"] is False and "invalid_client" in refused["erp"]["detail"]

@@ -21,7 +21,11 @@ def test_a_batch_of_orders_becomes_erp_orders_confirmed_in_norce(world):
     assert answer == {"batchItemFailures": []}
     assert len(event["Records"]) == 3
     assert sorted(world.erp.orders) == ["R1", "R2", "R3"]
-    assert sorted(s.ClientOrderRef for s in world.norce.statuses) == ["R1", "R2", "R3"]
+    # named by ErpOrderNo: a ClientOrderRef that is not an int32 basket id is not sent (issue 19)
+    assert sorted(s.ErpOrderNo or "" for s in world.norce.statuses) == sorted(
+        n for n, _ in world.erp.orders.values()
+    )
+    assert {s.ClientOrderRef for s in world.norce.statuses} == {None}
     record = boto3.client("dynamodb").get_item(
         TableName=world.aws.table, Key={"pk": {"S": "ORDER#123e4567-e89b-12d3-a456-426614174000#R1"}}
     )["Item"]
@@ -104,9 +108,10 @@ def test_a_rejected_order_is_parked_in_the_dlq_with_its_reason_and_removed_from_
 
 
 def test_new_customer_codes_are_written_back_to_norce_in_one_import(world):
-    for ref in ("N1", "N2"):
+    for ref in ("600001", "600002"):  # Norce orders: their references are basket ids
         body = example_order(ref).replace(b'"CustomerCode": "CUST0001"', b'"CustomerCode": null')
         world.receive(body.replace(b"john.doe@example.com", f"{ref}@example.com".encode()))
+        world.query.orders[int(ref)] = {"BuyerCompanyId": None, "BuyerCustomerId": int(ref) - 600000}
     world.poll_orders()
     writeback_url = world.sqs.get_queue_url(QueueName="writeback")["QueueUrl"]
     messages = world.sqs.receive_message(QueueUrl=writeback_url, MaxNumberOfMessages=10)["Messages"]
@@ -118,20 +123,21 @@ def test_new_customer_codes_are_written_back_to_norce_in_one_import(world):
     assert answer == {"batchItemFailures": []}
     [(kind, customers, header)] = world.norce.imports
     assert kind == "customers" and header.CustomerFieldsThatAreSet == ["Code"]
-    assert sorted(c.EmailAddress for c in customers) == ["N1@example.com", "N2@example.com"]
+    assert sorted((c.Id, c.EmailAddress) for c in customers) == [(1, None), (2, None)], "by Norce's Id"
 
 
 def test_norce_unavailable_during_write_back_fails_the_batch_for_a_retry(world):
     world.norce.unavailable_calls = 5
+    world.query.orders[600009] = {"BuyerCompanyId": None, "BuyerCustomerId": 9}
     records = [
         sqs_record(
             json.dumps(
                 {
                     "kind": "customer",
                     "code": "C1",
-                    "match_value": "a@example.com",
+                    "match_value": "",
                     "application_key": None,
-                    "client_order_ref": "R1",
+                    "client_order_ref": "600009",
                 }
             ),
             message_id="m1",
@@ -155,6 +161,10 @@ def test_sample_processor_event_runs(world, event_file):
 
 
 def test_sample_write_back_event_runs(world):
+    world.query.orders[700003] = {
+        "BuyerCompanyId": None,
+        "BuyerCustomerId": 31,
+    }  # its buyer, as Norce holds it
     answer = world.writeback.lambda_handler(load_event("norce_writeback/sqs-codes.json"), FakeLambdaContext())
 
     assert answer == {"batchItemFailures": []}

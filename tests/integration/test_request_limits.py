@@ -34,6 +34,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         events_dlq = sqs.create_queue(QueueName="events-dlq")["QueueUrl"]
         env = {
             "ORDERS_TABLE": "orders",
+            "ARCHIVE_BUCKET": "archive",  # the push holds documents against the archived order
             "LIFECYCLE_QUEUE_URL": sqs.create_queue(
                 QueueName="lifecycle.fifo", Attributes={"FifoQueue": "true"}
             )["QueueUrl"],

@@ -1,6 +1,7 @@
 """Every sample event in events/ runs through its handler (as `sam local invoke -e` would), and the
 committed events are exactly what scripts/make_events.py generates from events/payloads/."""
 
+import importlib
 import json
 from pathlib import Path
 
@@ -65,3 +66,23 @@ def test_every_function_has_sample_events():
     functions = {path.parent.name for path in Path(EVENTS.parent / "functions").glob("*/app.py")}
     with_events = {path.name for path in EVENTS.iterdir() if path.is_dir() and any(path.glob("*.json"))}
     assert functions <= with_events
+
+
+@pytest.mark.parametrize(
+    ("function", "enum_path"),
+    [
+        ("order_receiver", "norce_integration.intake.service:Outcome"),
+        ("order_processor", "norce_integration.processing.service:Processed"),
+        ("lifecycle_processor", "norce_integration.lifecycle.service:Sent"),
+        ("event_receiver", "norce_integration.events.intake:Acknowledgement"),
+        ("event_processor", "norce_integration.events.outcomes:Outcome"),
+    ],
+)
+def test_every_outcome_has_its_metric_spelt_out(function, enum_path):
+    """A handler counts each outcome under a metric name written in full (so grep finds it): a new outcome
+    without one would fail the invocation."""
+    module_name, enum_name = enum_path.split(":")
+    outcomes = getattr(importlib.import_module(module_name), enum_name)
+    metrics = load_function(function).METRICS
+    assert set(metrics) == set(outcomes)
+    assert all(name.isidentifier() and name[0].isupper() for name in metrics.values())

@@ -120,11 +120,13 @@ SETTINGS_OF = {
     "EventReceiverFunction": "EventReceiverSettings",
     "EventProcessorFunction": "EventProcessorSettings",
     "ErpImportFunction": "ImportSettings",
+    "ErpWebhookFunction": "ErpWebhookSettings",
 }
 
 
+@pytest.mark.parametrize("erp_kind", ["rest", "business-central"])
 @pytest.mark.parametrize("function", sorted(SETTINGS_OF))
-def test_each_function_gets_the_environment_its_code_requires(function, monkeypatch):
+def test_each_function_gets_the_environment_its_code_requires(function, erp_kind, monkeypatch):
     for name in list(os.environ):
         if name.isupper() and name not in ("PATH", "HOME"):
             monkeypatch.delenv(name, raising=False)
@@ -141,10 +143,13 @@ def test_each_function_gets_the_environment_its_code_requires(function, monkeypa
         "DELTA_OVERLAP_SECONDS",
         "MAX_RECORDS_PER_JOB",
         "JOB_LEAD_SECONDS",
+        "WRITEBACK_MAX_RECEIVE_COUNT",
+        "BC_PAGE_SIZE",
     }
+    codes = {"NORCE_COUNTRY_CODES": "752=SE", "NORCE_CURRENCY_CODES": "752=SEK"}
     for name in variables:
         value = "1" if name in numeric else "{}" if name == "ERP_TARGETS" else "https://set.example/"
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, erp_kind if name == "ERP_KIND" else codes.get(name, value))
     getattr(settings, SETTINGS_OF[function]).from_env()  # raises naming a variable the template lacks
 
 
@@ -221,7 +226,10 @@ def test_the_lifecycle_queue_keeps_each_orders_documents_in_order_and_parks_on_a
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     poll = RESOURCES["ErpPollFunction"]["Properties"]
     assert poll["ReservedConcurrentExecutions"] == 1  # one watermark, one poll at a time
-    assert poll["Events"]["Poll"]["Properties"]["State"] == {"Ref": "ErpPollState"}
+    # Business Central cannot push: its poll always runs, the fallback of its webhooks.
+    assert poll["Events"]["Poll"]["Properties"]["State"] == {
+        "Fn::If": ["IsBusinessCentral", "ENABLED", {"Ref": "ErpPollState"}]
+    }
 
 
 def test_norce_events_are_received_on_the_typed_and_the_untyped_route_and_answered_within_5_seconds():
@@ -478,6 +486,7 @@ SIZE_LIMITS = {
     "OrderReceiverFunction": ("MAX_ORDER_BYTES", "MaxOrderBytes"),
     "ErpPushFunction": ("MAX_PUSH_BYTES", "MaxPushBytes"),
     "EventReceiverFunction": ("MAX_EVENT_BYTES", "MaxEventBytes"),
+    "ErpWebhookFunction": ("MAX_PUSH_BYTES", "MaxPushBytes"),  # Business Central posts to /erp/... too
 }
 
 

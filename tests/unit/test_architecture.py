@@ -28,7 +28,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "intake": {"contracts", "codec", "orders", "failures"},
     "processing": {"contracts", "codec", "erp", "norce", "orders", "failures", "jobs"},
     "lifecycle": {"contracts", "codec", "erp", "norce", "orders", "failures"},
-    "events": {"contracts", "erp", "norce", "failures", "jobs"},
+    "events": {"contracts", "erp", "norce", "orders", "failures", "jobs"},
     "imports": {"contracts", "erp", "norce", "failures", "jobs"},
     "adapters": FOUNDATION | RUNTIME | FLOWS,
     "bootstrap": FOUNDATION | RUNTIME | FLOWS | {"adapters"},

@@ -13,10 +13,12 @@ from norce_integration.adapters.http.erp_client import HttpErp
 from norce_integration.adapters.http.norce_connect import NorceHttp, oauth_token_fetcher
 from norce_integration.adapters.http.norce_query import HttpNorceQuery
 from norce_integration.adapters.http.token_cache import InMemoryTokenStore, TokenCache
-from norce_integration.contracts.connect import ImportHeader, NorceCompany, NorceCustomer
+from norce_integration.contracts.connect import CompanyIdentifier, ImportHeader, NorceCompany, NorceCustomer
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.norce.ports import NorceRejected
 from tests.unit.test_norce_connect_client import oauth_client
+
+APPLICATION_KEY = "123e4567-e89b-12d3-a456-426614174000"
 
 
 @pytest.fixture
@@ -104,29 +106,36 @@ def test_a_company_imported_by_its_norce_id_gets_its_code_and_no_second_company_
     connect = oauth_client(norce_sim)
 
     job = connect.import_companies(
-        [NorceCompany(Id=held["Id"], Code="B20001")],
+        [NorceCompany(Id=held["Id"], Code="B20001", ApplicationKey=APPLICATION_KEY)],
         ImportHeader(AccountId=1, CompanyFieldsThatAreSet=["Code"]),
     )
 
-    assert connect.get_job(job).succeeded
+    assert connect.get_job(job.job_id).succeeded
     [company] = norce_sim.companies.values()
     assert (company["Id"], company["Code"], company["Name"]) == (held["Id"], "B20001", "Nya Bygg AB")
 
 
 def test_a_contact_links_only_to_a_company_norce_already_holds(norce_sim):
-    norce_sim.hold("customers", {"EmailAddress": "anna@nyabygg.example", "FirstName": "Anna"})
+    buyer = norce_sim.hold("customers", {"EmailAddress": "anna@nyabygg.example", "FirstName": "Anna"})
     connect = oauth_client(norce_sim)
     header = ImportHeader(AccountId=1, CustomerFieldsThatAreSet=["Code", "Companies"])
     contact = NorceCustomer(
-        Code="C10001", EmailAddress="anna@nyabygg.example", Companies=[NorceCompany(Code="B20001")]
+        Id=buyer["Id"],
+        Code="C10001",
+        Companies=[CompanyIdentifier(Code="B20001")],
+        IsCompanyListDelta=True,
     )
 
-    too_early = connect.import_customers([contact], header)
-    norce_sim.hold("companies", {"Name": "Nya Bygg AB", "Code": "B20001"})
-    in_order = connect.import_customers([contact], header)
+    too_early = connect.import_customers([contact], header).job_id
+    company = norce_sim.hold("companies", {"Name": "Nya Bygg AB", "Code": "B20001"})
+    in_order = connect.import_customers([contact], header).job_id
 
     assert connect.get_job(too_early).failed
     assert "Company B20001 does not exist" in norce_sim.jobs[too_early]["log"][0]["Message"]
     assert connect.get_job(in_order).succeeded
     [customer] = norce_sim.customers.values()
-    assert (customer["Code"], customer["Companies"], customer["FirstName"]) == ("C10001", ["B20001"], "Anna")
+    assert (customer["Code"], customer["Companies"], customer["FirstName"]) == (
+        "C10001",
+        [company["Id"]],
+        "Anna",
+    )

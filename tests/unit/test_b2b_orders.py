@@ -54,7 +54,7 @@ class ErpCrashingAfterCreate(InMemoryErp):
 
 def test_a_new_company_with_only_name_and_vat_no_becomes_one_erp_company_contact_and_order():
     flow = Flow()
-    message = flow.receive(b2b_order("B2B-1"))
+    message = flow.receive(b2b_order("200001"))
 
     result = flow.processor().process(message)
 
@@ -68,7 +68,7 @@ def test_a_new_company_with_only_name_and_vat_no_becomes_one_erp_company_contact
     assert company.external_ref == "vat:SE556677889901"
     [contact] = flow.erp.customers.values()
     assert (contact.email, contact.company_code) == ("anna.berg@nyabygg.example", company.code)
-    erp_order = flow.erp.orders["B2B-1"][1]
+    erp_order = flow.erp.orders["200001"][1]
     assert (erp_order.company_code, erp_order.customer_code) == (company.code, contact.code)
     assert flow.norce.statuses[0].OrderStatus == "Confirmed"
     assert [(w.kind, w.code, w.vat_no, w.organization_no) for w in flow.writebacks.items] == [
@@ -112,10 +112,10 @@ def test_an_organisation_number_the_setup_adds_is_used():
 def test_an_existing_company_by_code_is_used_as_it_is_and_not_written_back():
     flow = Flow()
     company = {"Code": "B100", "Name": "Nya Bygg AB", "VatNo": "SE556677889901"}
-    flow.processor().process(flow.receive(b2b_order("B2B-5", company)))
+    flow.processor().process(flow.receive(b2b_order("200005", company)))
 
     assert "create_company" not in flow.erp.calls and "find_company" not in flow.erp.calls
-    assert flow.erp.orders["B2B-5"][1].company_code == "B100"
+    assert flow.erp.orders["200005"][1].company_code == "B100"
     [contact] = flow.erp.customers.values()
     assert contact.company_code == "B100"
     assert [(w.kind, w.company_pending) for w in flow.writebacks.items] == [("customer", False)]

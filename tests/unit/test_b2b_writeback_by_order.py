@@ -54,9 +54,10 @@ def test_a_company_without_vat_no_is_imported_by_the_id_its_order_gave_it_and_it
     assert (first, norce_company.Id, norce_company.Code) == ("companies", 77, company.code)
     assert (second, header.CustomerFieldsThatAreSet) == ("customers", ["Code", "Companies"])
     assert norce_contact.model_dump(exclude_none=True) == {
+        "Id": 88,
         "Code": contact.code,
-        "EmailAddress": contact.email,
         "Companies": [{"Code": company.code}],
+        "IsCompanyListDelta": True,
     }
 
 
@@ -95,11 +96,16 @@ def test_what_norce_could_never_match_is_not_written_back_and_the_trail_says_why
     message = flow.receive(b2b_order("EXT-7", NO_VAT))  # an external order's reference: no basket id
     flow.processor().process(message)
 
-    [writeback] = flow.writebacks.items
-    assert (writeback.kind, writeback.company_code) == ("customer", None), "its contact goes without the link"
+    assert flow.writebacks.items == [], "no Norce Id to send: a code by e-mail would make a second customer"
     [entry] = [e for e in flow.records.get(message.key)["trail"] if e["event"] == "codes_not_written_back"]
     assert any("no VatNo, no OrganizationNo and no Norce basket id" in reason for reason in entry["reasons"])
-    assert any("without its link to company" in reason for reason in entry["reasons"])
+    assert any("is no Norce basket id" in reason for reason in entry["reasons"])
+
+
+def test_each_code_names_its_orders_record_whose_trail_tells_what_became_of_it():
+    flow = processed(BASKET, NO_VAT)
+
+    assert {item.order_key for item in flow.writebacks.items} == {flow.queue.messages[0].key}
 
 
 def test_two_orders_of_a_company_known_by_its_organisation_number_make_one_erp_company():

@@ -1,7 +1,9 @@
 """Norce Event handling in the domain, on in-memory ports: each payload's contract, the intake's answer
 for every kind of request, and what each flow does with redeliveries, bursts, gaps and failures."""
 
+import base64
 import json
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,8 +21,10 @@ from norce_integration.adapters.memory.events import (
     InMemorySyncStates,
 )
 from norce_integration.adapters.memory.jobs import InMemoryJobLog, InMemoryJobRecords
-from norce_integration.adapters.memory.processing import InMemoryErp
+from norce_integration.adapters.memory.lifecycle import InMemoryOrderIndex
+from norce_integration.adapters.memory.processing import InMemoryErp, InMemoryOrderRecords
 from norce_integration.erp.model import ErpCustomer
+from norce_integration.events.captures import CaptureResults
 from norce_integration.events.contracts import (
     CustomerChangedNotification,
     InvalidEvent,
@@ -98,7 +102,11 @@ def test_a_numeric_client_order_ref_is_kept_as_text():
     ("event_type", "body", "problem"),
     [
         ("OrderReceivedEvent", {"ClientId": 1}, "ClientOrderRef"),
-        ("OrderConfirmedEvent", {"ClientId": 1, "Email": "a@b.se"}, "OrderId or ClientOrderRef"),
+        ("OrderConfirmedEvent", {"ClientId": 1, "Email": "a@b.se"}, "OrderId"),
+        ("OrderConfirmedEvent", {"ClientId": 1, "OrderId": "7", "Email": "a@b.se"}, "OrderId"),
+        ("OrderConfirmedEvent", {"OrderId": 7, "ClientOrderRef": "x" * 51}, "ClientOrderRef"),
+        ("InvoiceCaptureCompletedEvent", {"ClientId": 1, "CapturedInvoiceId": 9}, "State"),
+        ("InvoiceCaptureCompletedEvent", {"CapturedInvoiceId": 9, "State": "Failed"}, "State"),
         ("CustomerChangedNotification", {"ClientId": 1, "CustomerId": "x"}, "CustomerId"),
         ("CompanyChangedNotification", {"ClientId": 1}, "CompanyId"),
         ("JobCompletedEvent", {"JobId": 5}, "StatusId"),
@@ -159,14 +167,35 @@ def test_types_we_do_not_act_on_and_unknown_types_are_acknowledged_not_queued():
     assert world.queue.sent == [] and world.dlq.parked == []
 
 
-@pytest.mark.parametrize("raw", [b"", b"not json", b'{"JobId": "x", "StatusId": 2}', b"[1]"])
-def test_a_body_that_can_never_be_valid_is_parked_with_the_reason_and_replays_after_a_fix(raw):
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"not json", b'{"JobId": "x", "StatusId": 2}', b"[1]", b"\xff\xfe{}", b'{"JobId": NaN}'],
+)
+def test_a_body_that_can_never_be_valid_is_parked_as_it_came_with_the_reason(raw):
     world = Intake()
     taken = world.intake.take("JobCompletedEvent", raw)
     assert taken.outcome is Acknowledgement.PARKED and taken.reason
     [(body, reason)] = world.dlq.parked
-    assert reason == taken.reason and json.loads(body)["raw"] == raw.decode()
+    envelope = json.loads(body)
+    assert reason == taken.reason == envelope["reason"]
+    assert zlib.decompress(base64.b64decode(envelope["raw_base64"])) == raw
+    assert (envelope["raw_size"], envelope["truncated"]) == (len(raw), False)
     assert world.queue.sent == []
+
+
+def test_a_body_parked_by_this_receiver_replays_as_the_event():
+    world = Intake()
+    world.intake.take("JobCompletedEvent", b'{"JobId": 7, "StatusId": 2}  trailing')
+    [(body, _)] = world.dlq.parked
+    fixed = json.loads(body) | {
+        "raw_base64": base64.b64encode(zlib.compress(b'{"JobId": 7, "StatusId": 2}')).decode()
+    }
+    event = QueuedEvent.from_json(json.dumps(fixed))
+    assert (event.event_type, event.body, event.received_at) == (
+        "JobCompletedEvent",
+        {"JobId": 7, "StatusId": 2},
+        1000.0,
+    )
 
 
 def test_a_parked_body_redriven_after_a_fix_is_read_as_the_event():
@@ -400,15 +429,19 @@ def test_an_erp_outage_is_retried_and_a_code_the_erp_does_not_know_is_parked():
 
 # ---------------------------------------------------------------- import jobs
 def test_a_succeeded_job_is_recorded():
-    records = InMemoryJobRecords(jobs={5001: {"status": "Queued"}})
+    records = InMemoryJobRecords()
+    records.start(5001, 1.0, kind="customers")
     end = JobCompletion(records, InMemoryJobLog(), clock=lambda: 7.0).finish(5001, 2)
-    assert not end.failed
-    assert records.jobs[5001] | {} == {
+    assert not end.failed and not end.foreign
+    assert records.jobs[5001] == {
+        "kind": "customers",
+        "started_at": 1.0,
         "status": "Succeeded",
         "status_id": 2,
         "job_errors": [],
         "finished_at": 7.0,
     }
+    assert records.open == {}
 
 
 def test_a_failed_job_keeps_its_error_lines_from_the_job_log():
@@ -416,30 +449,59 @@ def test_a_failed_job_keeps_its_error_lines_from_the_job_log():
         {
             5002: [
                 {"SeverityId": 1, "Message": "started", "ImportedRow": None},
-                {"SeverityId": 3, "Message": "Company B1 does not exist", "ImportedRow": 4},
+                {"SeverityId": 3, "Message": "Company B1 does not exist", "ImportedRow": "4"},
             ]
         }
     )
     records = InMemoryJobRecords()
+    records.start(5002, 1.0, kind="customers")
     end = JobCompletion(records, log).finish(5002, 4)
-    assert end.failed and "did not start" in end.detail
+    assert end.failed
     assert records.jobs[5002]["status"] == "ValidationFailed"
     assert records.jobs[5002]["job_errors"] == ["row 4: Company B1 does not exist"]
+
+
+def test_a_failed_job_this_integration_did_not_start_is_noted_never_counted_as_ours():
+    log = InMemoryJobLog({5003: [{"SeverityId": 3, "Message": "another integration's row"}]})
+    records = InMemoryJobRecords()
+
+    end = JobCompletion(records, log, clock=lambda: 7.0).finish(5003, 3)
+
+    assert end.foreign and not end.failed and "did not start" in end.detail
+    assert records.jobs[5003] == {"status": "Failed", "status_id": 3, "finished_at": 7.0, "foreign_job": True}
+
+
+def test_a_job_told_of_twice_is_recorded_and_counted_once():
+    records = InMemoryJobRecords()
+    records.start(5004, 1.0, kind="customers")
+    completion = JobCompletion(records, InMemoryJobLog({5004: [{"SeverityId": 3, "Message": "x"}]}))
+
+    first, second = completion.finish(5004, 3), completion.finish(5004, 3)
+
+    assert first.failed and not second.failed and "already recorded" in second.detail
 
 
 # ---------------------------------------------------------------- dispatch
 def test_the_processor_dispatches_by_type_and_ignores_what_it_does_not_act_on():
     service, _, _ = notifications()
     sync, _, _ = changes(ANNA, ErpCustomer(code="C10001"))
-    jobs = JobCompletion(InMemoryJobRecords(), InMemoryJobLog())
-    processor = EventProcessor(NOTIFY, service, sync, jobs)
+    records = InMemoryJobRecords()
+    jobs = JobCompletion(records, InMemoryJobLog())
+    captures = CaptureResults(
+        InMemoryEventQuery(), InMemoryOrderIndex(), InMemoryOrderRecords(), clock=lambda: 60.0
+    )
+    processor = EventProcessor(NOTIFY, service, sync, jobs, captures)
 
     def queued(name: str) -> QueuedEvent:
         return QueuedEvent(name, payload(name), 50.0, event_key(name, payload(name)))
 
     assert processor.process(queued("OrderConfirmedEvent")).outcome is Handled.SENT
     assert processor.process(queued("CustomerChangedNotification")).outcome is Handled.UPDATED
+    assert processor.process(queued("JobCompletedEvent")).outcome is Handled.JOB_FOREIGN  # not ours
+    records.start(payload("JobCompletedEvent")["JobId"], 1.0, kind="customers")
     assert processor.process(queued("JobCompletedEvent")).outcome is Handled.JOB_SUCCEEDED
+    with pytest.raises(TransientFailure, match="does not hold invoice"):  # Query has no such invoice yet
+        processor.process(queued("InvoiceCaptureCompletedEvent"))
     assert processor.process(queued("OrderDeliveredEvent")).outcome is Handled.IGNORED
     with pytest.raises(PermanentFailure, match="JobId"):
         processor.process(QueuedEvent("JobCompletedEvent", {"StatusId": 2}, 50.0, "k"))

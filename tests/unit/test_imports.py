@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from norce_integration.adapters.memory.imports import InMemoryImporter, InMemoryImportStore
+from norce_integration.contracts.connect import Job
 from norce_integration.erp.model import ErpAddress, ErpCompany, ErpCustomer
 from norce_integration.erp.ports import ErpUnavailable
 from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest
@@ -18,6 +19,7 @@ from norce_integration.imports.service import ImportRunner
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+APP = "123e4567-e89b-12d3-a456-426614174000"
 
 
 def customer(n: int, **changes: object) -> ErpCustomer:
@@ -71,7 +73,7 @@ def runner(
 def test_a_customer_record_has_norces_names_and_only_the_configured_fields():
     writer = RecordWriter(Entity.CUSTOMERS, ImportConfig(account_id=1))
     record = json.loads(writer.record(customer(1, company_code="B000001", price_lists=["PL1"])))  # type: ignore[arg-type]
-    assert set(record) == set(ImportConfig(account_id=1).customer_fields)
+    assert set(record) == {*ImportConfig(account_id=1).customer_fields, "IsCompanyListDelta"}
     assert record["Code"] == "C0000001" and record["EmailAddress"] == "customer1@example.com"
     assert record["InvoiceAddress"] == {
         "AddressLine1": "Storgatan 1",
@@ -83,6 +85,7 @@ def test_a_customer_record_has_norces_names_and_only_the_configured_fields():
         "CountryCode": "SE",
     }
     assert record["Companies"] == [{"Code": "B000001"}] and record["PriceLists"] == [{"Code": "PL1"}]
+    assert record["IsCompanyListDelta"] is True, "Norce's default would unlink the companies Norce added"
     assert "Accounts" not in record and "ApplicationKey" not in record
 
 
@@ -132,12 +135,50 @@ def test_a_company_record():
         vat_no="SE556677889901",
         contact_codes=["C0000001"],
     )
-    record = json.loads(RecordWriter(Entity.COMPANIES, ImportConfig(account_id=1)).record(company))  # type: ignore[arg-type]
+    config = ImportConfig(account_id=1, application_key=APP)
+    record = json.loads(RecordWriter(Entity.COMPANIES, config).record(company))  # type: ignore[arg-type]
     assert (record["Code"], record["Name"], record["VatNo"]) == ("B000001", "Nya Bygg AB", "SE556677889901")
-    assert record["Customers"] == [{"Code": "C0000001"}]
-    assert isinstance(
-        RecordWriter(Entity.COMPANIES, ImportConfig(account_id=1)).record(ErpCompany(name="x")), Skipped
+    assert record["Contacts"] == [{"Code": "C0000001"}], "contacts by code, never as Customers"
+    assert "Customers" not in record and "Contacts" in config.fields(Entity.COMPANIES)
+    assert record["ApplicationKey"] == APP
+    assert isinstance(RecordWriter(Entity.COMPANIES, config).record(ErpCompany(name="x")), Skipped)
+
+
+@pytest.mark.parametrize(
+    ("key", "entity", "problem"),
+    [
+        (None, Entity.COMPANIES, "requires ApplicationKey on every company"),
+        ("not-a-guid", Entity.COMPANIES, "is not a GUID"),
+        ("not-a-guid", Entity.CUSTOMERS, "is not a GUID"),
+    ],
+)
+def test_an_import_norce_would_refuse_for_its_application_key_never_starts(key, entity, problem):
+    erp, norce = FakeErp([customer(1)], [ErpCompany(code="B1", name="x")]), InMemoryImporter()
+
+    summary = runner(erp, norce, application_key=key).run(RunRequest(entity, Mode.FULL))
+
+    assert summary.outcome == "failed" and problem in (summary.reason or "")
+    assert norce.imports == [] and erp.asked == []
+
+
+def test_customers_may_go_without_an_application_key():
+    assert runner(FakeErp([customer(1)])).run(RunRequest(Entity.CUSTOMERS, Mode.FULL)).outcome == "sent"
+
+
+def test_what_norces_validation_refused_is_kept_on_the_job_and_in_the_summary():
+    store, norce = (
+        InMemoryImportStore(),
+        InMemoryImporter(validation_failures=["Row 2: no Id, Code or EmailAddress"]),
     )
+
+    summary = runner(FakeErp([customer(1), customer(2)]), norce, store).run(
+        RunRequest(Entity.CUSTOMERS, Mode.FULL)
+    )
+
+    assert summary.outcome == "sent" and summary.validation_failures == 1
+    assert summary.as_dict()["validationMessages"] == ["Row 2: no Id, Code or EmailAddress"]
+    [job] = store.jobs.values()
+    assert job.validation == {"items": 2, "failures": 1, "messages": ["Row 2: no Id, Code or EmailAddress"]}
 
 
 def test_seen_codes_grow_past_their_first_table():
@@ -229,7 +270,7 @@ def test_norce_rejecting_the_import_fails_the_run_with_its_reason():
 
 def test_the_shrink_guard_refuses_a_full_import_much_smaller_than_the_last_good_one():
     store = InMemoryImportStore()
-    store.full_succeeded("customers", 100, 4000, 1.0)
+    store.full_applied("customers", 100, 4000, 1.0)
     norce = InMemoryImporter()
     summary = runner(FakeErp([customer(n) for n in range(1, 90)]), norce, store).run(
         RunRequest(Entity.CUSTOMERS, Mode.FULL)
@@ -240,7 +281,7 @@ def test_the_shrink_guard_refuses_a_full_import_much_smaller_than_the_last_good_
 
 def test_the_shrink_guard_lets_a_small_shrink_through_and_can_be_forced():
     store = InMemoryImportStore()
-    store.full_succeeded("customers", 100, 4000, 1.0)
+    store.full_applied("customers", 100, 4000, 1.0)
     erp = FakeErp([customer(n) for n in range(1, 91)])
     assert runner(erp, store=store).run(RunRequest(Entity.CUSTOMERS, Mode.FULL)).outcome == "sent"
     erp.customers = erp.customers[:10]
@@ -252,12 +293,12 @@ def test_an_empty_full_import_is_refused():
     assert summary.outcome == "refused_by_shrink_guard" and "empty" in (summary.reason or "")
 
 
-def test_a_later_successful_full_import_replaces_the_reference_an_older_one_does_not():
+def test_a_later_full_import_replaces_the_reference_an_older_one_does_not():
     store = InMemoryImportStore()
-    store.full_succeeded("customers", 100, 4000, 10.0)
-    store.full_succeeded("customers", 50, 3999, 5.0)
+    store.full_applied("customers", 100, 4000, 10.0)
+    store.full_applied("customers", 50, 3999, 5.0)
     assert store.state(Entity.CUSTOMERS).last_full_records == 100
-    store.full_succeeded("customers", 120, 4001, 20.0)
+    store.full_applied("customers", 120, 4001, 20.0)
     assert store.state(Entity.CUSTOMERS).last_full_records == 120
 
 
@@ -320,8 +361,6 @@ class FakeJobs:
     states: dict[int, int]  # job id -> StatusId Norce answers
 
     def get_job(self, job_id: int):
-        from norce_integration.contracts.connect import Job  # noqa: PLC0415
-
         status = self.states[job_id]
         if status == -1:
             raise NorceUnavailable("Job/Get answered 503")
@@ -340,14 +379,15 @@ def test_the_follower_completes_finished_jobs_flags_late_ones_and_updates_the_sh
             2: {"kind": "customers", "mode": "delta", "records": 5, "started_at": 200.0},
             3: {"kind": "companies", "mode": "full", "records": 10, "started_at": 300.0},
             4: {"kind": "companies", "mode": "delta", "records": 1, "started_at": 400.0},
+            5: {"kind": "companies", "mode": "delta", "records": 1, "started_at": 3000.0},
         },
         open={1: 100.0, 2: 200.0, 3: 300.0, 4: 400.0, 5: 3000.0},
     )
-    log = InMemoryJobLog({2: [{"SeverityId": 3, "Message": "bad row", "ImportedRow": 1}]})
+    log = InMemoryJobLog({2: [{"SeverityId": 3, "Message": "bad row", "ImportedRow": "1"}]})
     completion = JobCompletion(records, log, full_imports=store, clock=lambda: 3600.0)
     follower = JobFollower(
         records,
-        FakeJobs({1: 2, 2: 3, 3: 6, 4: -1, 5: 6}),
+        FakeJobs({1: 2, 2: 3, 3: 1, 4: -1, 5: 1}),
         completion,
         lead_seconds=3000,
         clock=lambda: 3600.0,
@@ -375,3 +415,40 @@ def test_a_delta_that_only_reads_the_overlap_again_sends_no_job_and_keeps_the_wa
     again = runner(erp, norce, store, overlap_seconds=600).run(RunRequest(Entity.CUSTOMERS, Mode.DELTA))
     assert again.outcome == "nothing_to_send" and len(norce.imports) == 1
     assert store.state(Entity.CUSTOMERS).delta_watermark == T0 + timedelta(minutes=3)
+
+
+def full_import_ended(status_id: int, job: Job | None = None, log: list | None = None) -> InMemoryImportStore:
+    """A first full import of 2,500 customers that Norce ended with ``status_id``, as the follower sees it."""
+    from norce_integration.adapters.memory.jobs import InMemoryJobLog, InMemoryJobRecords  # noqa: PLC0415
+    from norce_integration.jobs.completion import JobCompletion  # noqa: PLC0415
+    from norce_integration.jobs.follow import JobFollower  # noqa: PLC0415
+
+    store, records = InMemoryImportStore(), InMemoryJobRecords()
+    records.start(9, 100.0, kind="customers", mode="full", records=2500)
+    answer = job or Job(JobId=9, StatusId=status_id, IsFinished=True)
+    norce = InMemoryJobLog({9: log or []}, {9: answer})
+    JobFollower(records, norce, JobCompletion(records, norce, full_imports=store)).follow()
+    return store
+
+
+def test_a_full_import_norce_applied_with_rows_refused_is_the_shrink_guards_reference():
+    by_job = Job(JobId=9, StatusId=3, IsFinished=True, Insert=2000, Updates=400, Fail=100, Totals=2500)
+    refused = [
+        {"SeverityId": 3, "Message": "Company B1 does not exist", "ImportedRow": str(r)} for r in range(100)
+    ]
+    by_log = Job(JobId=9, StatusId=3, IsFinished=True)  # Norce said nothing of counts: its log's refused rows
+
+    for store in (full_import_ended(3, by_job), full_import_ended(3, by_log, refused)):
+        assert store.state(Entity.CUSTOMERS).last_full_records == 2400
+        norce = InMemoryImporter()
+        half = runner(FakeErp([customer(n) for n in range(1, 1201)]), norce, store).run(
+            RunRequest(Entity.CUSTOMERS, Mode.FULL)
+        )
+        assert half.outcome == "refused_by_shrink_guard" and "2400" in (half.reason or "")
+        assert norce.imports == [], "nothing sent: nobody deactivated"
+
+
+def test_a_full_import_norce_applied_nothing_of_leaves_the_reference_alone():
+    store = full_import_ended(3, Job(JobId=9, StatusId=3, IsFinished=True, Fail=2500, Totals=2500))
+
+    assert store.state(Entity.CUSTOMERS).last_full_records is None

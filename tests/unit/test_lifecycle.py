@@ -13,7 +13,6 @@ from norce_integration.lifecycle.service import Sent
 from norce_integration.norce.ports import NorceRejected
 from norce_integration.orders.records import IndexedOrder
 from tests.support.lifecycle import REF, Lifecycle, credit, delivery_note, invoice, status
-from tests.support.processing import example_order
 
 
 @pytest.fixture
@@ -123,15 +122,14 @@ def test_connect_down_for_a_while_loses_nothing(life: Lifecycle) -> None:
 
 def test_a_document_before_the_confirmation_waits_then_goes_once_the_order_is_confirmed() -> None:
     life = Lifecycle()
-    message = life.flow.receive(example_order(REF))
-    life.order_key = message.key
+    life.order(confirm=False)
     # The ERP has the order (and pushes its invoice) before Norce heard of the confirmation.
-    life.index.remember(IndexedOrder(message.key, REF, "SO-1"))
+    life.index.remember(IndexedOrder(life.order_key, REF, "SO-1"))
     life.push(Kind.INVOICE, invoice())
     document = life.queue.documents[0]
     assert life.run()[0] == "retry: the order is not confirmed in Norce yet"
     assert "document_waiting" in life.trail()
-    life.flow.processor(index=life.index).process(message)
+    life.confirm()
     life.queue.documents.append(document)
     assert life.run() == [Sent.SENT]
     assert life.sent_statuses() == ["Confirmed"]
@@ -171,14 +169,23 @@ def test_the_status_only_moves_forward(life: Lifecycle) -> None:
 
 
 def test_a_credit_needs_a_sent_invoice_and_may_not_exceed_what_is_left(life: Lifecycle) -> None:
-    life.push(Kind.CREDIT, credit("CN-1", "250.00"))
+    # Issue 20: the door holds a credit to what was invoiced minus credited too (before, only the processor).
+    assert life.refused(Kind.CREDIT, credit("CN-1", "250.00")) == [
+        "CreditedInvoiceNo INV-1 is not an invoice of this order (yet)",
+        "credit CN-1 of 250.00 exceeds what was invoiced minus what was already credited "
+        "(0.00 - 0.00 = 0.00)",
+    ]
+    life.queued(Kind.CREDIT, credit("CN-1", "250.00"))  # past the door (a replay): the processor waits
     assert life.run()[0] == "retry: invoice INV-1 of this order has not been sent to Norce"
     life.push(Kind.INVOICE, invoice())
     life.push(Kind.CREDIT, credit("CN-1", "250.00"))
-    life.push(Kind.CREDIT, credit("CN-2", "600.00"))  # 750 invoiced - 250 credited = 500 left
+    assert life.refused(Kind.CREDIT, credit("CN-2", "600.00"))[0].startswith(  # 750 - 250 = 500 left
+        "credit CN-2 of 600.00 exceeds what was invoiced minus what was already credited (750.00 - 250.00"
+    )
+    life.queued(Kind.CREDIT, credit("CN-2", "600.00"))  # past the door: the processor is the authority
     outcomes = life.run()
     assert outcomes[:2] == [Sent.SENT, Sent.SENT]
-    assert str(outcomes[2]).startswith("parked: credit CN-2 of 600.0 exceeds what was invoiced")
+    assert str(outcomes[2]).startswith("parked: credit CN-2 of 600.00 exceeds what was invoiced")
     assert life.norce.numbers("CreditPayment") == ["CN-1"]
     assert amounts(life.record["lifecycle"], "credits") == {"CN-1": Decimal("250")}
 
@@ -195,8 +202,7 @@ def test_norce_refusing_a_document_parks_it_with_norces_message(life: Lifecycle)
 
 
 def test_a_parked_document_can_be_replayed_once_fixed(life: Lifecycle) -> None:
-    life.push(Kind.CREDIT, credit("CN-1", "250.00"))
-    document = life.queue.documents[0]
+    document = life.queued(Kind.CREDIT, credit("CN-1", "250.00"))  # its invoice not sent yet
     life.run(wait_seconds=0)  # parked: no invoice
     assert life.ledger.get(document.key)["state"] == DocumentState.PARKED
     life.push(Kind.INVOICE, invoice())

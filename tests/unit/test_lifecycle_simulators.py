@@ -12,6 +12,7 @@ import requests
 from local.erp_simulator import DocumentRefused, ErpSimulator
 from local.norce import NorceConnectSimulator
 from local.norce.connect import CONNECT
+from local.norce.query import order_id_of
 from norce_integration.erp.model import ErpDelivery, ErpDocument, ErpOrder, ErpOrderLine
 
 ERP_KEY = {"X-Api-Key": "erp-local-key"}
@@ -57,8 +58,9 @@ def known_order(norce: NorceConnectSimulator, ref: int | str = 1001, erp_no: str
 
 
 def note(no: str = "DN-1", **changes: Any) -> dict[str, Any]:
+    """Norce's CreateDeliveryNote: no ClientOrderRef, the order named by its ERP order number."""
     return {
-        "ClientOrderRef": 1001,
+        "OrderNo": "SO-000001",
         "NoteNo": no,
         "DeliverynoteItems": [{"ItemNo": "ITEM001", "Qty": 2, "RowNumber": 1}],
         **changes,
@@ -68,6 +70,7 @@ def note(no: str = "DN-1", **changes: Any) -> dict[str, Any]:
 def invoice(no: str = "INV-1", total: Any = 625.0, **changes: Any) -> dict[str, Any]:
     return {
         "ClientOrderRef": 1001,
+        "ErpOrderNo": "SO-000001",
         "InvoiceNo": no,
         "CurrencyCode": "SEK",
         "InvoiceDate": "2025-01-02T10:00:00Z",
@@ -86,17 +89,16 @@ def credit(no: str = "CN-1", total: Any = 625.0, credited: str = "INV-1", **chan
     return {
         **invoice(no, total),
         "CreditedInvoiceNo": credited,
-        "Items": [{"PartNo": "CREDIT", "Quantity": 1, "LineAmount": float(net)}],
+        "Items": [{"PartNo": "CREDIT", "Quantity": 1, "UnitPrice": float(net), "LineAmount": float(net)}],
         "Vat": float(Decimal(str(total)) - net),
         **changes,
     }
 
 
 def query(norce: NorceConnectSimulator, entity_set: str, filter_: str = "", top: int = 100) -> list[Any]:
-    params = {"$filter": filter_, "$select": "Id", "$top": str(top)}
-    answer = requests.get(
-        f"{norce.query_url}{entity_set}", params=params, headers={"applicationId": "1001"}, timeout=10
-    )
+    params = {"$filter": filter_, "$top": str(top)}
+    headers = {"applicationId": "1001", "Authorization": norce.basic}
+    answer = requests.get(f"{norce.query_url}{entity_set}", params=params, headers=headers, timeout=10)
     assert answer.status_code == 200
     value: list[Any] = answer.json()["value"]
     return value
@@ -107,7 +109,7 @@ def test_documents_for_an_order_norce_does_not_know_are_refused(norce):
         ("Order/CreateDeliveryNote", note()),
         ("Order/CreateInvoice", invoice()),
         ("Order/CreditPayment", credit()),
-        ("Order/CreateDeliveryNote", note(ClientOrderRef=None)),
+        ("Order/CreateDeliveryNote", note(OrderNo=None)),
     ):
         answer = connect(norce, path, body)
         assert answer.status_code == 400, path
@@ -117,18 +119,20 @@ def test_documents_for_an_order_norce_does_not_know_are_refused(norce):
     assert norce.documents == {} and norce.stats["captures"] == 0
 
 
-def test_a_delivery_note_is_found_by_client_order_ref_or_erp_order_no(norce):
+def test_a_delivery_note_is_found_by_its_order_no_only(norce):
     known_order(norce, ref=1001, erp_no="SO-000001")
 
-    by_ref = connect(norce, "Order/CreateDeliveryNote", note("DN-1"))
-    by_erp_no = connect(
-        norce, "Order/CreateDeliveryNote", note("DN-2", ClientOrderRef=None, OrderNo="SO-000001")
-    )
+    by_order_no = connect(norce, "Order/CreateDeliveryNote", note("DN-1"))
+    with_ref = connect(norce, "Order/CreateDeliveryNote", note("DN-2", ClientOrderRef=1001))
+    other = connect(norce, "Order/CreateDeliveryNote", note("DN-3", OrderNo="SO-999999"))
 
-    assert (by_ref.status_code, by_ref.json()) == (200, {})
-    assert by_erp_no.status_code == 200
-    assert [n["NoteNo"] for n in norce.documents["1001"]["DeliveryNotes"]] == ["DN-1", "DN-2"]
-    assert norce.calls_to("Order/CreateDeliveryNote")[-1]["status"] == 200
+    assert (by_order_no.status_code, by_order_no.json()) == (200, {})
+    # Norce's CreateDeliveryNote has no ClientOrderRef (issue 19): the strict simulator refuses it
+    assert with_ref.status_code == 400
+    assert with_ref.json()["Message"] == "ClientOrderRef is not a field Norce publishes"
+    assert other.status_code == 400 and "unknown order" in other.json()["Message"]
+    assert [n["NoteNo"] for n in norce.documents["1001"]["DeliveryNotes"]] == ["DN-1"]
+    assert norce.calls_to("Order/CreateDeliveryNote")[0]["status"] == 200
     assert norce.orders["1001"] == [{"OrderStatus": "Confirmed", "ErpOrderNo": "SO-000001"}]
 
 
@@ -150,6 +154,11 @@ def test_a_delivery_note_sent_twice_is_recorded_twice_and_counted(norce):
         ({"DeliverynoteItems": [{"Qty": 1}]}, "ItemNo"),
         ({"DeliverynoteItems": [{"ItemNo": "ITEM001", "Qty": 0}]}, "Qty"),
         ({"DeliverynoteItems": [{"ItemNo": "ITEM001", "Qty": "lots"}]}, "Qty"),
+        ({"DeliverynoteItems": [{"ItemNo": "ITEM001", "Qty": 1.5}]}, "Qty must be an integer"),
+        ({"OrderNo": None}, "OrderNo is required"),
+        ({"TrackingUrl": "https://t.example/1"}, "TrackingUrl is not a field Norce publishes"),
+        ({"DeliveryNotePackages": [{"StatusId": 5}]}, "StatusId must be one of"),
+        ({"DeliveryAddress": {"Country": "SWE"}}, "Country is longer than 2"),
     ],
 )
 def test_an_incomplete_delivery_note_is_refused(norce, changes, problem):
@@ -165,28 +174,26 @@ def test_an_invoice_is_a_capture_and_a_second_one_with_its_number_a_double_captu
     known_order(norce)
 
     first = connect(norce, "Order/CreateInvoice", invoice("INV-1"))
-    by_erp_no = connect(
-        norce, "Order/CreateInvoice", invoice("INV-1", ClientOrderRef=None, ErpOrderNo="SO-000001")
-    )
+    again = connect(norce, "Order/CreateInvoice", invoice("INV-1"))
 
-    assert first.status_code == by_erp_no.status_code == 200
+    assert first.status_code == again.status_code == 200
     assert len(norce.documents["1001"]["Invoices"]) == 2
     assert norce.stats["captures"] == 2 and norce.stats["double captures"] == 1
 
 
-def test_invoice_amounts_may_be_strings_and_must_add_up(norce):
+def test_invoice_amounts_are_json_numbers_and_must_add_up(norce):
     known_order(norce)
+    # Norce publishes numbers: a number sent as a string is refused by the strict simulator (issue 19)
     as_strings = invoice("INV-1", total="625.00", Vat="125.00", InvoiceRoundOff="0")
-    as_strings["Items"] = [{"PartNo": "ITEM001", "Quantity": "1", "LineAmount": "500.00"}]
     rounded = invoice("INV-2", total=625.004)
 
-    assert connect(norce, "Order/CreateInvoice", as_strings).status_code == 200
+    assert connect(norce, "Order/CreateInvoice", as_strings).status_code == 400
     assert connect(norce, "Order/CreateInvoice", rounded).status_code == 200
     wrong = connect(norce, "Order/CreateInvoice", invoice("INV-3", total=626.0))
 
     assert wrong.status_code == 400 and "TotalAmount" in wrong.json()["Message"]
-    assert [i["InvoiceNo"] for i in norce.documents["1001"]["Invoices"]] == ["INV-1", "INV-2"]
-    assert norce.stats["captures"] == 2
+    assert [i["InvoiceNo"] for i in norce.documents["1001"]["Invoices"]] == ["INV-2"]
+    assert norce.stats["captures"] == 1
 
 
 def test_a_round_off_counts_towards_the_invoice_total(norce):
@@ -200,11 +207,21 @@ def test_a_round_off_counts_towards_the_invoice_total(norce):
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"InvoiceNo": None}, "InvoiceNo"),
-        ({"CurrencyCode": ""}, "CurrencyCode"),
+        ({"ClientOrderRef": None}, "ClientOrderRef is required"),
+        ({"ClientOrderRef": "1001"}, "ClientOrderRef must be a JSON number"),
+        ({"ClientOrderRef": 2**31}, "ClientOrderRef must be an int32"),
+        ({"ErpOrderNo": None}, "ErpOrderNo is required"),
+        ({"ErpOrderNo": "SO-000002"}, "ErpOrderNo 'SO-000002' is not order 1001's"),
+        ({"CurrencyCode": None}, "CurrencyCode"),
+        ({"CurrencyCode": "SEKK"}, "CurrencyCode is longer than 3"),
         ({"InvoiceDate": None}, "InvoiceDate"),
+        ({"InvoiceDate": "tomorrow"}, "InvoiceDate must be an ISO 8601"),
         ({"Items": None}, "Items"),
-        ({"Items": [{"PartNo": "X", "Quantity": -1, "LineAmount": 500}]}, "Quantity"),
+        ({"Items": [{"PartNo": "X", "Quantity": -1, "UnitPrice": 1, "LineAmount": 500}]}, "Quantity"),
+        ({"Items": [{"PartNo": "X", "Quantity": 2, "LineAmount": 500}]}, "UnitPrice is required"),
+        ({"Items": [{"PartNo": "X", "Quantity": 2.5, "UnitPrice": 1}]}, "Quantity must be an integer"),
+        ({"Payment": {"Amount": 1}}, "either PaymentCode or PaymentRef"),
+        ({"Ref": "x"}, "Ref is not a field Norce publishes"),
     ],
 )
 def test_an_incomplete_invoice_is_refused(norce, changes, problem):
@@ -229,7 +246,7 @@ def test_credits_are_refunds_up_to_what_was_invoiced(norce):
     assert connect(norce, "Order/CreateInvoice", invoice("INV-1", total=625.0)).status_code == 200
 
     part = connect(norce, "Order/CreditPayment", credit("CN-1", total=125.0))
-    rest = connect(norce, "Order/CreditPayment", credit("CN-2", total="500.00", ErpOrderNo="SO-000001"))
+    rest = connect(norce, "Order/CreditPayment", credit("CN-2", total=500.0))
     too_much = connect(norce, "Order/CreditPayment", credit("CN-3", total=0.05))
 
     assert part.status_code == rest.status_code == 200
@@ -250,9 +267,9 @@ def test_a_credit_above_the_invoiced_amount_is_refused_and_not_recorded(norce):
 
 
 def test_a_credit_needs_an_invoice_of_the_order(norce):
-    known_order(norce, ref=1001, erp_no="SO-1")
+    known_order(norce, ref=1001, erp_no="SO-000001")
     known_order(norce, ref=1002, erp_no="SO-2")
-    connect(norce, "Order/CreateInvoice", invoice("INV-1", ClientOrderRef=1002))
+    connect(norce, "Order/CreateInvoice", invoice("INV-1", ClientOrderRef=1002, ErpOrderNo="SO-2"))
 
     missing = connect(norce, "Order/CreditPayment", credit(CreditedInvoiceNo=None))
     other_order = connect(norce, "Order/CreditPayment", credit(credited="INV-1"))
@@ -323,9 +340,9 @@ def test_injected_faults_and_missing_auth_process_nothing(norce):
 
 def test_orders_view_has_statuses_and_documents_and_reset_clears_them(norce):
     known_order(norce, ref=1001, erp_no="SO-1")
-    connect(norce, "Order/CreateDeliveryNote", note())
-    connect(norce, "Order/CreateInvoice", invoice())
-    connect(norce, "Order/CreditPayment", credit(total=100.0))
+    connect(norce, "Order/CreateDeliveryNote", note(OrderNo="SO-1"))
+    connect(norce, "Order/CreateInvoice", invoice(ErpOrderNo="SO-1"))
+    connect(norce, "Order/CreditPayment", credit(total=100.0, ErpOrderNo="SO-1"))
     known_order(norce, ref=1002, erp_no="SO-2")
 
     view = requests.get(f"{norce.url}/_orders", timeout=10).json()
@@ -350,32 +367,32 @@ def test_orders_view_has_statuses_and_documents_and_reset_clears_them(norce):
 def test_query_finds_delivery_notes_invoices_and_credits(norce):
     known_order(norce, ref=1001, erp_no="SO-1")
     known_order(norce, ref=1002, erp_no="SO-2")
-    connect(norce, "Order/CreateDeliveryNote", note("DN-1"))
-    connect(norce, "Order/CreateDeliveryNote", note("DN-2", ClientOrderRef=1002))
-    connect(norce, "Order/CreateInvoice", invoice("INV-1"))
-    connect(norce, "Order/CreateInvoice", invoice("INV-1", ClientOrderRef=None, ErpOrderNo="SO-1"))
-    connect(norce, "Order/CreditPayment", credit("CN-1", total=100.0))
+    connect(norce, "Order/CreateDeliveryNote", note("DN-1", OrderNo="SO-1"))
+    connect(norce, "Order/CreateDeliveryNote", note("DN-2", OrderNo="SO-2"))
+    connect(norce, "Order/CreateInvoice", invoice("INV-1", ErpOrderNo="SO-1"))
+    connect(norce, "Order/CreateInvoice", invoice("INV-1", ErpOrderNo="SO-1"))
+    connect(norce, "Order/CreditPayment", credit("CN-1", total=100.0, ErpOrderNo="SO-1"))
 
     notes = query(norce, "Orders/DeliveryNotes", "NoteNo eq 'DN-2'")
     invoices = query(norce, "Orders/Invoices", "InvoiceNo eq 'INV-1'")
     first = query(norce, "Orders/Invoices", "InvoiceNo eq 'INV-1'", top=1)
     credits = query(norce, "Orders/Invoices", "InvoiceNo eq 'CN-1'")
 
-    assert [(n["NoteNo"], n["ClientOrderRef"], n["OrderNo"]) for n in notes] == [("DN-2", "1002", "SO-2")]
+    # Query's Invoice and DeliveryNote as Norce publishes them: string ids, the order by ReferenceOrderId
+    order_1, order_2 = (str(order_id_of(norce.state, ref)) for ref in ("1001", "1002"))
+    assert [(n["NoteNo"], n["ReferenceOrderId"]) for n in notes] == [("DN-2", order_2)]
     assert len(invoices) == 2 and len(first) == 1
-    assert first[0]["ErpOrderNo"] == "SO-1" and first[0]["IsCredit"] is False
-    assert first[0]["TotalAmount"] == 625.0 and "Id" in first[0]
-    assert credits == [
-        {
-            "Id": credits[0]["Id"],
-            "InvoiceNo": "CN-1",
-            "ClientOrderRef": "1001",
-            "ErpOrderNo": "SO-1",
-            "TotalAmount": 100.0,
-            "CreditedInvoiceNo": "INV-1",
-            "IsCredit": True,
-        }
-    ]
+    assert (first[0]["ReferenceOrderId"], first[0]["TypeId"], first[0]["InvoiceAmount"]) == (
+        order_1,
+        1,
+        625.0,
+    )
+    assert isinstance(first[0]["Id"], str) and first[0]["Id"] != invoices[1]["Id"]
+    [credit_row] = credits
+    assert (credit_row["InvoiceNo"], credit_row["TypeId"], credit_row["InvoiceAmount"]) == ("CN-1", 2, 100.0)
+    assert not {"ClientOrderRef", "ErpOrderNo", "IsCredit", "TotalAmount", "CreditedInvoiceNo"} & set(
+        credit_row
+    )
     assert query(norce, "Orders/Invoices", "InvoiceNo eq 'INV-404'") == []
     assert len(query(norce, "Orders/DeliveryNotes")) == 2
 
@@ -631,7 +648,7 @@ def test_erp_documents_pass_norces_checks(erp, norce):
         "OrderNo": shipped["orderNo"],
         "NoteNo": shipped["documentNo"],
         "DeliverynoteItems": [
-            {"ItemNo": line["partNo"], "Qty": line["quantity"]} for line in shipped["lines"]
+            {"ItemNo": line["partNo"], "Qty": int(line["quantity"])} for line in shipped["lines"]
         ],
     }
     assert connect(norce, "Order/CreateDeliveryNote", delivery_note).status_code == 200
@@ -645,17 +662,23 @@ def test_erp_documents_pass_norces_checks(erp, norce):
 
 
 def norce_invoice(document: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "ClientOrderRef": document["externalRef"],
+    invoice = {
+        "ClientOrderRef": int(document["externalRef"]),
         "ErpOrderNo": document["orderNo"],
         "InvoiceNo": document["documentNo"],
         "InvoiceDate": document["documentDate"],
         "CurrencyCode": document["currency"],
         "CreditedInvoiceNo": document["creditedInvoiceNo"],
         "Items": [
-            {"PartNo": line["partNo"], "Quantity": line["quantity"], "LineAmount": line["lineAmount"]}
+            {
+                "PartNo": line["partNo"],
+                "Quantity": int(line["quantity"]),
+                "UnitPrice": line["unitPrice"],
+                "LineAmount": line["lineAmount"],
+            }
             for line in document["lines"]
         ],
         "Vat": document["vat"],
         "TotalAmount": document["totalAmount"],
     }
+    return {name: value for name, value in invoice.items() if value is not None}

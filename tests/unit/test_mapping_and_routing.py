@@ -107,23 +107,49 @@ def test_payment_delivery_and_addresses():
 
 
 def test_fees_discounts_and_unknown_fields_pass_through():
+    """Norce's Fee is {Amount, Description, Type (0 Shipping, 1 Invoice), VatRate}; its Discount {Amount,
+    Code, Type}; AdditionalInfo is keyed by Code2 (Norce: Code "has erroneous behaviour"), else Code."""
     data = json.loads(json.dumps(EXAMPLE))
     data["Fees"] = [
-        {"Code": "SHIP", "Description": "Shipping", "Amount": 49, "UnitVat": 12.25, "VatRate": 25}
+        {"Amount": 49, "Description": "Home delivery", "Type": 0, "VatRate": 25},
+        {"Amount": 29, "Description": "Invoice fee", "Type": 1, "VatRate": 0},
     ]
-    data["Discounts"] = [{"Code": "DISCOUNT2024", "Description": "Winter", "Amount": 100}]
-    data["AdditionalInfo"] = [{"Id": 7, "Code": "GiftMessage", "Value": "Happy birthday"}]
+    data["Discounts"] = [{"Code": "DISCOUNT2024", "Amount": 100, "Type": "Campaign"}]
+    data["AdditionalInfo"] = [
+        {"Id": 7, "Code": "legacy", "Code2": "GiftMessage", "Value": "Happy birthday"},
+        {"Id": 8, "Code": "Channel", "Value": "Web"},
+    ]
     data["LoyaltyNumber"] = "L-42"
     data["Items"][0]["GiftWrap"] = True
 
     erp = mapped(data)
 
-    assert [(fee.code, fee.amount, fee.vat) for fee in erp.fees] == [("SHIP", Decimal(49), Decimal("12.25"))]
-    assert [(d.code, d.amount) for d in erp.discounts] == [("DISCOUNT2024", Decimal(100))]
-    assert erp.total_amount == Decimal(600 + 49 - 100)
-    assert erp.additional_info == {"GiftMessage": "Happy birthday"}
+    assert [(fee.code, fee.kind, fee.description, fee.amount, fee.vat) for fee in erp.fees] == [
+        ("Shipping", "Shipping", "Home delivery", Decimal(49), Decimal("12.25")),
+        ("Invoice", "Invoice", "Invoice fee", Decimal(29), Decimal(0)),
+    ]
+    assert [(d.code, d.kind, d.amount) for d in erp.discounts] == [("DISCOUNT2024", "Campaign", Decimal(100))]
+    assert erp.total_amount == Decimal(600 + 49 + 29 - 100)
+    assert erp.additional_info == {"GiftMessage": "Happy birthday", "Channel": "Web"}
     assert erp.passthrough["LoyaltyNumber"] == "L-42"
     assert erp.lines[0].passthrough["GiftWrap"] is True
+
+
+def test_goods_sold_by_weight_take_their_quantity_and_amount_from_quantity2():
+    """Norce's Quantity is a whole number of items; Quantity2 the "item quantity for non-integer values"."""
+    data = json.loads(json.dumps(EXAMPLE))
+    data["Items"][0].update(Quantity=1, Quantity2=2.5, UnitPrice=120, UnitVat=30)
+
+    [line] = mapped(data).lines
+
+    assert (line.quantity, line.line_amount, line.line_vat) == (Decimal("2.5"), Decimal(300), Decimal(75))
+    assert line.passthrough["Quantity2"] == "2.5"
+
+
+def test_a_whole_quantity2_beside_its_quantity_changes_nothing():
+    data = json.loads(json.dumps(EXAMPLE))
+    data["Items"][0].update(Quantity=2, Quantity2=2)
+    assert mapped(data).lines[0].quantity == Decimal(2)
 
 
 def test_erp_part_number_wins_over_norces():

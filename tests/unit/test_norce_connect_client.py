@@ -11,7 +11,7 @@ from norce_integration.adapters.http import norce_connect
 from norce_integration.adapters.http.caller import HttpCaller
 from norce_integration.adapters.http.norce_connect import HttpNorceConnect, oauth_token_fetcher
 from norce_integration.adapters.http.token_cache import InMemoryTokenStore, TokenCache
-from norce_integration.contracts.connect import ImportHeader, NorceCustomer, OrderStatusUpdate
+from norce_integration.contracts.connect import ImportHeader, JobResponse, NorceCustomer, OrderStatusUpdate
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 
 
@@ -91,34 +91,72 @@ def test_an_invalid_status_is_rejected(sim):
         oauth_client(sim).send_order_status(OrderStatusUpdate(ClientOrderRef=1, OrderStatus="Shipped"))
 
 
-def test_imports_send_a_one_line_header_and_return_the_job_id(sim):
+def test_imports_send_a_one_line_header_and_return_norces_job_response(sim):
     connect = oauth_client(sim)
     customers = [NorceCustomer(Code="C10001", EmailAddress="john.doe@example.com")]
 
-    job_id = connect.import_customers(customers, ImportHeader(AccountId=7, CustomerFieldsThatAreSet=["Code"]))
+    answer = connect.import_customers(customers, ImportHeader(AccountId=7, CustomerFieldsThatAreSet=["Code"]))
 
     [call] = sim.calls_to("Customer/ImportCustomers")
     header = call["headers"]["X-Stormconnect-Header"]
     assert "\n" not in header
-    assert json.loads(header) == {"AccountId": 7, "CustomerFieldsThatAreSet": ["Code"], "FullFile": False}
+    assert json.loads(header) == {
+        "AccountId": 7,
+        "CustomerFieldsThatAreSet": ["Code"],
+        "CompanyFieldsThatAreSet": [],
+    }, "no full-import flag: Norce documents none for customers"
     assert call["body"] == [{"Code": "C10001", "EmailAddress": "john.doe@example.com"}]
-    assert connect.get_job(job_id).succeeded
+    assert answer.JobId == str(answer.job_id) and answer.summary() == {
+        "items": 1,
+        "failures": 0,
+        "messages": [],
+    }
+    assert connect.get_job(answer.job_id).succeeded
 
 
-def test_a_full_import_deactivates_what_it_does_not_name(sim):
-    connect = oauth_client(sim)
-    header = ImportHeader(AccountId=1, CustomerFieldsThatAreSet=["Code"])
-    connect.import_customers(
-        [
-            NorceCustomer(Code="A", EmailAddress="a@x.example"),
-            NorceCustomer(Code="B", EmailAddress="b@x.example"),
-        ],
-        header,
+def flagged_client(sim: NorceConnectSimulator, place: str) -> HttpNorceConnect:
+    fetch = oauth_token_fetcher(sim.identity_url, "norce-local-client", "norce-local-secret", "playground")
+    return HttpNorceConnect(
+        sim.connect_url,
+        tokens=TokenCache(fetch, InMemoryTokenStore()),
+        caller=caller(),
+        full_file_in=place,  # type: ignore[arg-type]
     )
 
-    connect.import_customers([NorceCustomer(Code="A", EmailAddress="a@x.example")], header, full_file=True)
 
-    assert {c["Code"]: c["IsActive"] for c in sim.customers.values()} == {"A": True, "B": False}
+@pytest.mark.parametrize("place", ["stormconnect-header", "http-header"])
+def test_a_full_import_deactivates_what_it_does_not_name_where_the_flag_is_switched_on(place):
+    with NorceConnectSimulator(port=0, full_file_key="FullFile") as sim:
+        connect = flagged_client(sim, place)
+        header = ImportHeader(AccountId=1, CustomerFieldsThatAreSet=["Code"])
+        both = [NorceCustomer(Code="A", EmailAddress="a@x.example"), NorceCustomer(Code="B")]
+        connect.import_customers(both, header)
+
+        connect.import_customers([NorceCustomer(Code="A")], header, full_file=True)
+
+        assert {c["Code"]: c["IsActive"] for c in sim.customers.values()} == {"A": True, "B": False}
+
+
+def test_with_the_flag_off_a_full_import_deactivates_nothing():
+    with NorceConnectSimulator(port=0, full_file_key="FullFile") as sim:
+        connect = flagged_client(sim, "off")
+        header = ImportHeader(AccountId=1, CustomerFieldsThatAreSet=["Code"])
+        connect.import_customers([NorceCustomer(Code="A"), NorceCustomer(Code="B")], header)
+
+        connect.import_customers([NorceCustomer(Code="A")], header, full_file=True)
+
+        [*_, call] = sim.calls_to("Customer/ImportCustomers")
+        assert "FullFile" not in json.loads(call["headers"]["X-Stormconnect-Header"])
+        assert all(c["IsActive"] for c in sim.customers.values())
+
+
+def test_a_norce_without_the_flag_refuses_it_as_an_undocumented_header_property(sim):
+    connect = flagged_client(sim, "stormconnect-header")
+
+    with pytest.raises(NorceRejected, match="FullFile is not a documented property"):
+        connect.import_customers([NorceCustomer(Code="A")], ImportHeader(AccountId=1), full_file=True)
+
+    assert sim.jobs == {} and sim.customers == {}
 
 
 def test_an_import_is_not_repeated_after_a_server_error(sim):
@@ -132,9 +170,21 @@ def test_an_import_is_not_repeated_after_a_server_error(sim):
     assert len(sim.calls_to("Customer/ImportCustomers")) == 1, "a 500 may have started a job: not re-sent"
 
 
-@pytest.mark.parametrize("answer", [5001, "5001", {"JobId": 5001}])
-def test_job_ids_in_every_shape(answer):
-    assert norce_connect._job_id(answer) == 5001
+@pytest.mark.parametrize(
+    ("answer", "job_id"),
+    [({"JobId": "5001"}, 5001), ({"StatusCode": "OK", "JobId": "17", "ValidationSummary": None}, 17)],
+)
+def test_a_job_response_names_its_job_id_as_a_string(answer, job_id):
+    assert JobResponse.model_validate(answer).job_id == job_id
+
+
+@pytest.mark.parametrize("answer", [5001, {"JobId": None}, {"JobId": "x"}, {"JobId": "99999999999"}, [1]])
+def test_an_import_answered_without_a_job_response_is_refused(answer):
+    response = requests.Response()
+    response.status_code, response._content = 200, json.dumps(answer).encode()
+
+    with pytest.raises(NorceRejected, match="JobResponse"):
+        norce_connect._job_response(response)
 
 
 def test_the_token_endpoint_rate_limit_is_simulated(sim):

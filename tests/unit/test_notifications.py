@@ -96,11 +96,11 @@ def test_an_order_shows_lines_quantities_total_and_delivery(renderer: TemplateRe
     assert "- 2 x Mug (item no. P-100): 398.00 SEK" in english.text
     assert "1.5 x Saucer" in english.text
     assert "2.000" not in english.text
-    assert "Total: 448.50 SEK" in english.text
+    assert "Total excl. VAT: 448.50 SEK" in english.text
     assert "PostNord MyPack" in english.text
     assert "111 22 Stockholm" in english.text
     assert "1,5 st Saucer" in swedish.text
-    assert "Totalt: 448,50 SEK" in swedish.text
+    assert "Totalt exkl. moms: 448,50 SEK" in swedish.text
     assert "448,50 SEK" in swedish.html
 
 

@@ -24,7 +24,8 @@ def test_an_order_becomes_one_erp_order_and_is_confirmed_in_norce():
     number, erp_order = flow.erp.orders["REF12345"]
     assert erp_order.customer_code == "CUST0001" and len(erp_order.lines) == 1
     [status] = flow.norce.statuses
-    assert (status.ClientOrderRef, status.ErpOrderNo, status.OrderStatus) == ("REF12345", number, "Confirmed")
+    # ClientOrderRef is Norce's int32 basket id (issue 19): an external order number is not sent as one
+    assert (status.ClientOrderRef, status.ErpOrderNo, status.OrderStatus) == (None, number, "Confirmed")
     record = flow.records.get(message.key)
     assert record["processing_state"] == "confirmed" and record["erp_order_no"] == "SO-000001"
     assert [entry["event"] for entry in record["trail"]] == ["received", "erp_order_created", "confirmed"]
@@ -132,7 +133,7 @@ def test_an_order_the_erp_rejects_is_recorded_as_failed_and_not_retried():
 
 def test_a_new_customer_is_created_in_the_erp_and_its_code_queued_for_norce():
     flow = Flow()
-    order = example_order("REF-NEW")
+    order = example_order("300001")  # a Norce order: its ClientOrderRef is the basket id
     order = order.replace(b'"CustomerCode": "CUST0001"', b'"CustomerCode": null')
     message = flow.receive(order)
 
@@ -140,15 +141,12 @@ def test_a_new_customer_is_created_in_the_erp_and_its_code_queued_for_norce():
 
     [customer] = flow.erp.customers.values()
     assert (customer.code, customer.email, customer.first_name) == ("C10001", "john.doe@example.com", "John")
-    assert flow.erp.orders["REF-NEW"][1].customer_code == "C10001"
+    assert flow.erp.orders["300001"][1].customer_code == "C10001"
     [writeback] = flow.writebacks.items
-    assert (writeback.kind, writeback.code, writeback.match_value) == (
-        "customer",
-        "C10001",
-        "john.doe@example.com",
-    )
+    assert (writeback.kind, writeback.code, writeback.client_order_ref) == ("customer", "C10001", "300001")
+    assert writeback.match_value == "", "found in Norce by its Id (its order's buyer), never by e-mail"
 
-    flow.processor().process(flow.receive(example_order("REF-NEW-2").replace(b'"CUST0001"', b"null")))
+    flow.processor().process(flow.receive(example_order("300002").replace(b'"CUST0001"', b"null")))
     assert len(flow.erp.customers) == 1, "found by e-mail the second time, not created again"
     assert len(flow.writebacks.items) == 2, "Norce still lacks the code: written back again"
 

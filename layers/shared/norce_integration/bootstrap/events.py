@@ -17,13 +17,13 @@ if TYPE_CHECKING:
     from norce_integration.erp.ports import Erp
     from norce_integration.events.ports import EventQuery, Notifier
     from norce_integration.events.service import EventProcessor
-    from norce_integration.jobs.ports import JobLog
+    from norce_integration.jobs.ports import JobService
 
 CHANGE_NOTIFICATIONS = ("CustomerChangedNotification", "CompanyChangedNotification")
 # One event of each outcome, for the init phase to take (in-memory queues: nothing is sent).
 REHEARSAL_EVENTS = {
     "OrderConfirmedEvent": '{"ClientId":1,"ApplicationId":1,"OrderId":1,"OrderNo":"SNAPSTART-REHEARSAL",'
-    '"ClientOrderRef":"SNAPSTART-REHEARSAL"}',
+    '"ClientOrderRef":"SNAPSTART-REHEARSAL","Source":"WEB"}',
     "CustomerChangedNotification": '{"ClientId":1,"CustomerId":1,"EntityChanged":"tClientCustomer"}',
     "SkuChangedNotification": "{}",  # a type we do not act on
     "NoSuchEvent": "{}",  # an unknown type
@@ -115,20 +115,23 @@ def build_event_processor(
     settings: EventProcessorSettings,
     erp: "Erp | None" = None,
     query: "EventQuery | None" = None,
-    job_log: "JobLog | None" = None,
+    job_log: "JobService | None" = None,
     notifier: "Notifier | None" = None,
 ) -> ProcessorComponents:
     """AWS adapters from ``settings``; the ERP, Norce and the mail service are real unless given (tests)."""
+    from norce_integration.adapters.aws.dynamodb_documents import DynamoDbOrderIndex  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_events import (  # noqa: PLC0415
         DynamoDbNotificationLedger,
         DynamoDbSyncStates,
     )
     from norce_integration.adapters.aws.dynamodb_imports import DynamoDbImportStore  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords  # noqa: PLC0415
+    from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords  # noqa: PLC0415
     from norce_integration.adapters.aws.sqs_events import SqsEventDeadLetters  # noqa: PLC0415
     from norce_integration.bootstrap.aws import aws_client  # noqa: PLC0415
     from norce_integration.bootstrap.erp import erp_for  # noqa: PLC0415
     from norce_integration.bootstrap.norce import norce_clients  # noqa: PLC0415
+    from norce_integration.events.captures import CaptureResults  # noqa: PLC0415
     from norce_integration.events.notifications import NotificationService  # noqa: PLC0415
     from norce_integration.events.rendering import TemplateRenderer  # noqa: PLC0415
     from norce_integration.events.service import EventProcessor  # noqa: PLC0415
@@ -138,7 +141,9 @@ def build_event_processor(
     dynamodb, sqs = aws_client("dynamodb"), aws_client("sqs")
     if query is None or job_log is None:
         clients = norce_clients(settings, dynamodb)
-        query = query or clients.event_query(settings.query_version)
+        query = query or clients.event_query(
+            settings.query_version, settings.country_codes, settings.currency_codes
+        )
         job_log = job_log or clients.connect
     notify = notification_types(settings.optional_notifications)
     processor = EventProcessor(
@@ -162,6 +167,11 @@ def build_event_processor(
             DynamoDbJobRecords(dynamodb, settings.orders_table),
             job_log,
             full_imports=DynamoDbImportStore(dynamodb, settings.orders_table),
+        ),
+        captures=CaptureResults(
+            query=query,
+            index=DynamoDbOrderIndex(dynamodb, settings.orders_table),
+            records=DynamoDbOrderRecords(dynamodb, settings.orders_table),
         ),
     )
     return ProcessorComponents(processor, SqsEventDeadLetters(sqs, settings.events_dlq_url), sqs, settings)

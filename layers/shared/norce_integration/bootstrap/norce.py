@@ -1,6 +1,7 @@
 """The one builder of the Norce clients (Connect, Query for processing, Query for events), all on one auth:
 OAuth2 with the token shared through the orders table (one token for every function), or legacy Basic."""
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
@@ -15,16 +16,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FullFileFlag:
-    """Where a full import's flag goes (Norce documents none for customers: ``NorceFullFileFlag``)."""
+    """Where a full import's flag goes (``NorceFullFileIn``): "off" by default, as Norce documents none for
+    customers (``NorceFullFileFlag`` names it when it is switched on)."""
 
     key: str = "FullFile"
-    place: str = "stormconnect-header"
+    place: str = "off"
 
 
 @dataclass
 class NorceClients:
     connect: "HttpNorceConnect"
     query_http: "NorceHttp"
+    query_auth: dict[str, Any]  # NorceHttp's arguments but the URL (the application id and the auth)
 
     @property
     def query(self) -> "HttpNorceQuery":
@@ -33,11 +36,16 @@ class NorceClients:
 
         return HttpNorceQuery(self.query_http)
 
-    def event_query(self, version: str) -> "HttpEventQuery":
-        """Query look-ups of the event processor, in Query ``version`` 2.0 or 3.0."""
+    def event_query(
+        self, version: str, countries: dict[int, str], currencies: dict[int, str]
+    ) -> "HttpEventQuery":
+        """Query look-ups of the event processor: orders and invoices in 2.0, the buyer and ship-to in 3.0
+        (CustomerInfo is 3.0's), customers and companies in ``version``; ids to ISO codes by the maps."""
         from norce_integration.adapters.http.event_query import HttpEventQuery  # noqa: PLC0415
+        from norce_integration.adapters.http.norce_connect import NorceHttp  # noqa: PLC0415
 
-        return HttpEventQuery(self.query_http, version)
+        http_3 = NorceHttp(query_url_for(self.query_http.base, "3.0"), **self.query_auth)
+        return HttpEventQuery(self.query_http, http_3, version, countries, currencies)
 
 
 def norce_auth(settings: NorceConnectSettings, dynamodb: Any, table: str, max_age: int) -> dict[str, Any]:
@@ -81,8 +89,17 @@ def norce_clients(flow: NorceSettings, dynamodb: Any, full_file: FullFileFlag | 
         settings.connect_url,
         application_id=settings.application_id,
         full_file_key=flag.key,
-        full_file_in=cast(Literal["stormconnect-header", "http-header"], flag.place),
+        full_file_in=cast(Literal["off", "stormconnect-header", "http-header"], flag.place),
         **auth,
     )
-    query_http = NorceHttp(settings.query_url, application_id=settings.application_id, **auth)
-    return NorceClients(connect, query_http)
+    query_auth = {"application_id": settings.application_id, **auth}
+    query_http = NorceHttp(settings.query_url, **query_auth)
+    return NorceClients(connect, query_http, query_auth)
+
+
+def query_url_for(url: str, version: str) -> str:
+    """``NorceQueryUrl`` (``…/commerce/query/2.0/``) for another Query version: only the version differs."""
+    match = re.search(r"/query/\d+\.\d+(/?)$", url)
+    if match is None:
+        raise ValueError(f"NorceQueryUrl must end in /commerce/query/2.0/ (it is {url!r})")
+    return f"{url[: match.start()]}/query/{version}/"

@@ -61,13 +61,14 @@ def build_processing(
         connect, query = clients.connect, clients.query
     else:
         connect, query = norce, norce_query
+    records = DynamoDbOrderRecords(dynamodb, settings.orders_table)
     processor = OrderProcessor(
         ledger=DynamoDbLedger(dynamodb, settings.orders_table),
         archive=S3Archive(aws_client("s3"), settings.archive_bucket),
         erps={name: make_erp(target) for name, target in settings.erp_targets.items()},
         norce=connect,
         writebacks=SqsWritebackQueue(sqs, settings.writeback_queue_url),
-        records=DynamoDbOrderRecords(dynamodb, settings.orders_table),
+        records=records,
         config=config,
         account_id=settings.norce.account_id,
         index=DynamoDbOrderIndex(dynamodb, settings.orders_table),
@@ -79,6 +80,7 @@ def build_processing(
         settings.norce.account_id,
         query=query,
         company_match=config.norce_company_match,
+        records=records,
     )
     return ProcessingComponents(
         processor, writeback, SqsDeadLetters(sqs, settings.orders_dlq_url), sqs, settings

@@ -12,9 +12,10 @@ The schema is **generated from the contracts** (``OrderItem`` and the models und
 * every value is an ``xs:string`` restricted by a pattern that pydantic's lax parsing certainly
   accepts: canonical integers, plain decimals, ``true``/``false`` (XSD's own numeric and boolean types
   collapse whitespace and take forms pydantic refuses);
-* the per-line business rules: ``PartNo`` present and not blank, ``Quantity`` > 0, ``UnitPrice`` >= 0,
-  at least one item, ``LineNo`` unique (``xs:unique`` over canonical integers, so text equality is
-  integer equality);
+* the per-line business rules: ``PartNo`` present and not blank, ``Quantity`` a whole number > 0,
+  ``Quantity2``, ``UnitPrice`` and ``UnitVat`` >= 0, every amount below the full path's bounds
+  (``intake.validation.MAX_AMOUNT``, ``MAX_QUANTITY``), at least one item, ``LineNo`` unique
+  (``xs:unique`` over canonical integers, so text equality is integer equality);
 * no wildcard: an element the models do not name (even in another namespace, which the full path
   would read by its local name) is not accepted here; ``xsi:type`` substitution is blocked; fields
   may come in any order (``xs:all``); a nil is allowed only where the full path reads it as null.
@@ -46,14 +47,16 @@ _PY_SPACE = "\\s\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 # Simple types: name -> pattern over xs:string (whiteSpace preserve: the pattern sees the raw text).
 # An empty element is allowed for every optional non-str value: the full path reads it as null.
+# Integer parts are bounded below the full path's MAX_AMOUNT (10**12) and MAX_QUANTITY (10**9).
 SIMPLE_TYPES: dict[str, tuple[str, int | None]] = {
     "T_str": ("", None),
     "T_int": (r"(0|-?[1-9][0-9]{0,17})?", None),
-    "T_dec": (r"(-?(0|[1-9][0-9]*)(\.[0-9]+)?)?", 40),
+    "T_dec": (r"(-?(0|[1-9][0-9]{0,11})(\.[0-9]+)?)?", 40),
     "T_bool": ("(true|false)?", None),
     "T_nonblank": (f"[^{_PY_SPACE}](.|\\n|\\r)*", None),
-    "T_qty": (r"[1-9][0-9]*(\.[0-9]+)?|0\.0*[1-9][0-9]*", 40),
-    "T_price": (r"((0|[1-9][0-9]*)(\.[0-9]+)?)?", 40),
+    "T_qty": (r"[1-9][0-9]{0,8}(\.0+)?", 40),
+    "T_qty2": (r"((0|[1-9][0-9]{0,8})(\.[0-9]+)?)?", 40),
+    "T_price": (r"((0|[1-9][0-9]{0,11})(\.[0-9]+)?)?", 40),
 }
 
 
@@ -68,7 +71,9 @@ class Rule:
 ITEM_RULES: dict[str, Rule] = {
     "PartNo": Rule(True, "T_nonblank"),
     "Quantity": Rule(True, "T_qty"),
+    "Quantity2": Rule(False, "T_qty2"),
     "UnitPrice": Rule(False, "T_price"),
+    "UnitVat": Rule(False, "T_price"),
 }
 UNIQUE_FIELD = "LineNo"
 

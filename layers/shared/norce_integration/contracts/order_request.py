@@ -5,6 +5,7 @@ Every field is optional here; what an order must carry is decided in ``intake.va
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import Field
 
@@ -12,11 +13,20 @@ from norce_integration.contracts.base import IntOrCode, Money, NorceModel
 
 
 class CodeValue(NorceModel):
-    """One ``AdditionalInfo`` entry: a configurable info type and its value."""
+    """One ``AdditionalInfo`` entry: a configurable info type and its value.
+
+    Norce: ``Code2`` is the configurable identifier to use; ``Code`` "has erroneous behaviour"; ``Id`` is
+    Norce's internal id of the info type (C/orderservice/openapi/schemas/codevalue)."""
 
     Id: int | None = None
     Code: str | None = None
+    Code2: str | None = None
     Value: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """What the info is keyed by: ``Code2`` as Norce advises, else ``Code``."""
+        return self.Code2 or self.Code or None
 
 
 class Address(NorceModel):
@@ -93,6 +103,13 @@ class Company(NorceModel):
 _Company = Company
 _Person = Person
 
+REFERENCE_LENGTHS: dict[str, dict[str, int]] = {
+    "OrderRequest": {"ClientOrderRef": 50, "CustomerOrderRef": 50, "ErpOrderNo": 50, "SalesContactCode": 50},
+    "Header": {"ApplicationKey": 50},
+}
+"""Norce's published maximum lengths of the order's own references (``Header.ApplicationKey`` is a Guid: 50
+leaves room for its braced forms). The ledger keys an order by ApplicationKey and ClientOrderRef."""
+
 MAX_LENGTHS: dict[str, dict[str, int]] = {
     "Company": {"Code": 50, "Name": 100, "VatNo": 50},
     "Person": {
@@ -141,10 +158,11 @@ class Payment(NorceModel):
 
 
 class Discount(NorceModel):
-    Code: str | None = None
-    Description: str | None = None
+    """An order discount not on a line (rare): ``{Amount, Code (used for discount matching), Type}``."""
+
     Amount: Money | None = None
-    PercentageOff: Money | None = None
+    Code: str | None = None
+    Type: str | None = None
 
 
 class PickupStore(NorceModel):
@@ -205,12 +223,29 @@ class OrderItem(NorceModel):
     ManufacturerCode: str | None = None
     Quantity2: Money | None = None
 
+    @property
+    def ordered_quantity(self) -> Decimal | None:
+        """How much was ordered: ``Quantity`` is Norce's whole number of items; goods sold by weight or
+        length carry a non-integer quantity in ``Quantity2`` ("item quantity for non-integer values"),
+        which is then the line's quantity (its amount is UnitPrice x Quantity2)."""
+        if self.Quantity2 is not None and self.Quantity2 != self.Quantity2.to_integral_value():
+            return self.Quantity2
+        if not self.Quantity and self.Quantity2:
+            return self.Quantity2
+        return self.Quantity
+
+
+FEE_TYPES = {0: "Shipping", 1: "Invoice"}
+"""Norce's ``Fee.Type`` (int32)."""
+
 
 class Fee(NorceModel):
-    Code: str | None = None
-    Description: str | None = None
+    """A fee on the order (rare: fees are mostly order items with TypeGroup ``Fee``):
+    ``{Amount, Description, Type (0 Shipping, 1 Invoice), VatRate (percent)}``."""
+
     Amount: Money | None = None
-    UnitVat: Money | None = None
+    Description: str | None = None
+    Type: IntOrCode | None = None
     VatRate: Money | None = None
 
 

@@ -102,13 +102,14 @@ class ErpOrderLine(ErpModel):
 
 
 class ErpCharge(ErpModel):
-    """A fee (shipping, handling) or an order-level discount."""
+    """A fee (shipping, invoice) or an order-level discount."""
 
     code: str | None = None
     description: str | None = None
     amount: Decimal = Decimal(0)
     vat: Decimal = Decimal(0)
     vat_rate: Decimal | None = None
+    kind: str | None = None  # a fee's Norce Type (Shipping, Invoice) or a discount's Type
 
 
 class ErpPayment(ErpModel):
@@ -199,3 +200,13 @@ class ErpDocument(ErpModel):
     parcel_number: str | None = None
     credited_invoice_no: str | None = None
     status: str | None = None
+
+
+class ErpChange(ErpModel):
+    """The ERP's word that something changed (a webhook notification), in the ERP's own terms: ``resource``
+    names the entity or collection, ``change_type`` what happened (``created``, ``updated``, ``deleted``,
+    ``collection``). It carries no data: the adapter reads the entity to know what changed."""
+
+    resource: str
+    change_type: str
+    changed_at: datetime | None = None

@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from norce_integration.erp.model import ErpCompany, ErpCustomer, ErpDocument, ErpOrder, ErpOrderRef
+from norce_integration.erp.model import (
+    ErpChange,
+    ErpCompany,
+    ErpCustomer,
+    ErpDocument,
+    ErpOrder,
+    ErpOrderRef,
+)
 
 
 class ErpError(Exception):
@@ -81,4 +88,13 @@ class Erp(Protocol):
     def changed_documents(self, changed_since: datetime | None) -> Iterator[ErpDocument]:
         """Delivery notes, invoices, credit notes and statuses changed since the watermark (all when
         ``None``), oldest first, page by page. Only needed where the ERP cannot push (``erp_poll``)."""
+        ...
+
+
+class ErpChangeReader(Protocol):
+    """An ERP that notifies changes (webhooks) and lets them be read back as documents (Business Central)."""
+
+    def documents_for(self, changes: list[ErpChange]) -> Iterator[ErpDocument]:
+        """The delivery notes, invoices and credit notes the changes stand for, read from the ERP now (a
+        change of something else yields nothing). Raises ``ErpUnavailable`` when the ERP cannot be read."""
         ...

@@ -4,60 +4,67 @@ A payload that fails its model can never become valid by retrying: the receiver 
 reason) and still answers 200, so Norce does not retry it for 22 hours.
 """
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from norce_integration.events.types import ORDER_EVENTS
+from norce_integration.events.types import NOTIFY_BY_DEFAULT, NOTIFY_WHEN_ENABLED
+
+STATUS_EVENTS = tuple(
+    name for name in (*NOTIFY_BY_DEFAULT, *NOTIFY_WHEN_ENABLED) if name != "OrderReceivedEvent"
+)
+
+
+Id32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+Id64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+Text = Annotated[str, Field(max_length=255)]
 
 
 class NorceEvent(BaseModel):
-    """Fields every Norce event carries. ``ApplicationId`` is missing on some change notifications."""
+    """Fields every Norce event carries. ``ApplicationId`` is optional on the change notifications.
+
+    Norce Admin chooses per type which properties are posted, so only what the integration needs is
+    required here; the others are read when present (their published shapes: tests/contracts/norce)."""
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
-    ClientId: int | None = None
-    ApplicationId: int | None = None
+    ClientId: Id32 | None = None
+    ApplicationId: Id32 | None = None
 
 
 class OrderReceivedEvent(NorceEvent):
-    """Sent before the order is complete in Norce: only enough for a minimal notification."""
+    """Sent before the order is complete in Norce: the only order event with ``Email``."""
 
-    ClientOrderRef: str
-    Email: str | None = None
-    CellPhone: str | None = None
-    FirstName: str | None = None
-    LastName: str | None = None
-    Source: str | None = None
+    ClientOrderRef: Annotated[str, Field(min_length=1, max_length=50)]
+    Email: str | None = None  # checked before it is used (``events.recipients``), never trusted
+    CellPhone: Text | None = None
+    FirstName: Text | None = None
+    LastName: Text | None = None
+    Source: Text | None = None
 
 
 class OrderEvent(NorceEvent):
-    """OrderConfirmed/Cancelled/Delivered/PartlyDelivered/ReadyForPickup/PaymentReceivedEvent."""
+    """OrderConfirmed/Cancelled/Delivered/PartlyDelivered/ReadyForPickupEvent: the order by Norce's
+    ``OrderId`` (int64); no e-mail (the buyer is read in Norce Query)."""
 
-    OrderId: int | None = None
-    OrderNo: str | None = None  # the ERP's order number
-    ClientOrderRef: str | None = None
-    Email: str | None = None
-    CellPhone: str | None = None
-    FirstName: str | None = None
-    LastName: str | None = None
-    Source: str | None = None
-
-    @model_validator(mode="after")
-    def _identifies_the_order(self) -> "OrderEvent":
-        if self.OrderId is None and not self.ClientOrderRef:
-            raise ValueError("OrderId or ClientOrderRef is required")
-        return self
+    OrderId: Id64
+    OrderNo: Annotated[str, Field(max_length=50)] | None = None  # usually the ERP's order number
+    ClientOrderRef: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    CellPhone: Text | None = None
+    FirstName: Text | None = None
+    LastName: Text | None = None
+    Source: Text | None = None
+    DropPointCode: Text | None = None  # OrderReadyForPickupEvent: where the order waits
 
 
 class CustomerChangedNotification(NorceEvent):
-    CustomerId: int
-    EntityChanged: str | None = None
+    CustomerId: Id32
+    EntityChanged: Text | None = None
 
 
 class CompanyChangedNotification(NorceEvent):
-    CompanyId: int
-    EntityChanged: str | None = None
+    CompanyId: Id32
+    EntityChanged: Text | None = None
 
 
 class JobCompletedEvent(NorceEvent):
@@ -66,8 +73,10 @@ class JobCompletedEvent(NorceEvent):
 
 
 class InvoiceCaptureCompletedEvent(NorceEvent):
-    CapturedInvoiceId: int | None = None
-    State: str | None = None
+    """The payment provider's answer to the capture of an invoice: ``Error`` is money not collected."""
+
+    CapturedInvoiceId: Id32  # Norce's invoice id (Query's Orders/Invoices Id)
+    State: Literal["Captured", "Error"]
 
 
 _MODELS: dict[str, type[NorceEvent]] = {
@@ -76,7 +85,7 @@ _MODELS: dict[str, type[NorceEvent]] = {
     "CompanyChangedNotification": CompanyChangedNotification,
     "JobCompletedEvent": JobCompletedEvent,
     "InvoiceCaptureCompletedEvent": InvoiceCaptureCompletedEvent,
-    **dict.fromkeys(ORDER_EVENTS[1:], OrderEvent),
+    **dict.fromkeys(STATUS_EVENTS, OrderEvent),
 }
 
 

@@ -1,4 +1,10 @@
-"""One e-mail per order event type and order, ever: look the order up, claim, render, send, record.
+"""One e-mail per order event type and order, ever: look the order up, check the address, claim, render,
+send, record.
+
+The recipient: OrderReceivedEvent's own ``Email`` (the order may not be complete in Query yet); for the
+others, the buyer Norce Query holds for the order (the customer, or a guest's CustomerInfo): Norce's other
+order events carry no e-mail. Either way the address is checked first (``recipients``): one that is not
+one plain address is never sent to (``INVALID_RECIPIENT``, counted; the reason, never the address, logged).
 
 Norce delivers each order event once per order, but retries until we answer 2xx, and our own processor
 retries too; the ledger (``MAIL#{type}#{ClientOrderRef}``) makes every copy after the first a no-op. When an
@@ -23,6 +29,7 @@ from norce_integration.events.ports import (
     NotifierRejected,
     NotifierUnavailable,
 )
+from norce_integration.events.recipients import check_recipient
 from norce_integration.events.views import OrderView
 from norce_integration.failures import PermanentFailure, TransientFailure
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
@@ -58,9 +65,13 @@ class NotificationService:
     def handle(self, event_type: str, event: NorceEvent) -> Handled:
         order = None if isinstance(event, OrderReceivedEvent) else self._order(event)
         ref = _client_order_ref(event, order)
-        recipient = (getattr(event, "Email", None) or (order.email if order else None) or "").strip()
-        if not recipient:
-            return Handled(Outcome.NO_RECIPIENT, "neither the event nor the order has an e-mail address")
+        given = event.Email if isinstance(event, OrderReceivedEvent) else (order.email if order else None)
+        if given is None or (isinstance(given, str) and not given.strip()):
+            where = "the event" if isinstance(event, OrderReceivedEvent) else "Norce Query's buyer"
+            return Handled(Outcome.NO_RECIPIENT, f"{where} has no e-mail address")
+        recipient = check_recipient(given)
+        if recipient.address is None:  # never sent: the reason names what is wrong, not the address
+            return Handled(Outcome.INVALID_RECIPIENT, str(recipient.reason))
         key = f"MAIL#{event_type}#{ref}"
         claim = self.ledger.claim(key, self.clock())
         if claim is Claim.SENT:
@@ -70,7 +81,7 @@ class NotificationService:
         if claim is Claim.BUSY:
             raise TransientFailure("another attempt is sending this e-mail")
         try:
-            email = self._email(event_type, event, order, ref, recipient)
+            email = self._email(event_type, event, order, ref, recipient.address)
             message_id = self.notifier.send(email)
         except NotifierInDoubt as error:  # the claim stays: after its lease it is IN_DOUBT, never resent
             raise TransientFailure(f"the mail service's answer was lost: {error}") from error
@@ -86,7 +97,7 @@ class NotificationService:
     def _order(self, event: NorceEvent) -> OrderView:
         assert isinstance(event, OrderEvent)
         try:
-            order = self.query.order(order_id=event.OrderId, client_order_ref=event.ClientOrderRef)
+            order = self.query.order(event.OrderId)
         except NorceUnavailable as error:
             raise TransientFailure(str(error), error.retry_after) from error
         except NorceRejected as error:
@@ -104,6 +115,7 @@ class NotificationService:
             "order_no": getattr(event, "OrderNo", None) or (order.order_no if order else None),
             "first_name": getattr(event, "FirstName", None) or (order.first_name if order else None),
             "last_name": getattr(event, "LastName", None) or (order.last_name if order else None),
+            "drop_point_code": getattr(event, "DropPointCode", None),
             "shop_name": self.shop_name,
             "order": order,
         }
@@ -120,6 +132,8 @@ class NotificationService:
 
 
 def _client_order_ref(event: NorceEvent, order: OrderView | None) -> str:
+    """The order's reference in the e-mail and its ledger key: the event's ClientOrderRef, else Query's
+    basket id, else Norce's order id (one key per order whichever the event carries)."""
     ref = getattr(event, "ClientOrderRef", None) or (order.client_order_ref if order else None)
     if ref:
         return str(ref)

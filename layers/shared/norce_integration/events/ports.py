@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from norce_integration.events.envelope import QueuedEvent
-from norce_integration.events.views import CompanyView, CustomerView, OrderView
+from norce_integration.events.views import CompanyView, CustomerView, InvoiceOrder, OrderView
 
 
 class EventQueue(Protocol):
@@ -103,4 +103,10 @@ class EventQuery(Protocol):
 
     def company(self, company_id: int) -> CompanyView | None: ...
 
-    def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None: ...
+    def order(self, order_id: int) -> OrderView | None:
+        """The order by Norce's OrderId (the events carry it), with its lines, buyer and ship-to."""
+        ...
+
+    def invoice_order(self, invoice_id: int) -> InvoiceOrder | None:
+        """The order a Norce invoice (InvoiceCaptureCompletedEvent's CapturedInvoiceId) belongs to."""
+        ...

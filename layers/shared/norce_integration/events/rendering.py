@@ -7,9 +7,11 @@ caller (``NotificationService``) gives:
 - ``client_order_ref``: Norce's order reference (always set)
 - ``order_no``: the ERP's order number, or None
 - ``first_name``, ``last_name``: the customer's name, or None
+- ``drop_point_code``: OrderReadyForPickupEvent's ``DropPointCode`` (where to pick it up), or None
 - ``shop_name``: the shop's name ("" falls back to the renderer's ``shop_name``)
 - ``order``: an ``OrderView``, or None. OrderReceivedEvent always gets None (Norce sends it before the
-  order is complete), so its templates only thank and name the reference.
+  order is complete), so its templates only thank and name the reference. Its amounts are Query's, excluding
+  VAT (the templates say so); its ``currency`` and address ``country`` are codes only when configured.
 
 The renderer adds ``language`` and ``subject`` (the rendered subject, for the HTML title). A missing
 field renders empty (``ChainableUndefined``, None as ""), so a sparse order never stops an e-mail.

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from norce_integration.events.captures import CaptureResults
 from norce_integration.events.contracts import (
     CompanyChangedNotification,
     CustomerChangedNotification,
     InvalidEvent,
+    InvoiceCaptureCompletedEvent,
     JobCompletedEvent,
     parse_event,
 )
@@ -15,7 +17,7 @@ from norce_integration.events.outcomes import Handled, Outcome
 from norce_integration.events.sync import ChangeSync
 from norce_integration.events.types import Action, action_for
 from norce_integration.failures import PermanentFailure
-from norce_integration.jobs.completion import JobCompletion
+from norce_integration.jobs.completion import JobCompletion, JobEnd
 
 
 @dataclass
@@ -24,6 +26,7 @@ class EventProcessor:
     notifications: NotificationService
     changes: ChangeSync
     jobs: JobCompletion
+    captures: CaptureResults
 
     def process(self, queued: QueuedEvent) -> Handled:
         """``TransientFailure``: retry later; ``PermanentFailure``: park with the reason."""
@@ -36,7 +39,17 @@ class EventProcessor:
             return self.notifications.handle(queued.event_type, event)
         if isinstance(event, CustomerChangedNotification | CompanyChangedNotification):
             return self.changes.handle(event, queued.received_at)
+        if isinstance(event, InvoiceCaptureCompletedEvent):
+            return self.captures.handle(event, queued.received_at)
         if isinstance(event, JobCompletedEvent):
-            end = self.jobs.finish(event.JobId, event.StatusId)
-            return Handled(Outcome.JOB_FAILED if end.failed else Outcome.JOB_SUCCEEDED, end.detail)
+            return _job_handled(self.jobs.finish(event.JobId, event.StatusId))
         return Handled(Outcome.IGNORED, f"{queued.event_type} is not acted on")
+
+
+def _job_handled(end: JobEnd) -> Handled:
+    """A job of another integration (Norce tells of every job) is acknowledged and counted, never alarmed."""
+    if end.foreign:
+        return Handled(Outcome.JOB_FOREIGN, end.detail)
+    if end.failed:
+        return Handled(Outcome.JOB_FAILED, end.detail)
+    return Handled(Outcome.JOB_SUCCEEDED if end.finished else Outcome.JOB_RUNNING, end.detail)

@@ -50,20 +50,34 @@ class OrderLineView:
     part_no: str | None
     name: str | None
     quantity: Decimal
-    amount: Decimal | None = None  # the line's amount including VAT, when Query has it
+    amount: Decimal | None = None  # the line's amount excluding VAT (Query's LineAmount)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderView:
+    """An order as Query holds it: Orders/Orders by Id, its Items, and the buyer (the customer, or a guest's
+    CustomerInfo) and ship-to. Query has no culture, currency code, e-mail or total on the order."""
+
     order_id: int | None
     order_no: str | None
-    client_order_ref: str | None
-    culture: str | None = None  # e.g. "sv-SE"
-    currency: str | None = None
+    client_order_ref: str | None  # the basket id (Query's QuotationId), when there is one
+    culture: str | None = None  # not in Query: the e-mail is in the default language
+    currency: str | None = None  # the code of Query's CurrencyId, when configured (NorceCurrencyCodes)
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
     delivery_mode: str | None = None
     delivery_address: AddressView | None = None
-    total: Decimal | None = None
+    total: Decimal | None = None  # the lines' amounts, excluding VAT
     lines: list[OrderLineView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceOrder:
+    """Where a Norce invoice belongs (Query's Orders/Invoices -> ReferenceOrderId -> Orders/Orders)."""
+
+    invoice_id: int
+    invoice_no: str | None
+    order_id: str | None
+    client_order_ref: str | None  # the order's QuotationId (our ClientOrderRef), when Query has the order
+    order_no: str | None

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from norce_integration.contracts.connect import is_guid
+
 
 class Entity(StrEnum):
     CUSTOMERS = "customers"
@@ -62,7 +64,7 @@ COMPANY_FIELDS = (
     "VatNo",
     "InvoiceAddress",
     "DeliveryAddresses",
-    "Customers",
+    "Contacts",
     "PriceLists",
 )
 
@@ -70,8 +72,9 @@ COMPANY_FIELDS = (
 @dataclass(frozen=True, slots=True)
 class ImportConfig:
     """``customer_fields``/``company_fields``: what the import writes (the header's *FieldsThatAreSet*);
-    ``application_key``: set when customers and companies are unique per application, None when unique
-    per client; ``accounts``: send the customers' login accounts too."""
+    ``application_key``: the application's key (a GUID), sent on every record; Norce requires it on every
+    company, so a company import without it is refused before it starts (``refusal``); ``accounts``: send
+    the customers' login accounts too."""
 
     account_id: int
     customer_fields: tuple[str, ...] = CUSTOMER_FIELDS
@@ -81,6 +84,22 @@ class ImportConfig:
     shrink_limit: float = 0.10  # a full import this much smaller than the last good one is refused
     overlap_seconds: float = 300.0  # a delta reads this far back before the watermark (clock skew)
     max_records_per_job: int = 200_000  # a delta bigger than this becomes several jobs; a full never does
+
+    def refusal(self, entity: Entity) -> str | None:
+        """Why an import of ``entity`` must not start with this configuration (None: it may)."""
+        key = self.application_key
+        if key is not None and not is_guid(key):
+            return (
+                f"ImportApplicationKey {key[:40]!r} is not a GUID: Norce refuses an ApplicationKey that is "
+                "not one; set it to the application's key"
+            )
+        if key is None and entity is Entity.COMPANIES:
+            return (
+                "ImportApplicationKey (IMPORT_APPLICATION_KEY) is not set: Norce's ImportCompanies requires "
+                "ApplicationKey on every company, so the import would be refused; set it to the "
+                "application's key (a GUID)"
+            )
+        return None
 
     def fields(self, entity: Entity) -> tuple[str, ...]:
         chosen = self.customer_fields if entity is Entity.CUSTOMERS else self.company_fields

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from norce_integration.contracts.connect import ImportHeader
+from norce_integration.contracts.connect import ImportHeader, JobResponse
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.imports.config import Entity, Mode
 from norce_integration.jobs.ports import FullImports
@@ -14,9 +14,9 @@ from norce_integration.jobs.ports import FullImports
 class Importer(Protocol):
     def import_stream(
         self, entity: Entity, body: Iterable[bytes], header: ImportHeader, full_file: bool
-    ) -> int:
+    ) -> JobResponse:
         """POST ImportCustomers/ImportCompanies with ``body`` (a JSON array, in chunks) sent as it is made;
-        Norce's job id. An exception raised while ``body`` is made aborts the request (no job)."""
+        Norce's JobResponse. An exception raised while ``body`` is made aborts the request (no job)."""
         ...
 
 
@@ -28,10 +28,10 @@ class ErpExport(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ImportState:
-    """``IMPORT#{entity}``: how far deltas have read, and the last full import Norce completed."""
+    """``IMPORT#{entity}``: how far deltas have read, and what Norce applied of the last full import."""
 
     delta_watermark: datetime | None = None
-    last_full_records: int | None = None
+    last_full_records: int | None = None  # what Norce applied of the last full import (the guard's reference)
     last_full_job: int | None = None
 
 
@@ -42,6 +42,7 @@ class StartedJob:
     mode: Mode
     records: int
     started_at: float
+    validation: dict[str, Any] | None = None  # the JobResponse's ValidationSummary (``JobResponse.summary``)
 
 
 @dataclass
@@ -56,6 +57,8 @@ class RunSummary:
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
     skipped_codes: list[str] = field(default_factory=list)  # the first ones, for the report
     job_ids: list[int] = field(default_factory=list)
+    validation_failures: int = 0  # rows Norce's validation refused (its JobResponses' ValidationSummary)
+    validation_messages: list[str] = field(default_factory=list)  # the first ones
     since: str | None = None
     watermark: str | None = None
     reason: str | None = None
@@ -72,6 +75,8 @@ class RunSummary:
             "skipped": dict(self.skipped),
             "skippedCodes": list(self.skipped_codes),
             "jobIds": list(self.job_ids),
+            "validationFailures": self.validation_failures,
+            "validationMessages": list(self.validation_messages),
             "since": self.since,
             "watermark": self.watermark,
             "reason": self.reason,
@@ -89,9 +94,9 @@ class ImportStore(FullImports, Protocol):
 
     def move_watermark(self, entity: Entity, to: datetime) -> None: ...
 
-    def job_started(self, job: StartedJob) -> str | None:
-        """``JOB#{id}`` (status Queued) and the open-jobs index the follower reads; the status the job
-        already had when Norce told us of its end first (JobCompletedEvent can be that fast)."""
+    def job_started(self, job: StartedJob) -> None:
+        """``JOB#{id}`` (status Queued, the ValidationSummary) and the open-jobs index the follower reads
+        (also when Norce told of the job's end first: JobCompletedEvent can be that fast)."""
         ...
 
     def save_summary(self, summary: RunSummary) -> None: ...

@@ -2,8 +2,13 @@
 
 Names are Connect's Customer Service 4.0 (``Customer``, ``Company``, ``Address``: ``AddressLine1``,
 ``CountryCode``, …). Only the fields the import writes (the header's *FieldsThatAreSet*) are put in a
-record. A customer the ERP marks anonymised (GDPR) keeps its Code and nothing personal: its personal fields
-go as null, so Norce clears them and never gets them back from us.
+record. A company's contacts go as ``Contacts`` (``[{Code}]``, Norce's list of contacts by code; its
+``Customers`` are full customer records). A customer's ``Companies`` go with ``IsCompanyListDelta: true``:
+Norce's default (false) would unlink the customer from every company the list does not name, also the
+ones linked in Norce itself; every company carries ``ApplicationKey``, which Norce requires.
+
+A customer the ERP marks anonymised (GDPR) keeps its Code and nothing personal: its personal fields go as
+null, so Norce clears them and never gets them back from us.
 """
 
 import json
@@ -41,6 +46,8 @@ def _compact_encoder() -> Callable[[Any], str]:
 
 
 _dumps = _compact_encoder()
+# Values of the header's field lists that say how Norce imports, not fields of a record
+HEADER_ONLY = frozenset(["SearchOnlyByCode", "PreserveFlags"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +94,12 @@ class RecordWriter:
         if entity.code and not self._seen.add(entity.code):
             return Skipped(entity.code, "Code already sent in this run (duplicated in the ERP)")
         body = self._customer(entity) if isinstance(entity, ErpCustomer) else self._company(entity)
-        return _dumps({name: body.get(name) for name in self.fields}).encode()
+        record = {name: body.get(name) for name in self.fields if name not in HEADER_ONLY}
+        if "Companies" in record:
+            record["IsCompanyListDelta"] = True
+        if not isinstance(entity, ErpCustomer):
+            record["ApplicationKey"] = self._application_key
+        return _dumps(record).encode()
 
     def _customer_problem(self, customer: ErpCustomer) -> str | None:
         if customer.anonymised:
@@ -130,7 +142,7 @@ class RecordWriter:
             "PhoneNumber": company.phone,
             "InvoiceAddress": address(company.address),
             "DeliveryAddresses": [address(a) for a in company.delivery_addresses or []] or None,
-            "Customers": _codes(company.contact_codes),
+            "Contacts": _codes(company.contact_codes),
             "PriceLists": _codes(company.price_lists),
             "IsActive": company.is_active,
         }

@@ -5,7 +5,12 @@
   after Norce has accepted every job of the run.
 - **Full**: everything in one job with the flag on (Norce deactivates what it does not name); never split.
   The shrink guard refuses it, before its last byte, when it is more than ``shrink_limit`` smaller than
-  the last full import Norce completed (or empty), unless ``force``.
+  what Norce applied of the last full import (whatever that job's final status), or empty, unless
+  ``force``.
+- The configuration Norce would refuse (no ``ApplicationKey`` for companies, one that is not a GUID): the run
+  fails before it reads the ERP, with the reason.
+- Norce's JobResponse: its ValidationSummary (rows Norce's validation refused) is kept on ``JOB#{id}`` and
+  in the run's summary.
 - Norce refusing (429/503) or the connection failing: the run is made again from the ERP, a few times.
   The ERP failing on any page: the request is aborted, nothing is imported, the run fails and the next
   one starts from the same watermark.
@@ -19,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from norce_integration.contracts.connect import ImportHeader, JobStatus
+from norce_integration.contracts.connect import ImportHeader
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.erp.ports import ErpError
 from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest
@@ -29,6 +34,7 @@ from norce_integration.imports.stream import ImportBody
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
 
 LOCK_LEASE_SECONDS = 960  # longer than the function's 15 minutes: a crashed run's lock runs out
+MAX_VALIDATION_MESSAGES = 20
 
 
 class ShrinkGuardTripped(Exception):
@@ -66,6 +72,10 @@ class ImportRunner:
 
     def run(self, request: RunRequest) -> RunSummary:
         summary = RunSummary(request.entity, request.mode, self.clock())
+        refusal = self.config.refusal(request.entity)
+        if refusal:
+            summary.outcome, summary.reason = "failed", refusal
+            return self._finish(summary)
         owner = uuid.uuid4().hex
         if not self.store.lock(request.entity, owner, summary.started_at, LOCK_LEASE_SECONDS):
             summary.outcome, summary.reason = "locked", f"another {request.entity} import is running"
@@ -130,24 +140,30 @@ class ImportRunner:
         summary.outcome = "sent" if summary.job_ids else "nothing_to_send"
 
     def _send(self, request: RunRequest, body: ImportBody, header: ImportHeader, summary: RunSummary) -> None:
-        job_id = self.norce.import_stream(request.entity, body.chunks(), header, request.mode is Mode.FULL)
+        answer = self.norce.import_stream(request.entity, body.chunks(), header, request.mode is Mode.FULL)
+        job_id = answer.job_id
         summary.sent += body.count
         summary.job_ids.append(job_id)
-        started = StartedJob(job_id, request.entity, request.mode, body.count, self.clock())
-        if self.store.job_started(started) == JobStatus.SUCCEEDED.label and request.mode is Mode.FULL:
-            # Norce finished it before we recorded it: the completion could not know it was a full import.
-            self.store.full_succeeded(request.entity.value, body.count, job_id, started.started_at)
+        validation = answer.summary()
+        if validation and validation["failures"]:
+            summary.validation_failures += int(validation["failures"])
+            room = MAX_VALIDATION_MESSAGES - len(summary.validation_messages)
+            summary.validation_messages += list(validation["messages"])[:room]
+        self.store.job_started(
+            StartedJob(job_id, request.entity, request.mode, body.count, self.clock(), validation)
+        )
 
-    def _guard(self, request: RunRequest, last_good: int | None) -> Callable[[int], None]:
+    def _guard(self, request: RunRequest, last_applied: int | None) -> Callable[[int], None]:
         def check(count: int) -> None:
             if request.force:
                 return
             if count == 0:
                 raise ShrinkGuardTripped("the full import is empty: it would deactivate everything")
-            if last_good and count < last_good * (1 - self.config.shrink_limit):
+            if last_applied and count < last_applied * (1 - self.config.shrink_limit):
                 raise ShrinkGuardTripped(
                     f"{count} records is more than {self.config.shrink_limit:.0%} below the last full "
-                    f"import's {last_good}: it would deactivate real {request.entity}; force it to send it"
+                    f"import's {last_applied} (what Norce applied of it): it would deactivate real "
+                    f"{request.entity}; force it to send it"
                 )
 
         return check
@@ -167,6 +183,8 @@ class ImportRunner:
     def _copy(source: RunSummary, target: RunSummary, outcome: str, reason: str | None) -> None:
         target.sent, target.skipped, target.skipped_codes = source.sent, source.skipped, source.skipped_codes
         target.job_ids, target.since, target.watermark = source.job_ids, source.since, source.watermark
+        target.validation_failures = source.validation_failures
+        target.validation_messages = source.validation_messages
         target.outcome, target.reason = outcome, reason
 
     def _failed(self, summary: RunSummary, attempt: RunSummary, reason: str) -> None:

@@ -7,11 +7,16 @@ order log knows exactly which field of which line to correct. Messages never quo
 import re
 from decimal import Decimal
 
-from norce_integration.contracts import ClientCustomer, OrderRequest
+from norce_integration.contracts import ClientCustomer, OrderItem, OrderRequest
 from norce_integration.contracts.base import NorceModel
-from norce_integration.contracts.order_request import MAX_LENGTHS
+from norce_integration.contracts.order_request import MAX_LENGTHS, REFERENCE_LENGTHS
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# What a reference may not hold: it becomes a DynamoDB key and an SQS attribute, and names the order in logs.
+_NOT_PRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_AMOUNT = Decimal(10) ** 12  # an amount is below this (and finite): the XML screen's patterns agree
+MAX_QUANTITY = Decimal(10) ** 9
+_LINE_AMOUNTS = ("UnitPrice", "UnitPriceOriginal", "Discount", "UnitVat", "VatRate")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")  # ISO 3166-1 alpha-2; Norce sends upper case, either case is accepted
 _ALPHANUMERIC = re.compile(r"[0-9A-Za-z]")  # a VatNo without one is empty once normalised (processing.vat)
 MAX_DESCRIPTION_CHARS = 2000
@@ -36,6 +41,8 @@ def business_problems(
     problems: list[str] = []
     if _blank(order.ClientOrderRef) and "ClientOrderRef" not in already_reported:
         problems.append("ClientOrderRef is missing")
+    problems.extend(_reference_problems(order, already_reported))
+    problems.extend(_order_amount_problems(order))
     if "CurrencyCode" in already_reported:
         pass
     elif _blank(order.CurrencyCode):
@@ -55,6 +62,40 @@ def business_problems(
         problems.append("Items is empty: an order needs at least one item")
     else:
         problems.extend(_item_problems(order, already_reported))
+    return problems
+
+
+def _reference_problems(order: OrderRequest, already_reported: frozenset[str]) -> list[str]:
+    """The order's own references within Norce's lengths (ClientOrderRef: 50), and the two that name the
+    order in our records (ClientOrderRef, Header.ApplicationKey) printable text: a retry could never fix
+    them, so Norce gets ``Failed``, never a 503 it would retry for six hours."""
+    problems = _too_long(order, "", "OrderRequest", already_reported, REFERENCE_LENGTHS)
+    problems.extend(_too_long(order.Header, "Header", "Header", already_reported, REFERENCE_LENGTHS))
+    for path, value in (
+        ("ClientOrderRef", order.ClientOrderRef),
+        ("Header.ApplicationKey", order.application_key),
+    ):
+        if value and _NOT_PRINTABLE.search(value) and path not in already_reported:
+            problems.append(f"{path} must be printable text (it holds a control character)")
+    return problems
+
+
+def _order_amount_problems(order: OrderRequest) -> list[str]:
+    """Fees, discounts and payments with believable amounts (finite, 12 digits at most): an amount no ERP
+    or payment provider could take is refused now, not found out by the processor."""
+    problems = []
+    for collection, names in (
+        ("Fees", ("Amount", "VatRate")),
+        ("Discounts", ("Amount",)),
+        ("Payments", ("Amount",)),
+    ):
+        for index, entry in enumerate(getattr(order, collection) or []):
+            for name in names:
+                amount = getattr(entry, name)
+                if amount is not None and abs(amount) >= MAX_AMOUNT:
+                    problems.append(
+                        f"{collection}[{index}].{name} is not a believable amount (12 digits at most)"
+                    )
     return problems
 
 
@@ -82,14 +123,21 @@ def _party_problems(order: OrderRequest, already_reported: frozenset[str]) -> li
     return problems
 
 
-def _too_long(model: NorceModel | None, path: str, kind: str, already_reported: frozenset[str]) -> list[str]:
+def _too_long(
+    model: NorceModel | None,
+    path: str,
+    kind: str,
+    already_reported: frozenset[str],
+    limits: dict[str, dict[str, int]] = MAX_LENGTHS,
+) -> list[str]:
     if model is None:
         return []
     problems: list[str] = []
-    for name, limit in MAX_LENGTHS[kind].items():
+    for name, limit in limits[kind].items():
         value = getattr(model, name)
-        if isinstance(value, str) and len(value) > limit and f"{path}.{name}" not in already_reported:
-            problems.append(f"{path}.{name} is longer than {limit} characters ({len(value)})")
+        where = f"{path}.{name}" if path else name
+        if isinstance(value, str) and len(value) > limit and where not in already_reported:
+            problems.append(f"{where} is longer than {limit} characters ({len(value)})")
     return problems
 
 
@@ -136,19 +184,46 @@ def _item_problems(order: OrderRequest, already_reported: frozenset[str]) -> lis
     seen_line_numbers: set[int] = set()
     zero = Decimal(0)
     for index, item in enumerate(order.Items or []):
-        line_no, quantity, price = item.LineNo, item.Quantity, item.UnitPrice
+        line_no, price = item.LineNo, item.UnitPrice
         if _blank(item.PartNo) and f"Items[{index}].PartNo" not in already_reported:
             problems.append(f"{_where(index, line_no)}.PartNo is missing")
-        bad_quantity = quantity is None or quantity <= zero
-        if bad_quantity and f"Items[{index}].Quantity" not in already_reported:
-            detail = "is missing" if quantity is None else f"must be greater than 0 (got {quantity})"
-            problems.append(f"{_where(index, line_no)}.Quantity {detail}")
+        problems.extend(_quantity_problems(index, item, already_reported))
         if price is not None and price < zero:
             problems.append(f"{_where(index, line_no)}.UnitPrice must not be negative (got {price})")
+        if item.UnitVat is not None and item.UnitVat < zero:
+            problems.append(f"{_where(index, line_no)}.UnitVat must not be negative (got {item.UnitVat})")
+        for name in _LINE_AMOUNTS:
+            amount = getattr(item, name)
+            if amount is not None and abs(amount) >= MAX_AMOUNT:
+                problems.append(
+                    f"{_where(index, line_no)}.{name} is not a believable amount (at most 12 digits)"
+                )
         if line_no is not None:
             if line_no in seen_line_numbers:
                 problems.append(f"{_where(index, line_no)}.LineNo {line_no} is used by more than one item")
             seen_line_numbers.add(line_no)
+    return problems
+
+
+def _quantity_problems(index: int, item: OrderItem, already_reported: frozenset[str]) -> list[str]:
+    """``Quantity`` is Norce's whole number of items (int32); a non-integer quantity (weight, length)
+    travels in ``Quantity2``. The line's quantity (``OrderItem.ordered_quantity``) must be above 0."""
+    where, quantity, quantity2 = _where(index, item.LineNo), item.Quantity, item.Quantity2
+    if f"Items[{index}].Quantity" in already_reported:
+        return []
+    if quantity is None and not quantity2:
+        return [f"{where}.Quantity is missing"]
+    problems = []
+    if quantity is not None and (quantity != quantity.to_integral_value() or quantity >= MAX_QUANTITY):
+        problems.append(
+            f"{where}.Quantity must be a whole number of items below {MAX_QUANTITY:,} (got {quantity}); "
+            "a quantity such as a weight travels in Quantity2"
+        )
+    if quantity2 is not None and (quantity2 < 0 or quantity2 >= MAX_QUANTITY):
+        problems.append(f"{where}.Quantity2 must be at least 0 and below {MAX_QUANTITY:,} (got {quantity2})")
+    ordered = item.ordered_quantity
+    if not problems and (ordered is None or ordered <= 0):
+        problems.append(f"{where}.Quantity must be greater than 0 (got {quantity})")
     return problems
 
 

@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from norce_integration.failures import TransientFailure
 from norce_integration.jobs.completion import JobCompletion
 from norce_integration.jobs.ports import JobReader, JobRecords
 from norce_integration.norce.ports import NorceError
@@ -36,8 +37,12 @@ class JobFollower:
             except NorceError:
                 report.unreadable.append(job_id)
                 continue
-            if job.IsFinished or job.succeeded or job.failed:
-                end = self.completion.finish(job_id, job.StatusId or 0)
+            if job.succeeded or job.failed:
+                try:
+                    end = self.completion.finish(job_id, job.StatusId or 0, job)
+                except TransientFailure:  # Job/GetLog or Job/Get unavailable: asked again next time
+                    report.unreadable.append(job_id)
+                    continue
                 (report.failed if end.failed else report.succeeded).append(job_id)
             elif now - started_at > self.lead_seconds:
                 report.late.append(job_id)

@@ -1,8 +1,13 @@
 """An order's lifecycle as we have told Norce: its status only moves forward, and what was delivered,
-invoiced and credited adds up. Plain functions over the order record's fields (``lifecycle``)."""
+invoiced and credited adds up. Plain functions over the order record's fields (``lifecycle``: what was
+sent) and over the door's book (what was accepted)."""
 
 from decimal import Decimal
 from typing import Any
+
+from norce_integration.lifecycle.bounds import Counted
+from norce_integration.lifecycle.documents import Kind
+from norce_integration.lifecycle.ports import Book
 
 # A status may follow another of lower or equal rank; one of lower rank than the current is late.
 STATUS_RANK: dict[str, int] = {
@@ -52,11 +57,41 @@ def creditable(state: dict[str, Any]) -> Decimal:
 
 def delivered(state: dict[str, Any]) -> dict[str, Decimal]:
     """Delivered quantity per order line (``LineNo`` as text), over every delivery note sent."""
+    return _summed((state.get("delivery_notes") or {}).values())
+
+
+def _summed(documents: Any) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
-    for lines in (state.get("delivery_notes") or {}).values():
-        for line, quantity in lines.items():
+    for lines in documents:
+        for line, quantity in (lines or {}).items():
             totals[line] = totals.get(line, _ZERO) + Decimal(str(quantity))
     return totals
+
+
+def counted(state: dict[str, Any]) -> Counted:
+    """What was sent to Norce, as the processor's rules count it."""
+    invoices = amounts(state, "invoices")
+    return Counted(
+        delivered=delivered(state),
+        invoiced=_summed((state.get("invoiced_lines") or {}).values()),
+        invoiced_total=sum(invoices.values(), _ZERO),
+        credited_total=sum(amounts(state, "credits").values(), _ZERO),
+        invoices=frozenset(invoices),
+    )
+
+
+def counted_at_the_door(book: Book) -> Counted:
+    """What the door accepted (sent or not yet), as its rules count it."""
+    notes = book.entries.get(Kind.DELIVERY_NOTE.value, {})
+    invoices = book.entries.get(Kind.INVOICE.value, {})
+    credits = book.entries.get(Kind.CREDIT.value, {})
+    return Counted(
+        delivered=_summed(entry.lines for entry in notes.values()),
+        invoiced=_summed(entry.lines for entry in invoices.values()),
+        invoiced_total=sum((Decimal(entry.total or "0") for entry in invoices.values()), _ZERO),
+        credited_total=sum((Decimal(entry.total or "0") for entry in credits.values()), _ZERO),
+        invoices=frozenset(invoices),
+    )
 
 
 def fully_delivered(ordered: dict[str, Decimal], state: dict[str, Any]) -> bool:

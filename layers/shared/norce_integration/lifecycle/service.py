@@ -10,30 +10,36 @@ The guarantee, for invoices and credits above all (each moves a customer's money
 - per order, the status only moves forward (a late ``Confirmed`` after ``Delivered`` is recorded, not
   sent); a document for an order Norce has not confirmed yet waits, bounded, then fails loudly;
   delivery notes track quantities (``PartlyDelivered`` until the last one, then ``Delivered``); a credit
-  needs an invoice of the order that was sent and may not exceed what was invoiced minus credited.
+  needs an invoice of the order that was sent and may not exceed what was invoiced minus credited;
+- every delivery note and invoice is held against the order (``bounds``) over what was sent, FIFO per
+  order: this check is the authority, the door's only keeps a careless ERP from queueing it;
+- a document that can never be sent (it does not parse, or breaks what ``validation`` requires) is parked
+  at once with its reason, never left SENDING and never retried; the order's later documents go on.
 """
 
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from norce_integration.codec.json_codec import parse_json
-from norce_integration.codec.xml_codec import parse_xml
-from norce_integration.contracts import OrderRequest
+from pydantic import ValidationError
+
+from norce_integration.contracts.base import NorceModel
 from norce_integration.contracts.connect import OrderStatusUpdate
 from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 from norce_integration.failures import DependencyUnavailable, PermanentFailure, TransientFailure
-from norce_integration.lifecycle import order_state
-from norce_integration.lifecycle.documents import Kind, QueuedDocument
-from norce_integration.lifecycle.ports import DocumentLedger, DocumentState
+from norce_integration.lifecycle import bounds, order_state, validation
+from norce_integration.lifecycle.archived import ArchivedOrders
+from norce_integration.lifecycle.documents import Kind, QueuedDocument, fingerprint
+from norce_integration.lifecycle.ports import AcceptedBooks, DocumentLedger, DocumentState
+from norce_integration.lifecycle.screen import screen
 from norce_integration.norce.ports import NorceConnect, NorceQuery, NorceRejected, NorceUnavailable
 from norce_integration.orders.records import OrderArchive, OrderRecords
 
 CONFIRMED = "confirmed"
+SHOWN_NUMBER = 60  # of a document's number on the trail: a number too long to send is shown cut
 
 
 class Sent(StrEnum):
@@ -59,6 +65,13 @@ class LifecycleProcessor:
     lease_seconds: float = 120.0  # longer than one processing attempt
     retry_wait_seconds: float = 30.0
     clock: Callable[[], float] = time.time
+    rules: bounds.Bounds = field(default_factory=bounds.Bounds)
+    statuses: frozenset[str] = field(default_factory=validation.statuses_accepted)
+    books: AcceptedBooks | None = None  # the door's count: a parked, unsent document stops counting there
+    orders: ArchivedOrders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.orders = ArchivedOrders(self.archive)
 
     def process(self, document: QueuedDocument) -> Sent:
         """Raises ``TransientFailure`` (try later) or ``PermanentFailure`` (parked, alarmed, replayable)."""
@@ -76,7 +89,7 @@ class LifecycleProcessor:
                 return Sent.REPEAT
             raise TransientFailure("another delivery of this document is being sent", self.lease_seconds)
         try:
-            return self._owned(document, token, begun.maybe_sent)
+            return self._owned(document, _readable(document, self.statuses), token, begun.maybe_sent)
         except _Waiting as waiting:
             return self._wait(document, token, str(waiting))
         except NorceUnavailable as error:
@@ -90,14 +103,19 @@ class LifecycleProcessor:
         except PermanentFailure as failure:
             self._park(document, token, failure.reason, maybe_sent=begun.maybe_sent)
             raise
+        except Exception as error:
+            # Our own store failed, or a bug: never left SENDING; whether it reached Norce is not known.
+            reason = f"{type(error).__name__} while sending"
+            self.ledger.finish(document.key, token, DocumentState.UNKNOWN, reason=reason)
+            raise
 
     # -- one owned attempt
-    def _owned(self, document: QueuedDocument, token: str, maybe_sent: bool) -> Sent:
+    def _owned(self, document: QueuedDocument, body: NorceModel, token: str, maybe_sent: bool) -> Sent:
         record = self.records.get(document.order_key) or {}
         if record.get("processing_state") != CONFIRMED:
             raise _Waiting("the order is not confirmed in Norce yet")
         state: dict[str, Any] = dict(record.get("lifecycle") or {})
-        kind, body = document.document_kind, document.model()
+        kind = document.document_kind
         if isinstance(body, OrderStatusUpdate) and not order_state.moves_forward(
             state.get("status"), body.OrderStatus
         ):
@@ -105,8 +123,7 @@ class LifecycleProcessor:
             self.ledger.finish(document.key, token, DocumentState.SKIPPED, reason=reason)
             self._note(document, "document_skipped", reason=reason)
             return Sent.SKIPPED
-        if kind is Kind.CREDIT and isinstance(body, Invoice):
-            self._check_credit(body, state)
+        self._check(kind, body, state, record)
         if maybe_sent and self._already_in_norce(kind, body):
             self._after_sent(document, body, state, record)
             self.ledger.finish(document.key, token, DocumentState.SENT, found_in_norce=True)
@@ -118,16 +135,28 @@ class LifecycleProcessor:
         self._note(document, "document_sent")
         return Sent.SENT
 
-    def _check_credit(self, credit: Invoice, state: dict[str, Any]) -> None:
-        invoices = order_state.amounts(state, "invoices")
-        if credit.CreditedInvoiceNo not in invoices:
-            raise _Waiting(f"invoice {credit.CreditedInvoiceNo} of this order has not been sent to Norce")
-        left = order_state.creditable(state)
-        if (credit.TotalAmount or Decimal(0)) > left:
-            raise PermanentFailure(
-                f"credit {credit.InvoiceNo} of {credit.TotalAmount} exceeds what was invoiced minus what was "
-                f"already credited ({left})"
-            )
+    def _check(self, kind: Kind, body: NorceModel, state: dict[str, Any], record: dict[str, Any]) -> None:
+        """The order's bounds over what was sent (raises ``PermanentFailure``, or waits for an invoice)."""
+        if kind is Kind.STATUS:
+            return
+        counted = order_state.counted(state)
+        if isinstance(body, Invoice) and kind is Kind.CREDIT:
+            if body.CreditedInvoiceNo not in counted.invoices:
+                raise _Waiting(f"invoice {body.CreditedInvoiceNo} of this order has not been sent to Norce")
+            problems = bounds.credit_problems(body, counted)
+        else:
+            terms = self.orders.terms(record)
+            if terms is None:
+                raise PermanentFailure(
+                    "the order as Norce sent it is not archived: nothing to hold it against"
+                )
+            if isinstance(body, DeliveryNote):
+                problems = bounds.delivery_note_problems(body, terms, counted)
+            else:
+                assert isinstance(body, Invoice)
+                problems = bounds.invoice_problems(body, terms, counted, self.rules)
+        if problems:
+            raise PermanentFailure("; ".join(problems))
 
     def _already_in_norce(self, kind: Kind, body: Any) -> bool:
         """After an attempt whose outcome is unknown: does Norce have the document?"""
@@ -169,10 +198,13 @@ class LifecycleProcessor:
         if kind is Kind.STATUS:
             state["status"] = body.OrderStatus
         elif kind is Kind.DELIVERY_NOTE:
-            ordered, parts = self._ordered_lines(record)
-            notes = dict(state.get("delivery_notes") or {})
-            notes[body.NoteNo] = _delivered_lines(body, ordered, parts, state)
-            state["delivery_notes"] = notes
+            terms = self.orders.terms(record)
+            lines = bounds.note_lines(body, terms, order_state.counted(state)) if terms else {}
+            state["delivery_notes"] = {
+                **(state.get("delivery_notes") or {}),
+                body.NoteNo: bounds.as_texts(lines),
+            }
+            ordered = {line: ordered.quantity for line, ordered in terms.lines.items()} if terms else {}
             derived = "Delivered" if order_state.fully_delivered(ordered, state) else "PartlyDelivered"
             if not ordered:  # an order confirmed before its lines were kept: the ERP sends the status
                 self._note(document, "status_not_derived", reason="the order's lines are not known")
@@ -180,11 +212,19 @@ class LifecycleProcessor:
                 self.norce.send_order_status(self._status(document, derived))
                 state["status"] = derived
         elif kind is Kind.INVOICE:
-            state["invoices"] = {**(state.get("invoices") or {}), body.InvoiceNo: str(body.TotalAmount or 0)}
+            terms = self.orders.terms(record)
+            lines = bounds.invoice_lines(body, terms, order_state.counted(state)) if terms else {}
+            total = str(bounds.invoice_total(body))
+            state["invoices"] = {**(state.get("invoices") or {}), body.InvoiceNo: total}
+            state["invoiced_lines"] = {
+                **(state.get("invoiced_lines") or {}),
+                body.InvoiceNo: bounds.as_texts(lines),
+            }
             if order_state.moves_forward(state.get("status"), "Invoiced"):
                 state["status"] = "Invoiced"  # Norce sets it itself when it receives an invoice
         else:
-            state["credits"] = {**(state.get("credits") or {}), body.InvoiceNo: str(body.TotalAmount or 0)}
+            total = str(bounds.invoice_total(body))
+            state["credits"] = {**(state.get("credits") or {}), body.InvoiceNo: total}
         self.records.note(document.order_key, "lifecycle_updated", self.clock(), lifecycle=state)
 
     def _status(self, document: QueuedDocument, status: str) -> OrderStatusUpdate:
@@ -194,23 +234,6 @@ class LifecycleProcessor:
             OrderStatus=status,
             AccountId=self.account_id,
         )
-
-    def _ordered_lines(self, record: dict[str, Any]) -> tuple[dict[str, Decimal], dict[str, str | None]]:
-        """Ordered quantity and part number per line, from the order as Norce sent it (the archive)."""
-        items = [item for item in self._archived_order(record).Items or [] if item.LineNo is not None]
-        quantities = {str(item.LineNo): item.Quantity or Decimal(0) for item in items}
-        parts = {str(item.LineNo): item.ErpPartNo or item.PartNo for item in items}
-        return quantities, parts
-
-    def _archived_order(self, record: dict[str, Any]) -> OrderRequest:
-        """The order as Norce sent it; an empty one for an order confirmed before its archive key was kept."""
-        archive_key = record.get("archive_key")
-        if not archive_key:
-            return OrderRequest()
-        body = self.archive.get(archive_key)
-        if record.get("wire_format") == "xml" or archive_key.endswith(".xml"):
-            return parse_xml(body, OrderRequest)[0]
-        return parse_json(body, OrderRequest)[0]
 
     # -- waiting, parking, the trail
     def _wait(self, document: QueuedDocument, token: str, reason: str) -> Sent:
@@ -225,32 +248,51 @@ class LifecycleProcessor:
 
     def _park(self, document: QueuedDocument, token: str, reason: str, *, maybe_sent: bool) -> None:
         self.ledger.finish(document.key, token, DocumentState.PARKED, reason=reason, maybe_sent=maybe_sent)
-        self._note(document, "document_failed", last_error=f"{document.kind} {document.key}: {reason}")
+        self._note(document, "document_failed", last_error=f"{_shown(document)}: {reason}"[:2000])
+        if not maybe_sent:
+            self._release(document)
+
+    def _release(self, document: QueuedDocument) -> None:
+        """A document parked before it reached Norce stops counting at the door, so the ERP can send it
+        again corrected (a replay from the DLQ is checked here again, against what was sent)."""
+        if self.books is None or not isinstance(document.body, dict):
+            return
+        kind, number = document.kind, document.key.rsplit("#", 1)[-1]
+        version = fingerprint(document.body)
+        for _ in range(5):
+            book = self.books.read(document.order_key)
+            entry = book.entry(kind, number)
+            if entry is None or entry.fingerprint != version:
+                return
+            if self.books.write(document.order_key, book.with_entry(kind, number, None)):
+                return
 
     def _note(self, document: QueuedDocument, event: str, **fields: Any) -> None:
-        self.records.note(
-            document.order_key,
-            event,
-            self.clock(),
-            document=document.key.split("#", 1)[0] + " " + document.key.rsplit("#", 1)[-1],
-            **fields,
-        )
+        self.records.note(document.order_key, event, self.clock(), document=_shown(document), **fields)
 
 
-def _delivered_lines(
-    note: DeliveryNote, ordered: dict[str, Decimal], parts: dict[str, str | None], state: dict[str, Any]
-) -> dict[str, str]:
-    """The note's quantities per order line: by RowNumber, else the first line of that part number that
-    is not fully delivered yet (else its first line of that part)."""
-    done = order_state.delivered(state)
-    lines: dict[str, str] = {}
-    for item in note.DeliverynoteItems or []:
-        line = str(item.RowNumber) if item.RowNumber is not None and str(item.RowNumber) in ordered else None
-        if line is None:
-            same_part = [n for n, part in parts.items() if part == item.ItemNo]
-            line = next(
-                (n for n in same_part if done.get(n, Decimal(0)) < ordered[n]),
-                same_part[0] if same_part else f"part {item.ItemNo}",
-            )
-        lines[line] = str(Decimal(lines.get(line, "0")) + (item.Qty or Decimal(0)))
-    return lines
+def _shown(document: QueuedDocument) -> str:
+    """``{Connect method} {number}`` for the trail, the number cut to ``SHOWN_NUMBER`` characters."""
+    number = document.key.rsplit("#", 1)[-1]
+    cut = number[:SHOWN_NUMBER] + ("..." if len(number) > SHOWN_NUMBER else "")
+    return f"{document.key.split('#', 1)[0]} {cut}"
+
+
+def _readable(document: QueuedDocument, statuses: frozenset[str]) -> NorceModel:
+    """The queued body as the Connect message it must be, checked as the door checks it (a message put on
+    the queue some other way, or queued by an older version): ``PermanentFailure`` if it cannot be sent."""
+    try:
+        kind = document.document_kind
+        found = screen(document.body) if isinstance(document.body, dict) else ["the body is not an object"]
+        body = document.model() if not found else None
+    except (ValueError, TypeError, ValidationError) as error:
+        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else type(error).__name__
+        raise PermanentFailure(
+            f"the queued document cannot be read ({detail}): it can never be sent"
+        ) from error
+    if body is not None:
+        found = validation.problems(kind, body, statuses) + validation.sendable_problems(body)
+    if found:
+        raise PermanentFailure(f"the queued document can never be sent: {'; '.join(found)[:1500]}")
+    assert body is not None
+    return body

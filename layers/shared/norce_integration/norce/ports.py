@@ -10,6 +10,7 @@ from typing import Protocol
 from norce_integration.contracts.connect import (
     ImportHeader,
     Job,
+    JobResponse,
     NorceCompany,
     NorceCustomer,
     OrderStatusUpdate,
@@ -36,16 +37,17 @@ class NorceConnect(Protocol):
 
     def import_customers(
         self, customers: list[NorceCustomer], header: ImportHeader, full_file: bool = False
-    ) -> int:
-        """Queue an import job in Norce; returns its job id.
+    ) -> JobResponse:
+        """Queue an import job in Norce; its JobResponse (the job id, what its validation refused).
 
-        ``full_file``: a full import, after which Norce deactivates what the import did not name.
+        ``full_file``: a full import, after which Norce deactivates what the import did not name (only
+        where the full-import flag is switched on: Norce documents none for customers).
         """
         ...
 
     def import_companies(
         self, companies: list[NorceCompany], header: ImportHeader, full_file: bool = False
-    ) -> int: ...
+    ) -> JobResponse: ...
 
     def get_job(self, job_id: int) -> Job: ...
 

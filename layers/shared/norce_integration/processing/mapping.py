@@ -2,14 +2,18 @@
 
 Where each field lands is documented in docs/erp-adapter.md; what has no ERP counterpart travels in
 ``passthrough`` so an adapter can still use it. Amounts: Norce's UnitPrice is the price the customer pays
-per unit excluding VAT (UnitVat is its VAT), so a line is Quantity x UnitPrice; ``Discount`` is kept as
-information and never subtracted twice.
+per unit excluding VAT (UnitVat is its VAT), so a line is its quantity x UnitPrice, the quantity being
+``Quantity`` (whole items) or, for goods sold by weight or length, ``Quantity2``; ``Discount`` is kept as
+information and never subtracted twice. AdditionalInfo is keyed by ``Code2`` (Norce: ``Code`` "has
+erroneous behaviour"), else ``Code``. A ``Fee`` (rare) is ``{Amount, Description, Type, VatRate}``: its
+Amount is taken as excluding VAT, like every Norce price, and its VAT computed from VatRate.
 """
 
 from decimal import Decimal
 from typing import Any
 
 from norce_integration.contracts import Address, ClientCustomer, CodeValue, OrderItem, OrderRequest
+from norce_integration.contracts.order_request import FEE_TYPES, Discount, Fee
 from norce_integration.erp.model import (
     ErpAddress,
     ErpCharge,
@@ -22,6 +26,7 @@ from norce_integration.failures import MappingError
 from norce_integration.processing.config import WILDCARD, ProcessingConfig
 
 _ZERO = Decimal(0)
+_CENT = Decimal("0.01")
 _ORDER_PASSTHROUGH = (
     "SalesContactDivision",
     "ReferId",
@@ -42,7 +47,7 @@ def lookup(table: dict[str, str], code: str | None, what: str) -> str:
 
 
 def info_dict(items: list[CodeValue] | None) -> dict[str, Any]:
-    return {item.Code: item.Value for item in items or [] if item.Code}
+    return {item.key: item.Value for item in items or [] if item.key}
 
 
 def erp_address(
@@ -83,7 +88,7 @@ def _address(party: ClientCustomer | None) -> ErpAddress | None:
 
 
 def _line(item: OrderItem) -> ErpOrderLine:
-    quantity = item.Quantity or _ZERO
+    quantity = item.ordered_quantity or _ZERO
     unit_price = item.UnitPrice or _ZERO
     unit_vat = item.UnitVat or _ZERO
     passthrough: dict[str, Any] = {
@@ -113,6 +118,25 @@ def _line(item: OrderItem) -> ErpOrderLine:
         manufacturer_code=item.ManufacturerCode,
         additional_info=info_dict(item.AdditionalInfo),
         passthrough={key: value for key, value in passthrough.items() if value not in (None, [])},
+    )
+
+
+def _extra_text(model: Fee | Discount, name: str) -> str | None:
+    """A field Norce does not publish on the model but a setup may send (kept, never required)."""
+    value = (model.model_extra or {}).get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def _fee(fee: Fee) -> ErpCharge:
+    amount, rate = fee.Amount or _ZERO, fee.VatRate
+    kind = FEE_TYPES.get(fee.Type, str(fee.Type)) if isinstance(fee.Type, int) else fee.Type
+    return ErpCharge(
+        code=_extra_text(fee, "Code") or kind,
+        description=fee.Description,
+        amount=amount,
+        vat=(amount * rate / 100).quantize(_CENT) if rate else _ZERO,
+        vat_rate=rate,
+        kind=kind,
     )
 
 
@@ -154,18 +178,14 @@ def map_order(
         for payment in order.Payments or []
     ]
     lines = [_line(item) for item in order.Items or []]
-    fees = [
-        ErpCharge(
-            code=fee.Code,
-            description=fee.Description,
-            amount=fee.Amount or _ZERO,
-            vat=fee.UnitVat or _ZERO,
-            vat_rate=fee.VatRate,
-        )
-        for fee in order.Fees or []
-    ]
+    fees = [_fee(fee) for fee in order.Fees or []]
     discounts = [
-        ErpCharge(code=discount.Code, description=discount.Description, amount=discount.Amount or _ZERO)
+        ErpCharge(
+            code=discount.Code,
+            description=_extra_text(discount, "Description") or discount.Type,
+            amount=discount.Amount or _ZERO,
+            kind=discount.Type,
+        )
         for discount in order.Discounts or []
     ]
     passthrough = {

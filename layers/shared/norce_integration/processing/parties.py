@@ -13,9 +13,10 @@ an **external reference**, our idempotency key, which the ERP keeps and refuses 
   first attempt created instead of creating it again.
 
 The person of a company order becomes (or is linked as) that company's contact. New codes are written
-back to Norce in batches, the company before its contacts (``writeback``). What Norce could never match
-(no VAT or organisation number, no e-mail, and an order reference that is not a Norce basket id to find
-the buyer by in Query) is not written back, and the order's trail says so.
+back to Norce in batches, the company before its contacts, each by Norce's own Id (``writeback``). What
+Norce could never be given (a customer of an order whose reference is not a Norce basket id to find the
+buyer by in Query; a company with no VAT or organisation number and no such basket id) is not written
+back, and the order's trail says so.
 """
 
 import hashlib
@@ -118,7 +119,7 @@ def _customer_code(
 ) -> str:
     if person.CustomerCode:
         return person.CustomerCode
-    email = (person.Email or "").strip() or None  # as Norce holds it: the write-back matches by it
+    email = (person.Email or "").strip() or None
     if not email and not ((person.FirstName or "").strip() or (person.LastName or "").strip()):
         raise PermanentFailure(
             "SellTo.Person has no CustomerCode, Email, FirstName or LastName: "
@@ -149,9 +150,10 @@ def _customer_code(
             f"customer {found.code} stays the contact of company {found.company_code}, not {company_code}"
         )
     code = found.code or ""
-    if not email and basket_id(order.ClientOrderRef) is None:
+    if basket_id(order.ClientOrderRef) is None:  # Norce's Id of the buyer is found by the basket id only
         parties.not_written_back.append(
-            f"customer {code}: no e-mail and no Norce basket id to find it in Norce by"
+            f"customer {code}: the order's reference is no Norce basket id, so Norce's Id of the customer "
+            "cannot be found (a code sent with the e-mail would make a second customer in Norce)"
         )
         return code
     # A contact links to its company in Norce only once Norce holds the company's code.
@@ -165,7 +167,7 @@ def _customer_code(
         Writeback(
             "customer",
             code,
-            email or "",  # none: the write-back finds the customer as its order's buyer in Query
+            "",  # the write-back finds the customer by Norce's Id, as its order's buyer in Query
             order.application_key,
             order.ClientOrderRef,
             company_code=linkable,

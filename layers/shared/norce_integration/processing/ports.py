@@ -8,12 +8,14 @@ from typing import Literal, Protocol
 class Writeback:
     """An ERP code Norce must learn: sent later, batched, with ImportCustomers / ImportCompanies.
 
-    ``match_value`` is how Norce finds the entity without a code: the e-mail of a customer; for a
-    company the organisation number (or VAT number), while ``vat_no`` (as Norce sent it) and
-    ``organization_no`` let the write-back look its Norce Id up in Query. A customer with
-    ``company_code`` is imported as that company's contact; ``company_pending``: the company is new
-    to Norce too, so the customer waits until the company's import has succeeded (Norce links only
-    to companies it already holds).
+    Norce gets the code by its own Id, looked up in Query: a customer as its order's buyer (by basket id,
+    ``client_order_ref``); a company likewise, else by ``vat_no`` (as Norce sent it) or
+    ``organization_no``. ``match_value``: a company's organisation number (or VAT number); empty for a
+    customer (messages queued by earlier versions hold its e-mail, which is not used: Norce would not
+    match by it). A customer with ``company_code`` is imported as that company's contact;
+    ``company_pending``: the company is new to Norce too, so the customer waits until the company's
+    import has succeeded (Norce links only to companies it already holds). ``order_key``: the order's
+    record, whose trail tells what became of the code.
     """
 
     kind: Literal["customer", "company"]
@@ -25,6 +27,7 @@ class Writeback:
     organization_no: str | None = None
     company_code: str | None = None
     company_pending: bool = False
+    order_key: str | None = None
 
 
 class WritebackQueue(Protocol):

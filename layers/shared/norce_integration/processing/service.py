@@ -9,7 +9,7 @@ ClientOrderRef, queue the ERP codes Norce lacks for a batched write-back, confir
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from norce_integration.codec import ForbiddenXml, MalformedBody
@@ -136,8 +136,8 @@ class OrderProcessor:
         )
         if self.index is not None:  # before Norce hears of it: the ERP may push documents at once
             self.index.remember(IndexedOrder(key, ref, erp_ref.order_no))
-        if parties.writebacks:
-            self.writebacks.enqueue(parties.writebacks)
+        if parties.writebacks:  # each names the order's record, whose trail tells what became of it
+            self.writebacks.enqueue([replace(item, order_key=key) for item in parties.writebacks])
             self.records.note(
                 key,
                 "codes_queued_for_norce",

@@ -1,6 +1,9 @@
-"""The lifecycle document ledger (``DOC#{key}``), order index (``REF#``, ``ERPNO#``) and the poll's
-watermark (``WATERMARK#``), all in the orders table."""
+"""The lifecycle document ledger (``DOC#{key}``), the door's book of accepted documents (on the order's
+record), the order index (``REF#``, ``ERPNO#``) and the poll's watermark (``WATERMARK#``), all in the
+orders table."""
 
+import hashlib
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -9,12 +12,25 @@ from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.dynamodb_records import from_dynamo, to_dynamo
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
-from norce_integration.lifecycle.ports import Begun, DocumentState, Watermark
+from norce_integration.lifecycle.ports import Begun, Book, DocumentState, Entry, Pending, Watermark
 from norce_integration.orders.records import IndexedOrder
 from norce_integration.snapstart import REHEARSAL, Rehearsals
 
 DOCUMENT_RETENTION_SECONDS = 400 * 86400  # a repeat "weeks later" is still recognised
 _OPEN = [DocumentState.UNKNOWN.value, DocumentState.WAITING.value, DocumentState.PARKED.value]
+_LONGEST_KEY = 1024  # bytes of ``DOC#{key}`` kept as they are (DynamoDB takes 2048 for a partition key)
+
+
+def document_pk(key: str) -> str:
+    """The ledger item of a document: ``DOC#{key}``, or ``DOC#sha256:{hash}`` for a key too long for
+    DynamoDB (a number the door refuses, already on the queue): it can still be parked and shown."""
+    pk = f"DOC#{key}"
+    try:
+        if len(pk.encode()) <= _LONGEST_KEY:
+            return pk
+    except UnicodeEncodeError:  # a lone surrogate: not UTF-8, so not a key DynamoDB can hold
+        pass
+    return "DOC#sha256:" + hashlib.sha256(pk.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class DynamoDbDocumentLedger:
@@ -31,7 +47,7 @@ class DynamoDbDocumentLedger:
             try:
                 old = self._client.update_item(
                     TableName=self._table,
-                    Key={"pk": {"S": f"DOC#{key}"}},
+                    Key={"pk": {"S": document_pk(key)}},
                     UpdateExpression=(
                         "SET #state = :sending, #token = :token, lease_until = :lease, order_key = :order, "
                         "expires_at = :expires ADD attempts :one"
@@ -79,7 +95,7 @@ class DynamoDbDocumentLedger:
             try:
                 self._client.update_item(
                     TableName=self._table,
-                    Key={"pk": {"S": f"DOC#{key}"}},
+                    Key={"pk": {"S": document_pk(key)}},
                     UpdateExpression="SET " + ", ".join(sets),
                     ConditionExpression="#token = :token",
                     ExpressionAttributeNames=names,
@@ -92,9 +108,88 @@ class DynamoDbDocumentLedger:
     def get(self, key: str) -> dict[str, Any] | None:
         with unavailable_on_aws_error("Reading the lifecycle document"):
             item = self._client.get_item(
-                TableName=self._table, Key={"pk": {"S": f"DOC#{key}"}}, ConsistentRead=True
+                TableName=self._table, Key={"pk": {"S": document_pk(key)}}, ConsistentRead=True
             ).get("Item")
         return {n: from_dynamo(self._deserialize(v)) for n, v in item.items()} if item else None
+
+
+class DynamoDbAcceptedBooks:
+    """The door's book of an order (``documents_accepted``, ``documents_accepted_version``) on the order's
+    record (its ledger item ``ORDER#...``): every write is conditional on the version read."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # noqa: PLC0415 - with boto3
+
+        self._client = client
+        self._table = table_name
+        self._serialize = TypeSerializer().serialize
+        self._deserialize = TypeDeserializer().deserialize
+
+    @staticmethod
+    def rehearsals() -> Rehearsals:
+        """A request's calls, for SnapStart's ``rehearse_calls`` (answered in-process; no real table)."""
+        key = {"pk": {"S": "SNAPSTART#REHEARSAL"}}
+        return {"dynamodb": [("get_item", {"TableName": REHEARSAL, "Key": key, "ConsistentRead": True})]}
+
+    def read(self, order_key: str) -> Book:
+        with unavailable_on_aws_error("Reading the order's accepted documents"):
+            item = (
+                self._client.get_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": order_key}},
+                    ConsistentRead=True,
+                    ProjectionExpression="documents_accepted, documents_accepted_version",
+                ).get("Item")
+                or {}
+            )
+        version = int(item.get("documents_accepted_version", {}).get("N", "0"))
+        stored = self._deserialize(item["documents_accepted"]) if "documents_accepted" in item else {}
+        entries = {
+            kind: {
+                number: Entry(
+                    str(entry["fingerprint"]),
+                    str(entry["total"]) if entry.get("total") is not None else None,
+                    {str(line): str(quantity) for line, quantity in (entry.get("lines") or {}).items()},
+                )
+                for number, entry in numbers.items()
+            }
+            for kind, numbers in stored.items()
+        }
+        return Book(version, entries)
+
+    def write(self, order_key: str, book: Book) -> bool:
+        stored = {
+            kind: {
+                number: {
+                    "fingerprint": entry.fingerprint,
+                    **({"total": entry.total} if entry.total is not None else {}),
+                    "lines": dict(entry.lines),
+                }
+                for number, entry in numbers.items()
+            }
+            for kind, numbers in book.entries.items()
+        }
+        previous = book.version - 1
+        values: dict[str, Any] = {":book": self._serialize(stored), ":version": {"N": str(book.version)}}
+        if previous == 0:
+            condition = "attribute_exists(pk) AND attribute_not_exists(documents_accepted_version)"
+        else:
+            condition = "documents_accepted_version = :previous"
+            values[":previous"] = {"N": str(previous)}
+        with unavailable_on_aws_error("Recording the accepted document"):
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": order_key}},
+                    UpdateExpression="SET documents_accepted = :book, documents_accepted_version = :version",
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
+                )
+            except ClientError as error:
+                if not condition_failed(error):
+                    raise
+                return False
+        return True
 
 
 class DynamoDbOrderIndex:
@@ -160,15 +255,22 @@ class DynamoDbWatermarks:
         if not item:
             return None
         numbers = tuple(value["S"] for value in item.get("document_nos", {}).get("L", []))
-        return Watermark(datetime.fromisoformat(item["at"]["S"]), numbers)
+        pending = tuple(
+            Pending(entry["document"], float(entry["first_seen"]))
+            for entry in json.loads(item.get("pending", {}).get("S", "[]"))
+        )
+        return Watermark(datetime.fromisoformat(item["at"]["S"]), numbers, pending)
 
     def put(self, name: str, watermark: Watermark) -> None:
+        item = {
+            "pk": {"S": f"WATERMARK#{name}"},
+            "at": {"S": watermark.at.isoformat()},
+            "document_nos": {"L": [{"S": number} for number in watermark.document_nos]},
+        }
+        if (
+            watermark.pending
+        ):  # the documents of orders not known yet, as the ERP's JSON (bounded by the poll)
+            pending = [{"document": p.document, "first_seen": p.first_seen} for p in watermark.pending]
+            item["pending"] = {"S": json.dumps(pending, ensure_ascii=False, separators=(",", ":"))}
         with unavailable_on_aws_error("Saving the poll's watermark"):
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": f"WATERMARK#{name}"},
-                    "at": {"S": watermark.at.isoformat()},
-                    "document_nos": {"L": [{"S": number} for number in watermark.document_nos]},
-                },
-            )
+            self._client.put_item(TableName=self._table, Item=item)

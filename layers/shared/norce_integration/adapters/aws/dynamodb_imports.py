@@ -1,6 +1,6 @@
-"""The import runs' records in the orders table: ``IMPORT#{entity}`` (the lock, the delta watermark, the
-last full import Norce completed, the last run), ``IMPORTRUN#{entity}#{started}`` (each run's summary) and
-``JOB#{id}`` for each job started (with ``JOBS#OPEN``, which the job follower polls)."""
+"""The import runs' records in the orders table: ``IMPORT#{entity}`` (the lock, the delta watermark, what
+Norce applied of the last full import, the last run), ``IMPORTRUN#{entity}#{started}`` (each run's
+summary) and ``JOB#{id}`` for each job started (with ``JOBS#OPEN``, which the job follower polls)."""
 
 import json
 from datetime import datetime
@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from norce_integration.adapters.aws.dynamodb_jobs import record_started_job
+from norce_integration.adapters.aws.dynamodb_jobs import record_started_job, validation_attribute
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
 from norce_integration.imports.config import Entity
 from norce_integration.imports.ports import ImportState, RunSummary, StartedJob
@@ -82,14 +82,16 @@ class DynamoDbImportStore:
                 ExpressionAttributeValues={":to": {"S": to.isoformat()}},
             )
 
-    def job_started(self, job: StartedJob) -> str | None:
+    def job_started(self, job: StartedJob) -> None:
         fields = {
             "kind": {"S": job.entity.value},
             "mode": {"S": job.mode.value},
             "records": {"N": str(job.records)},
         }
+        if job.validation is not None:
+            fields["validation"] = validation_attribute(job.validation)
         with unavailable_on_aws_error("Recording the import job"):
-            return record_started_job(self._client, self._table, job.job_id, job.started_at, fields)
+            record_started_job(self._client, self._table, job.job_id, job.started_at, fields)
 
     def save_summary(self, summary: RunSummary) -> None:
         started = datetime.fromtimestamp(summary.started_at).astimezone().isoformat()
@@ -111,9 +113,9 @@ class DynamoDbImportStore:
                 ExpressionAttributeValues={":summary": {"S": text}},
             )
 
-    def full_succeeded(self, entity: str, records: int, job_id: int, started_at: float) -> None:
+    def full_applied(self, entity: str, records: int, job_id: int, started_at: float) -> None:
         """Only a newer full import replaces the reference (jobs may complete out of order)."""
-        with unavailable_on_aws_error("Recording the completed full import"):
+        with unavailable_on_aws_error("Recording the ended full import"):
             try:
                 self._client.update_item(
                     TableName=self._table,

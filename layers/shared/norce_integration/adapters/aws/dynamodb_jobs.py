@@ -8,18 +8,21 @@ from botocore.exceptions import ClientError
 
 from norce_integration.adapters.aws.dynamodb_records import to_dynamo
 from norce_integration.adapters.aws.errors import condition_failed, unavailable_on_aws_error
-from norce_integration.contracts.connect import FINISHED_LABELS, JobStatus
+from norce_integration.contracts.connect import JobStatus
 from norce_integration.jobs.ports import RecordedJob
 
 JOB_RETENTION_SECONDS = 30 * 86400
+FOREIGN_JOB_RETENTION_SECONDS = 7 * 86400  # Norce tells of every job: other integrations' are kept a week
 OPEN_JOBS = "JOBS#OPEN"
 
 
 class DynamoDbJobRecords:
-    """``JOB#{id}`` of every job: started by the write-back or an import (never undoing an end Norce told
-    us of first), completed (a job we did not start, another integration's, gets a record too). The jobs
-    not known to be finished are a map in one item, ``JOBS#OPEN`` (job ids are few at a time); which job
-    carried each write-back code is ``CODE#{kind}#{code}``."""
+    """``JOB#{id}`` of every job we started: by the write-back or an import, completed by the event or the
+    follower. A job Norce told of that we did not start (another integration's, or ours before we
+    recorded it) gets a short-lived record marked ``foreign_job``, never on the open jobs; recording our own
+    job after such a note takes it back (the follower then completes it as ours). The jobs not known to be
+    finished are a map in one item, ``JOBS#OPEN`` (job ids are few at a time); which job carried each
+    write-back code is ``CODE#{kind}#{code}``."""
 
     def __init__(self, client: Any, table_name: str) -> None:
         from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415 - with boto3
@@ -35,9 +38,23 @@ class DynamoDbJobRecords:
             ).get("Item", {})
         return {int(name[1:]): float(value["N"]) for name, value in item.get("jobs", {}).get("M", {}).items()}
 
+    def recorded(self, job_id: int) -> RecordedJob | None:
+        with unavailable_on_aws_error("Reading the import job"):
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": {"S": f"JOB#{job_id}"}}, ConsistentRead=True
+            ).get("Item", {})
+        return _recorded(item)
+
     def complete(
-        self, job_id: int, status: str, status_id: int, errors: list[str], at: float
-    ) -> RecordedJob | None:
+        self,
+        job_id: int,
+        status: str,
+        status_id: int,
+        errors: list[str],
+        at: float,
+        *,
+        applied: int | None = None,
+    ) -> None:
         values: dict[str, Any] = {
             ":status": {"S": status},
             ":status_id": {"N": str(status_id)},
@@ -46,32 +63,52 @@ class DynamoDbJobRecords:
             ":job": {"N": str(job_id)},
             ":expires": {"N": str(int(at + JOB_RETENTION_SECONDS))},
         }
+        assignments = (
+            "#status = :status, status_id = :status_id, finished_at = :at, job_errors = :errors, "
+            "job_id = :job, expires_at = if_not_exists(expires_at, :expires)"
+        )
+        if applied is not None:
+            assignments += ", applied = :applied"
+            values[":applied"] = {"N": str(applied)}
         with unavailable_on_aws_error("Recording the end of the import job"):
-            old = self._client.update_item(
+            self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": f"JOB#{job_id}"}},
-                UpdateExpression=(
-                    "SET #status = :status, status_id = :status_id, finished_at = :at, job_errors = :errors, "
-                    "job_id = :job, expires_at = if_not_exists(expires_at, :expires)"
-                ),
+                UpdateExpression="SET " + assignments,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
-                ReturnValues="ALL_OLD",
-            ).get("Attributes", {})
+            )
             forget_open_job(self._client, self._table, job_id)
-        if "job_id" not in old:
-            return None
-        number = lambda name: float(old[name]["N"]) if name in old else None  # noqa: E731
-        records = number("records")
-        return RecordedJob(
-            old.get("kind", {}).get("S"),
-            old.get("mode", {}).get("S"),
-            int(records) if records is not None else None,
-            number("started_at"),
-        )
+
+    def note_foreign(self, job_id: int, status: str, status_id: int, at: float) -> RecordedJob | None:
+        with unavailable_on_aws_error("Noting a job this integration did not start"):
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": f"JOB#{job_id}"}},
+                    UpdateExpression=(
+                        "SET #status = :status, status_id = :status_id, finished_at = :at, job_id = :job, "
+                        "foreign_job = :yes, expires_at = :expires"
+                    ),
+                    ConditionExpression="attribute_not_exists(started_at)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":status": {"S": status},
+                        ":status_id": {"N": str(status_id)},
+                        ":at": {"N": str(at)},
+                        ":job": {"N": str(job_id)},
+                        ":yes": {"BOOL": True},
+                        ":expires": {"N": str(int(at + FOREIGN_JOB_RETENTION_SECONDS))},
+                    },
+                )
+            except ClientError as error:
+                if not condition_failed(error):
+                    raise
+                return self.recorded(job_id)  # ours after all: recorded meanwhile
+        return None
 
     def record(self, job_id: int, kind: str, at: float, **fields: Any) -> None:
-        """``JOB#{id}`` of a write-back import (never undoing an end Norce already told us of)."""
+        """``JOB#{id}`` of a write-back import (it goes on the open jobs)."""
         values = {name: self._serialize(to_dynamo(value)) for name, value in {"kind": kind, **fields}.items()}
         with unavailable_on_aws_error("Recording the Norce import job"):
             record_started_job(self._client, self._table, job_id, at, values)
@@ -113,17 +150,18 @@ class DynamoDbJobRecords:
             )
 
 
-def record_started_job(client: Any, table: str, job_id: int, at: float, fields: dict[str, Any]) -> str | None:
-    """Write what we know of a job we just started into ``JOB#{id}`` without undoing its end: Norce may
-    tell us the job finished (JobCompletedEvent) before our own record is written. Returns the status it
-    already had (None for a new record); an unfinished job goes on ``JOBS#OPEN``."""
+def record_started_job(client: Any, table: str, job_id: int, at: float, fields: dict[str, Any]) -> None:
+    """Write what we know of a job we just started into ``JOB#{id}`` and put it on ``JOBS#OPEN``. Norce may
+    have told of its end before this record was written (JobCompletedEvent can be that fast): that end was
+    noted as another integration's job, so the note is taken back and the follower completes the job as
+    ours (its errors, its alarm, the shrink guard's reference)."""
     values = {f":{name}": value for name, value in fields.items() if name != "status"}
     assignments = [f"#{name} = :{name}" for name in fields if name != "status"]
     assignments += [
-        "#status = if_not_exists(#status, :queued)",
+        "#status = :queued",
         "job_id = :job_id",
         "started_at = :started_at",
-        "expires_at = if_not_exists(expires_at, :expires_at)",
+        "expires_at = :expires_at",
     ]
     names = {f"#{name}": name for name in fields if name != "status"} | {"#status": "status"}
     values |= {
@@ -132,18 +170,43 @@ def record_started_job(client: Any, table: str, job_id: int, at: float, fields: 
         ":started_at": {"N": str(at)},
         ":expires_at": {"N": str(int(at + JOB_RETENTION_SECONDS))},
     }
-    old = client.update_item(
+    client.update_item(
         TableName=table,
         Key={"pk": {"S": f"JOB#{job_id}"}},
-        UpdateExpression="SET " + ", ".join(assignments),
+        UpdateExpression="SET " + ", ".join(assignments) + " REMOVE finished_at, foreign_job, status_id",
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
-        ReturnValues="ALL_OLD",
-    ).get("Attributes", {})
-    status = old.get("status", {}).get("S")
-    if status not in FINISHED_LABELS:
-        remember_open_job(client, table, job_id, at)
-    return status
+    )
+    remember_open_job(client, table, job_id, at)
+
+
+def validation_attribute(summary: dict[str, Any]) -> dict[str, Any]:
+    """A JobResponse's ValidationSummary (``JobResponse.summary``) as a DynamoDB map."""
+    items = summary.get("items")
+    return {
+        "M": {
+            "items": {"N": str(items)} if items is not None else {"NULL": True},
+            "failures": {"N": str(summary.get("failures") or 0)},
+            "messages": {"L": [{"S": str(m)} for m in summary.get("messages") or []]},
+        }
+    }
+
+
+def _recorded(item: dict[str, Any]) -> RecordedJob | None:
+    """The record of a job we started (it has ``started_at``), else None."""
+    if "started_at" not in item:
+        return None
+    number = lambda name: float(item[name]["N"]) if name in item else None  # noqa: E731
+    records = number("records")
+    status = item.get("status", {}).get("S")
+    return RecordedJob(
+        item.get("kind", {}).get("S"),
+        item.get("mode", {}).get("S"),
+        int(records) if records is not None else None,
+        number("started_at"),
+        status,
+        "finished_at" in item,
+    )
 
 
 def remember_open_job(client: Any, table: str, job_id: int, started_at: float) -> None:

@@ -1,4 +1,5 @@
-"""The shared Norce token on an item of the orders table (``TOKEN#...``; ``expires_at`` is the TTL).
+"""A shared OAuth2 token (Norce's, Business Central's) on an item of the orders table (``TOKEN#...``;
+``expires_at`` is the TTL).
 
 The token is a secret: DynamoDB encrypts it at rest, only the processing functions may read the table,
 and it is never logged.
@@ -13,13 +14,14 @@ from norce_integration.adapters.http.token_cache import StoredToken
 
 
 class DynamoDbTokenStore:
-    def __init__(self, client: Any, table_name: str, name: str) -> None:
+    def __init__(self, client: Any, table_name: str, name: str, what: str = "Norce token") -> None:
         self._client = client
         self._table = table_name
         self._key = {"pk": {"S": f"TOKEN#{name}"}}
+        self._what = what
 
     def read(self) -> StoredToken | None:
-        with unavailable_on_aws_error("Reading the shared Norce token"):
+        with unavailable_on_aws_error(f"Reading the shared {self._what}"):
             item = self._client.get_item(TableName=self._table, Key=self._key, ConsistentRead=True).get(
                 "Item"
             )
@@ -28,7 +30,7 @@ class DynamoDbTokenStore:
         return StoredToken(item["token"]["S"], float(item["expires_at"]["N"]))
 
     def try_lock(self, owner: str, now: float, until: float, fresh_after: float) -> bool:
-        with unavailable_on_aws_error("Locking the shared Norce token"):
+        with unavailable_on_aws_error(f"Locking the shared {self._what}"):
             try:
                 self._client.update_item(
                     TableName=self._table,
@@ -53,7 +55,7 @@ class DynamoDbTokenStore:
                 raise
 
     def write(self, token: str, expires_at: float, owner: str) -> None:
-        with unavailable_on_aws_error("Storing the shared Norce token"):
+        with unavailable_on_aws_error(f"Storing the shared {self._what}"):
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key,
@@ -63,7 +65,7 @@ class DynamoDbTokenStore:
             )
 
     def discard(self, token: str) -> None:
-        with unavailable_on_aws_error("Discarding the shared Norce token"):
+        with unavailable_on_aws_error(f"Discarding the shared {self._what}"):
             try:
                 self._client.update_item(
                     TableName=self._table,

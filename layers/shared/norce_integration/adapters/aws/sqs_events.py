@@ -54,5 +54,18 @@ class SqsEventDeadLetters:
             self._client.send_message(
                 QueueUrl=self._dlq_url,
                 MessageBody=body,
-                MessageAttributes={"FailureReason": {"DataType": "String", "StringValue": reason[:1000]}},
+                MessageAttributes={
+                    "FailureReason": {"DataType": "String", "StringValue": sqs_text(reason)[:1000] or "-"}
+                },
             )
+
+
+def sqs_text(text: str) -> str:
+    """``text`` with what SQS refuses in a message or attribute (control characters but tab and newlines,
+    lone surrogates, U+FFFE/U+FFFF) replaced by "?", so a reason naming hostile input is still sent."""
+    return "".join(
+        c
+        if c in "\t\n\r" or ("\x20" <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd") or c >= "\U00010000"
+        else "?"
+        for c in text
+    )

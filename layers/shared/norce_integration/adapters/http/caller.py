@@ -40,6 +40,13 @@ def error_text(response: requests.Response, limit: int = 300) -> str:
     """The server's own error message (never our request body, which may hold personal data)."""
     try:
         body = response.json()
+        if isinstance(body, dict) and isinstance(
+            body.get("error"), dict
+        ):  # OData: {"error": {code, message}}
+            error = body["error"]
+            coded = ": ".join(str(part) for part in (error.get("code"), error.get("message")) if part)
+            if coded:
+                return coded[:limit]
         if isinstance(body, dict):
             text = (
                 body.get("error")
@@ -64,6 +71,10 @@ class HttpCaller:
     max_total_sleep: float = 10.0
     base_sleep: float = 0.5
     sleep: Callable[[float], None] = time.sleep
+    # When set: what is raised instead of ``unavailable`` when the server surely did not process the request
+    # (it refused it with 429/503, or the connection was never made), so a caller can tell it from a request
+    # whose outcome is unknown (a timeout, a 5xx after the body was sent).
+    refused: Callable[[str, float | None], Exception] | None = None
 
     def request(
         self, method: str, url: str, *, retry: Retry, accept: frozenset[int] = frozenset(), **kwargs: Any
@@ -77,11 +88,11 @@ class HttpCaller:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.ConnectionError as error:  # includes ConnectTimeout: nothing was sent
                 reason = f"{what} failed: {type(error).__name__}"
-                may_retry = retry is Retry.ALWAYS or (
-                    retry is Retry.IF_REFUSED and isinstance(error, requests.ConnectTimeout)
-                )
+                surely_refused = isinstance(error, requests.ConnectTimeout)
+                may_retry = retry is Retry.ALWAYS or (retry is Retry.IF_REFUSED and surely_refused)
             except requests.Timeout as error:  # read timeout: the server may have processed it
                 reason, may_retry = f"{what} timed out ({type(error).__name__})", retry is Retry.ALWAYS
+                surely_refused = False
             else:
                 status = response.status_code
                 if status < 400 or status in accept:
@@ -90,9 +101,12 @@ class HttpCaller:
                     raise self.rejected(f"{what} answered {status}: {error_text(response)}")
                 retry_after = retry_after_seconds(response)
                 reason = f"{what} answered {status}"
-                may_retry = retry is Retry.ALWAYS or (retry is Retry.IF_REFUSED and status in REFUSED_STATUS)
+                surely_refused = status in REFUSED_STATUS
+                may_retry = retry is Retry.ALWAYS or (retry is Retry.IF_REFUSED and surely_refused)
             wait = max(retry_after or 0.0, self.base_sleep * 2 ** (attempt - 1) * random.uniform(0.8, 1.2))  # noqa: S311
             if not may_retry or attempt == self.attempts or slept + wait > self.max_total_sleep:
+                if surely_refused and self.refused is not None:
+                    raise self.refused(reason, retry_after)
                 raise self.unavailable(reason, retry_after)
             self.sleep(wait)
             slept += wait

@@ -5,6 +5,9 @@ Auth: OAuth2 client credentials (the default; token shared through ``TokenCache`
 transient failure; ImportCustomers/ImportCompanies (a job per call), CreateDeliveryNote, CreateInvoice
 (a capture) and CreditPayment (a payout) are retried only when Norce surely did not take the request
 (connection refused, 429, 503).
+
+An import is answered with a JobResponse (``JobId`` a string, ``ValidationSummary``). The full-import flag
+is sent only where it is switched on (``full_file_in``): Norce's customer header documents none.
 """
 
 import base64
@@ -20,6 +23,7 @@ from norce_integration.contracts.base import NorceModel
 from norce_integration.contracts.connect import (
     ImportHeader,
     Job,
+    JobResponse,
     NorceCompany,
     NorceCustomer,
     OrderStatusUpdate,
@@ -68,11 +72,20 @@ def oauth_token_fetcher(
     return fetch
 
 
-def _job_id(body: Any) -> int:
-    """Norce answers an import with the job id: a number, digits in a string, or ``{"JobId": n}``."""
-    if isinstance(body, dict):
-        body = body.get("JobId")
-    return int(body)
+FullFileIn = Literal["off", "stormconnect-header", "http-header"]
+
+
+def _job_response(response: requests.Response) -> JobResponse:
+    """The import's JobResponse; ``NorceRejected`` when the answer is not one (Norce's job cannot be
+    followed: the caller reports it, and a write-back is sent again later)."""
+    try:
+        answer = JobResponse.model_validate(response.json())
+        answer.job_id  # noqa: B018 - a JobResponse without a usable JobId is no answer
+    except (ValueError, TypeError) as error:
+        raise NorceRejected(
+            f"Norce Connect: the import was not answered with a JobResponse: {error}"
+        ) from None
+    return answer
 
 
 class NorceHttp:
@@ -133,7 +146,7 @@ class HttpNorceConnect:
         basic: tuple[str, str] | None = None,
         application_id: str | None = None,
         full_file_key: str = "FullFile",
-        full_file_in: Literal["stormconnect-header", "http-header"] = "stormconnect-header",
+        full_file_in: FullFileIn = "off",
         caller: HttpCaller | None = None,
     ) -> None:
         self._http = NorceHttp(
@@ -147,12 +160,12 @@ class HttpNorceConnect:
 
     def import_customers(
         self, customers: list[NorceCustomer], header: ImportHeader, full_file: bool = False
-    ) -> int:
+    ) -> JobResponse:
         return self._import("Customer/ImportCustomers", [_body(c) for c in customers], header, full_file)
 
     def import_companies(
         self, companies: list[NorceCompany], header: ImportHeader, full_file: bool = False
-    ) -> int:
+    ) -> JobResponse:
         return self._import("Customer/ImportCompanies", [_body(c) for c in companies], header, full_file)
 
     def get_job(self, job_id: int) -> Job:
@@ -161,9 +174,12 @@ class HttpNorceConnect:
         )
 
     def job_log(self, job_id: int) -> list[dict[str, Any]]:
-        """``Job/GetLog``: ``[{SeverityId, Message, TimeStamp, ImportedRow}]`` (idempotent, retried)."""
+        """``Job/GetLog``: ``{SeverityId, Message, TimeStamp, ImportedRow}`` lines (idempotent, retried).
+        Norce renders the answer as one such object without saying whether it is a list: both are read."""
         lines = self._http.call("GET", "Job/GetLog", Retry.ALWAYS, params={"id": job_id}).json()
-        return [line for line in lines or [] if isinstance(line, dict)]
+        if isinstance(lines, dict):
+            lines = [lines]
+        return [line for line in lines or [] if isinstance(line, dict)] if isinstance(lines, list) else []
 
     def create_delivery_note(self, note: DeliveryNote) -> None:
         self._http.call("POST", "Order/CreateDeliveryNote", Retry.IF_REFUSED, json=_body(note))
@@ -176,30 +192,32 @@ class HttpNorceConnect:
 
     def import_stream(
         self, entity: Entity, body: Iterable[bytes], header: ImportHeader, full_file: bool
-    ) -> int:
+    ) -> JobResponse:
         """A scheduled import: the body (a JSON array) is sent chunked while it is made; never retried here
         (it cannot be replayed): the import run makes it again."""
         path = "Customer/ImportCustomers" if entity is Entity.CUSTOMERS else "Customer/ImportCompanies"
         headers = self._import_headers(header, full_file) | {"Content-Type": "application/json"}
         response = self._http.call("POST", path, Retry.NEVER, replayable=False, data=body, headers=headers)
-        return _job_id(response.json())
+        return _job_response(response)
 
     def _import_headers(self, header: ImportHeader, full_file: bool) -> dict[str, str]:
+        """``X-StormConnect-Header`` (and the full-import flag where it is switched on: "off" sends no
+        flag at all, so Norce upserts what it is given and deactivates nothing)."""
         stormconnect = _body(header)
         headers = {}
         if self._full_file_in == "stormconnect-header":
             stormconnect[self._full_file_key] = full_file
-        else:
+        elif self._full_file_in == "http-header":
             headers[self._full_file_key] = "true" if full_file else "false"
         headers["X-StormConnect-Header"] = json.dumps(stormconnect, separators=(",", ":"))
         return headers
 
     def _import(
         self, path: str, entities: list[dict[str, Any]], header: ImportHeader, full_file: bool
-    ) -> int:
+    ) -> JobResponse:
         headers = self._import_headers(header, full_file)
         response = self._http.call("POST", path, Retry.IF_REFUSED, json=entities, headers=headers)
-        return _job_id(response.json())
+        return _job_response(response)
 
 
 def _body(model: NorceModel) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""A Norce access token shared by every Lambda instance, fetched by one of them at a time.
+"""An OAuth2 access token shared by every Lambda instance, fetched by one of them at a time.
 
-Norce's token endpoint allows 3 requests a minute per IP (burst 20) and a token lives an hour. Fifty
-instances cold-starting together must not each fetch one: each keeps the token in memory, else reads
-the shared store (DynamoDB); only the instance that wins the store's short lock fetches a new token,
-the others wait for it (or keep using the old one while it is still valid).
+Norce's token endpoint allows 3 requests a minute per IP (burst 20) and a token lives an hour; Microsoft
+Entra ID (Business Central's) throttles too. Fifty instances cold-starting together must not each fetch
+one: each keeps the token in memory, else reads the shared store (DynamoDB); only the instance that wins
+the store's short lock fetches a new token, the others wait for it (or keep using the old one while it is
+still valid).
 """
 
 import threading
@@ -50,6 +51,9 @@ class TokenCache:
     wait_seconds: float = 5.0
     poll_seconds: float = 0.15
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # What waiting too long for another instance's fetch raises (the caller's "try again later").
+    unavailable: Callable[[str, float], Exception] = NorceUnavailable
+    what: str = "the Norce token"
     _token: str | None = None
     _expires_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -74,7 +78,7 @@ class TokenCache:
                 ):  # renewing elsewhere; still valid
                     return self._keep(stored.token, stored.expires_at)
                 if now >= deadline:
-                    raise NorceUnavailable("another instance is fetching the Norce token", retry_after=5)
+                    raise self.unavailable(f"another instance is fetching {self.what}", 5)
                 self.sleep(self.poll_seconds)
                 now = self.clock()
 

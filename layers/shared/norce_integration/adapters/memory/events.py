@@ -7,7 +7,7 @@ from typing import Any
 
 from norce_integration.events.envelope import QueuedEvent
 from norce_integration.events.ports import Claim, Email, SyncState
-from norce_integration.events.views import CompanyView, CustomerView, OrderView
+from norce_integration.events.views import CompanyView, CustomerView, InvoiceOrder, OrderView
 
 
 @dataclass
@@ -87,6 +87,7 @@ class InMemoryEventQuery:
     customers: dict[int, CustomerView] = field(default_factory=dict)
     companies: dict[int, CompanyView] = field(default_factory=dict)
     orders: list[OrderView] = field(default_factory=list)
+    invoices: dict[int, InvoiceOrder] = field(default_factory=dict)
     calls: int = 0
 
     def customer(self, customer_id: int) -> CustomerView | None:
@@ -97,11 +98,10 @@ class InMemoryEventQuery:
         self.calls += 1
         return self.companies.get(company_id)
 
-    def order(self, *, order_id: int | None, client_order_ref: str | None) -> OrderView | None:
+    def order(self, order_id: int) -> OrderView | None:
         self.calls += 1
-        for order in self.orders:
-            if (order_id is not None and order.order_id == order_id) or (
-                client_order_ref and order.client_order_ref == client_order_ref
-            ):
-                return order
-        return None
+        return next((order for order in self.orders if order.order_id == order_id), None)
+
+    def invoice_order(self, invoice_id: int) -> InvoiceOrder | None:
+        self.calls += 1
+        return self.invoices.get(invoice_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from norce_integration.contracts.connect import ImportHeader
+from norce_integration.contracts.connect import ImportHeader, JobResponse
 from norce_integration.imports.config import Entity
 from norce_integration.imports.ports import ImportState, RunSummary, StartedJob
 
@@ -46,14 +46,13 @@ class InMemoryImportStore:
     def move_watermark(self, entity: Entity, to: datetime) -> None:
         self._item(entity)["delta_watermark"] = to
 
-    def job_started(self, job: StartedJob) -> str | None:
+    def job_started(self, job: StartedJob) -> None:
         self.jobs[job.job_id] = job
-        return None
 
     def save_summary(self, summary: RunSummary) -> None:
         self.summaries.append(summary)
 
-    def full_succeeded(self, entity: str, records: int, job_id: int, started_at: float) -> None:
+    def full_applied(self, entity: str, records: int, job_id: int, started_at: float) -> None:
         item = self._item(entity)
         if item.get("last_full_started", -1.0) < started_at:
             item.update(last_full_records=records, last_full_job=job_id, last_full_started=started_at)
@@ -66,11 +65,12 @@ class InMemoryImporter:
     keep_records: bool = True
     imports: list[dict[str, Any]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)  # raised (in order) instead of answering
+    validation_failures: list[str] = field(default_factory=list)  # the next answer's ValidationSummary
     _ids: Any = field(default_factory=lambda: itertools.count(5001))
 
     def import_stream(
         self, entity: Entity, body: Iterable[bytes], header: ImportHeader, full_file: bool
-    ) -> int:
+    ) -> JobResponse:
         data = b"".join(body)  # an exception while the body is made aborts here, like an HTTP request
         if self.failures:
             raise self.failures.pop(0)
@@ -87,4 +87,15 @@ class InMemoryImporter:
                 "records": records if self.keep_records else None,
             }
         )
-        return job_id
+        messages, self.validation_failures = self.validation_failures, []
+        return JobResponse.model_validate(
+            {
+                "StatusCode": "OK",
+                "JobId": str(job_id),
+                "ValidationSummary": {
+                    "NrOfItemsInTotal": len(records),
+                    "NrOfValidationFailures": len(messages),
+                    "Messages": messages,
+                },
+            }
+        )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from norce_integration.contracts.connect import Job
 from norce_integration.jobs.ports import RecordedJob
 
 
@@ -11,19 +12,45 @@ class InMemoryJobRecords:
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
     open: dict[int, float] = field(default_factory=dict)
 
-    def complete(
-        self, job_id: int, status: str, status_id: int, errors: list[str], at: float
-    ) -> RecordedJob | None:
-        before = dict(self.jobs.get(job_id, {}))
-        self.jobs.setdefault(job_id, {}).update(
-            status=status, status_id=status_id, job_errors=errors, finished_at=at
-        )
-        self.open.pop(job_id, None)
-        if not before:
+    def recorded(self, job_id: int) -> RecordedJob | None:
+        item = self.jobs.get(job_id, {})
+        if "started_at" not in item:
             return None
         return RecordedJob(
-            before.get("kind"), before.get("mode"), before.get("records"), before.get("started_at")
+            item.get("kind"),
+            item.get("mode"),
+            item.get("records"),
+            item.get("started_at"),
+            item.get("status"),
+            "finished_at" in item,
         )
+
+    def complete(
+        self,
+        job_id: int,
+        status: str,
+        status_id: int,
+        errors: list[str],
+        at: float,
+        *,
+        applied: int | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {"status": status, "status_id": status_id, "job_errors": errors}
+        self.jobs.setdefault(job_id, {}).update(fields, finished_at=at)
+        if applied is not None:
+            self.jobs[job_id]["applied"] = applied
+        self.open.pop(job_id, None)
+
+    def note_foreign(self, job_id: int, status: str, status_id: int, at: float) -> RecordedJob | None:
+        if self.recorded(job_id) is not None:
+            return self.recorded(job_id)
+        self.jobs[job_id] = {"status": status, "status_id": status_id, "finished_at": at, "foreign_job": True}
+        return None
+
+    def start(self, job_id: int, at: float, **fields: Any) -> None:
+        """A job we started (as ``record_started_job``: an earlier foreign note is taken back)."""
+        self.jobs[job_id] = {**fields, "status": "Queued", "started_at": at}
+        self.open[job_id] = at
 
     def open_jobs(self) -> dict[int, float]:
         return dict(self.open)
@@ -52,7 +79,13 @@ class InMemoryCodeJobs:
 
 @dataclass
 class InMemoryJobLog:
+    """Connect's job service: ``Job/GetLog`` lines and ``Job/Get`` answers (a job not given: Succeeded)."""
+
     logs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    jobs: dict[int, Job] = field(default_factory=dict)
 
     def job_log(self, job_id: int) -> list[dict[str, Any]]:
         return self.logs.get(job_id, [])
+
+    def get_job(self, job_id: int) -> Job:
+        return self.jobs.get(job_id) or Job(JobId=job_id, StatusId=2, IsFinished=True)

@@ -1,11 +1,12 @@
-"""In-memory document ledger, order index and document queue, with the semantics of the AWS ones."""
+"""In-memory document ledger, accepted books, order index, document queue and watermarks, with the
+semantics of the AWS ones."""
 
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from norce_integration.lifecycle.documents import QueuedDocument
-from norce_integration.lifecycle.ports import Begun, DocumentState
+from norce_integration.lifecycle.ports import Begun, Book, DocumentState, Watermark
 from norce_integration.orders.records import IndexedOrder
 
 _OPEN = (DocumentState.UNKNOWN, DocumentState.WAITING, DocumentState.PARKED)
@@ -46,6 +47,36 @@ class InMemoryDocumentLedger:
         with self._lock:
             item = self.items.get(key)
             return dict(item) if item else None
+
+
+@dataclass
+class InMemoryAcceptedBooks:
+    """The door's book per order; a write wins only over the version it read (as DynamoDB's condition)."""
+
+    books: dict[str, Book] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def read(self, order_key: str) -> Book:
+        with self._lock:
+            return self.books.get(order_key) or Book()
+
+    def write(self, order_key: str, book: Book) -> bool:
+        with self._lock:
+            if (self.books.get(order_key) or Book()).version != book.version - 1:
+                return False
+            self.books[order_key] = book
+            return True
+
+
+@dataclass
+class InMemoryWatermarks:
+    marks: dict[str, Watermark] = field(default_factory=dict)
+
+    def get(self, name: str) -> Watermark | None:
+        return self.marks.get(name)
+
+    def put(self, name: str, watermark: Watermark) -> None:
+        self.marks[name] = watermark
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any
 from norce_integration.contracts.connect import (
     ImportHeader,
     Job,
+    JobResponse,
     NorceCompany,
     NorceCustomer,
     OrderStatusUpdate,
@@ -177,17 +178,17 @@ class InMemoryNorceConnect:
 
     def import_customers(
         self, customers: list[NorceCustomer], header: ImportHeader, full_file: bool = False
-    ) -> int:
+    ) -> JobResponse:
         self._call()
         self.imports.append(("customers", customers, header))
-        return next(self._jobs)
+        return _job_response(next(self._jobs), len(customers))
 
     def import_companies(
         self, companies: list[NorceCompany], header: ImportHeader, full_file: bool = False
-    ) -> int:
+    ) -> JobResponse:
         self._call()
         self.imports.append(("companies", companies, header))
-        return next(self._jobs)
+        return _job_response(next(self._jobs), len(companies))
 
     def get_job(self, job_id: int) -> Job:
         return Job(JobId=job_id, StatusId=2, IsFinished=True)
@@ -297,3 +298,14 @@ class InMemoryNorceQuery:
                 if wanted and (normalise_vat_no(own) if field_name == "VatNo" else own) == wanted:
                     return int(company["Id"])
         return None
+
+
+def _job_response(job_id: int, items: int) -> JobResponse:
+    """Norce's answer to an import that its validation took whole."""
+    return JobResponse.model_validate(
+        {
+            "StatusCode": "OK",
+            "JobId": str(job_id),
+            "ValidationSummary": {"NrOfItemsInTotal": items, "NrOfValidationFailures": 0, "Messages": []},
+        }
+    )
