@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,8 +30,6 @@ from local.simulator_http import BackgroundServer
 from local.template import ROOT, Function, load_template, resolve
 from local.worker import metrics_file
 from local.workers import FunctionSpec, WorkerPool, Workers
-
-sys.path.insert(0, str(ROOT / "layers" / "shared"))  # the outbox reader (``mail``) is the layer's
 
 LOCAL_PROCESSING_CONFIG = {
     "payment_methods": {"credit_card": "CARD", "invoice": "INVOICE", "*": "OTHER"},

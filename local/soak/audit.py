@@ -270,6 +270,14 @@ class Audit:
             row.notes.append(f"{skipped} statuses skipped as backwards, by design")
         return row
 
+    def _recipient(self, event_type: str, payload: dict[str, Any]) -> str | None:
+        """Who an order event's e-mail is due to: OrderReceivedEvent names its ``Email``; Norce's other order
+        events carry none, and the buyer Norce holds for the order (as the soak placed it) is due one."""
+        if event_type == "OrderReceivedEvent":
+            return payload.get("Email")
+        order = self.journal.orders.get(str(payload.get("ClientOrderRef")))
+        return order.email if order else None
+
     def _emails(
         self, parked_refs: set[str], states: dict[tuple[str, str], str], parked: list[Parked]
     ) -> list[Row]:
@@ -291,7 +299,8 @@ class Audit:
                     f"{delivery.event_type} {delivery.payload.get('ClientOrderRef')}: {delivery.state}"
                 )
             ref = delivery.payload.get("ClientOrderRef")
-            if delivery.event_type in NOTIFIED and ref and delivery.payload.get("Email"):
+            recipient = self._recipient(delivery.event_type, delivery.payload)
+            if delivery.event_type in NOTIFIED and ref and recipient:
                 due[(delivery.event_type, str(ref))].append(delivery.state)
         in_doubt = 0
         for key, _ in sorted(due.items()):

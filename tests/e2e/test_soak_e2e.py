@@ -1,6 +1,6 @@
 """The quick soak in CI: ``make soak ARGS=--quick`` on a stack of its own, a few hundred orders with every
-fault and a few killed workers, then the audit. Nothing may be lost or doubled, and it fits in a few
-minutes on a 2-core machine (docs/reliability.md)."""
+fault and a few killed workers, then the audit. Nothing may be lost or doubled (docs/reliability.md: it
+takes about three minutes on a 2-core machine)."""
 
 import json
 import re
@@ -36,7 +36,8 @@ def test_the_quick_soak_loses_and_doubles_nothing_under_faults_and_kills(tmp_pat
         timeout=400,
         check=False,
     )
-    seconds = time.monotonic() - started
+    # its duration is printed, not asserted: a speed target is bench's, never a test's
+    print(f"the quick soak took {time.monotonic() - started:.0f} s")
     print(run.stdout[-6000:])
     last = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
     found = LAST_LINE.match(last)
@@ -50,4 +51,3 @@ def test_the_quick_soak_loses_and_doubles_nothing_under_faults_and_kills(tmp_pat
     assert len(report["kills"]) >= 3, "a few workers were killed"
     assert sum(1 for kill in report["kills"] if kill["busy"]) >= 2, "some mid-invocation"
     assert len({fault["name"] for fault in report["faults"]}) >= 3, "several kinds of faults"
-    assert seconds < 240, f"the quick soak took {seconds:.0f} s (its budget is 3 minutes on a 2-core machine)"
