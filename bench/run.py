@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bench import (
     cold_start,
     cold_start_artifact,
+    event_burst,
     events,
     imports,
     lifecycle,
@@ -41,6 +42,7 @@ def groups(quick: bool) -> dict[str, Callable[[], list[Figure]]]:
         "pipeline": lambda: (
             pipeline.run((0.2,), seconds=5, minimum=20) if quick else pipeline.run(pipeline.LATENCIES)
         ),
+        "event_burst": lambda: event_burst.run(10 if quick else 50),
         "lifecycle": lambda: lifecycle.run(0.05 if quick else 1.0),
         "events": lambda: events.run(0.05 if quick else 1.0),
         "imports": lambda: imports.run(0.05 if quick else 1.0),
@@ -53,6 +55,7 @@ LABELS = {
     "cold_start_artifact": "the built artifact (.aws-sam/build) as Lambda runs it, against a boto3 peer",
     "events": "receiver warm against moto over HTTP; processor with in-memory ports (proxy)",
     "imports": "streamed over loopback HTTP to a byte-counting sink, beside list + json.dumps",
+    "event_burst": "the local stack's API: Norce Event's senders side by side, each its own connection",
     "pipeline": "the local stack end to end: receiver, queue, processors, ERP simulator, Norce confirmation",
 }
 

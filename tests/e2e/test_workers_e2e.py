@@ -3,20 +3,17 @@ from moto and the simulators. A worker killed mid-invocation loses nothing and d
 messages come back after their visibility timeout (20 s on the e2e stack) and the leases it held run out
 (15 s); its API request gets API Gateway's 502. And the API serves Norce Event's senders side by side."""
 
-import json
 import os
 import signal
-import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
 
-from bench.common import percentile
+from bench.event_burst import measure
 from local.stack import LocalStack
-from tests.e2e.helpers import PAYLOADS, confirmations_for, erp_orders_for, order_body, post_order, wait_until
+from tests.e2e.helpers import confirmations_for, erp_orders_for, order_body, post_order, wait_until
 from tests.e2e.test_lifecycle_e2e import confirmed_order, numbers, push
 
 RECOVERY = 60  # seconds: visibility timeout + lease + retries, with room for a loaded machine
@@ -145,40 +142,11 @@ def test_a_worker_killed_while_the_lifecycle_processor_holds_an_invoice_gives_on
     assert stack.norce.stats["double captures"] == 0
 
 
-def burst(senders: int, send: Callable[[int], requests.Response]) -> tuple[list[float], list[int]]:
-    """``senders`` at once, each its own connection; their acknowledgement times (s) and statuses."""
+def test_fifty_concurrent_norce_event_senders_are_served_side_by_side(stack: LocalStack) -> None:
+    """Every sender is acknowledged, by several environments at once (the API scales out as Lambda does).
+    How fast (p99 within 1 s warm) is measured by ``make bench`` (bench/event_burst.py), not asserted here:
+    a speed target is a benchmark's, never a test's."""
+    figures = measure(stack, 50)  # raises unless all 50 of each burst were acknowledged 200
 
-    def timed(index: int) -> tuple[float, int]:
-        started = time.perf_counter()
-        status = send(index).status_code
-        return time.perf_counter() - started, status
-
-    with ThreadPoolExecutor(senders) as pool:
-        results = list(pool.map(timed, range(senders)))
-    return [seconds for seconds, _ in results], [status for _, status in results]
-
-
-def test_fifty_concurrent_norce_event_senders_are_acknowledged_within_a_second_at_p99(
-    stack: LocalStack,
-) -> None:
-    event = json.loads((PAYLOADS / "norce-events" / "OrderReceivedEvent.json").read_text())
-    run = uuid.uuid4().hex[:8]
-
-    def send(index: int, round_: str) -> requests.Response:
-        body = {**event, "ClientOrderRef": f"W-EV-{run}-{round_}-{index}"}
-        return requests.post(
-            f"{stack.api_url}/norce/events/OrderReceivedEvent",
-            json=body,
-            headers={"X-Api-Key": stack.events_key},
-            timeout=10,
-        )
-
-    cold, cold_statuses = burst(50, lambda index: send(index, "cold"))  # the API scales out
-    warm, statuses = burst(50, lambda index: send(index, "warm"))
-
-    assert cold_statuses == statuses == [200] * 50
-    cold_p99, warm_p99 = percentile(cold, 0.99), percentile(warm, 0.99)
-    print(f"\n50 senders, p99: {cold_p99:.3f} s scaling out, {warm_p99:.3f} s warm")
-    assert warm_p99 < 1.0
-    assert cold_p99 < 3.0  # ten cold starts at once on a 2-core machine
+    print("\n" + "\n".join(figure.line() for figure in figures))
     assert len([w for w in workers(stack) if w["function"] == "EventReceiverFunction"]) > 1
