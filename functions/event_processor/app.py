@@ -97,10 +97,17 @@ def _process(event: QueuedEvent) -> str:
 
 
 @tracer.capture_method(capture_response=False)
-def process_record(record: SQSRecord) -> str:
+def process_record(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
+    """One record; with the invocation's context (Powertools passes it), one there is too little time left
+    for is given back unstarted rather than cut off by the timeout."""
     parts = components()
     return consumer.consume(
-        record, _process, sqs=parts.sqs, queue_url=parts.settings.events_queue_url, settings=parts.settings
+        record,
+        _process,
+        sqs=parts.sqs,
+        context=lambda_context,
+        queue_url=parts.settings.events_queue_url,
+        settings=parts.settings,
     )
 
 

@@ -2,9 +2,11 @@
 ERP and Norce: partial batch failures, backoff through visibility, parking in the DLQ, write-back."""
 
 import json
+from dataclasses import dataclass
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tests.support.aws import queued_messages
 from tests.support.handlers import FakeLambdaContext, load_event
@@ -172,3 +174,98 @@ def test_sample_write_back_event_runs(world):
         ("companies", ["B20001"]),
         ("customers", ["C10001"]),
     ]
+
+
+@dataclass
+class ShortOnTime(FakeLambdaContext):
+    """An invocation with half a second left: less than a record is ever started with."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 500
+
+
+def test_records_an_invocation_has_no_time_left_for_are_given_back_unstarted_and_come_back_at_once(world):
+    for ref in ("T1", "T2", "T3"):
+        world.receive(example_order(ref))
+    messages = world.sqs.receive_message(QueueUrl=world.aws.queue_url, MaxNumberOfMessages=10)["Messages"]
+    event = from_received(messages, world.queue_arn)
+    rest = event["Records"][1:]
+
+    answer = world.processor.lambda_handler(event, ShortOnTime(aws_request_id="short-on-time"))
+
+    # the first record of an invocation is always started; the others are not, rather than cut off
+    assert answer == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in rest]}
+    assert len(world.erp.orders) == 1
+    # given back visible at once, not after the queue's visibility timeout; the next invocation takes them
+    again = world.sqs.receive_message(QueueUrl=world.aws.queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["MessageId"] for m in again) == sorted(r["messageId"] for r in rest)
+    answer = world.processor.lambda_handler(
+        from_received(again, world.queue_arn), FakeLambdaContext(aws_request_id="the-next-one")
+    )
+    assert answer == {"batchItemFailures": []}
+    assert sorted(world.erp.orders) == ["T1", "T2", "T3"]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_time_a_record_may_take_is_learnt_from_the_slow_ones_and_fades(monkeypatch):
+    from aws_lambda_powertools import Logger, Metrics  # noqa: PLC0415
+
+    from norce_integration.adapters.aws import sqs_consumer  # noqa: PLC0415
+
+    clock = _Clock()
+    monkeypatch.setattr(sqs_consumer.time, "monotonic", clock)
+    given_back: list[str] = []
+
+    class Sqs:
+        def change_message_visibility(self, **call):
+            given_back.append(call["ReceiptHandle"])
+
+    names = sqs_consumer.ConsumerNames("Order", "OrdersRetried", "OrdersFailed")
+    consumer = sqs_consumer.QueueConsumer(names, Logger(), Metrics(), str, lambda *args: None)
+    remaining = {"ms": 60_000}
+
+    @dataclass
+    class Context(FakeLambdaContext):
+        def get_remaining_time_in_millis(self) -> int:
+            return remaining["ms"]
+
+    def taking(seconds: float):
+        def handle(message: str) -> str:
+            clock.now += seconds
+            return "done"
+
+        return handle
+
+    def consume(name: str, handle, invocation: str = "one") -> str:
+        record = SQSRecord(sqs_record(name, "arn:aws:sqs:eu-north-1:123456789012:orders", message_id=name))
+        return consumer.consume(
+            record,
+            handle,
+            sqs=Sqs(),
+            queue_url="q",
+            settings=None,
+            context=Context(aws_request_id=invocation),
+        )
+
+    assert consume("first", taking(4.0)) == "done"  # a slow record: the next needs 6 s (1.5 x 4 s) left
+    remaining["ms"] = 5_000
+    with pytest.raises(sqs_consumer.OutOfTime):
+        consume("second", taking(0.1))
+    assert len(given_back) == 1
+    remaining["ms"] = 7_000
+    assert consume("third", taking(0.1)) == "done"
+    for index in range(30):  # quick records: the slow one's weight fades
+        assert consume(f"quick-{index}", taking(0.1)) == "done"
+    remaining["ms"] = 1_500
+    assert consume("fourth", taking(0.1)) == "done"
+    remaining["ms"] = 500  # never less than a second, however quick the records were
+    with pytest.raises(sqs_consumer.OutOfTime):
+        consume("fifth", taking(0.1))
+    assert consume("a-new-invocation", taking(0.1), invocation="two") == "done"  # its first: always started
