@@ -1,4 +1,8 @@
-"""Configuration from the environment (set by template.yaml, or by the local stack)."""
+"""Configuration from the environment (set by template.yaml, or by the local stack).
+
+One module on purpose, though long: every environment variable any function reads is read here and
+nowhere else, one frozen class per function, in the order of docs/configuration.md, so a variable is found
+with one grep and a default is never spelt twice."""
 
 import os
 from dataclasses import dataclass
