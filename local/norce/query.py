@@ -96,6 +96,13 @@ def _held(store: dict[int, dict[str, Any]], named: Named) -> list[dict[str, Any]
     return [entity for entity in store.values() if str(entity.get("Id")) == named[1]]
 
 
+def _documented(state: NorceState, named: Named) -> list[str]:
+    """The orders whose documents a filter on one document ``Id`` can match (every order's otherwise)."""
+    if named is None or named[0] != "id":
+        return list(state.documents)
+    return sorted({ref for (ref, _, _), number in state.document_ids.items() if str(number) == named[1]})
+
+
 def _sets() -> dict[tuple[str, str], tuple[EntityType, Rows]]:
     return {
         ("2.0", "Orders/Orders"): (ORDER, lambda s, n: [_order(s, ref) for ref in _placed(s, n)]),
@@ -103,8 +110,8 @@ def _sets() -> dict[tuple[str, str], tuple[EntityType, Rows]]:
             ORDER_ITEM,
             lambda s, n: [item for ref in s.placed for item in _order(s, ref)["Items"]],
         ),
-        ("2.0", "Orders/Invoices"): (INVOICE_TYPE, lambda s, n: _invoices(s)),
-        ("2.0", "Orders/DeliveryNotes"): (DELIVERY_NOTE, lambda s, n: _delivery_notes(s)),
+        ("2.0", "Orders/Invoices"): (INVOICE_TYPE, lambda s, n: _invoices(s, _documented(s, n))),
+        ("2.0", "Orders/DeliveryNotes"): (DELIVERY_NOTE, lambda s, n: _delivery_notes(s, _documented(s, n))),
         ("2.0", "Customers/Customers"): (
             CUSTOMER,
             lambda s, n: [_customer(s, c) for c in _held(s.customers, n)],
@@ -509,9 +516,10 @@ def document_id(state: NorceState, ref: str, kind: str, index: int) -> int:
     return state.document_ids[key]
 
 
-def _invoices(state: NorceState) -> list[dict[str, Any]]:
+def _invoices(state: NorceState, refs: list[str]) -> list[dict[str, Any]]:
     rows = []
-    for ref, documents in state.documents.items():
+    for ref in refs:
+        documents = state.documents[ref]
         placed = state.placed.get(ref) or {}
         for kind, type_id in (("Invoices", INVOICE), ("Credits", CREDIT)):
             for index, invoice in enumerate(documents[kind]):
@@ -565,9 +573,10 @@ def _invoice(
     }
 
 
-def _delivery_notes(state: NorceState) -> list[dict[str, Any]]:
+def _delivery_notes(state: NorceState, refs: list[str]) -> list[dict[str, Any]]:
     rows = []
-    for ref, documents in state.documents.items():
+    for ref in refs:
+        documents = state.documents[ref]
         placed = state.placed.get(ref) or {}
         for index, note in enumerate(documents["DeliveryNotes"]):
             given = note.get("DeliveryAddress")
