@@ -58,7 +58,9 @@ def test_lost_answers_come_by_chance_and_never_on_control_routes(erp):
 
 def query(norce: NorceConnectSimulator) -> requests.Response:
     return requests.get(
-        f"{norce.url}{QUERY}/Customers/Customers", headers={"applicationId": "1001"}, timeout=10
+        f"{norce.url}{QUERY}/Customers/Customers",
+        headers={"applicationId": "1001", "Authorization": norce.basic},
+        timeout=10,
     )
 
 
