@@ -170,7 +170,8 @@ def test_a_filter_on_one_key_answers_as_the_same_filter_over_every_row(
     norce, version, entity_set, key, quoted
 ):
     # The local Norce builds only the rows one ``Id eq N`` can match (it stays fast with thousands of
-    # orders and documents); in parentheses the same filter takes the path over every row: the answers must agree.
+    # orders and documents); in parentheses the same filter takes the path over every row: the answers
+    # must agree.
     every = [row for row in get(norce, version, entity_set).json()["value"] if row[key] is not None]
     assert every
     for row in every:
