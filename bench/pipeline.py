@@ -63,11 +63,11 @@ def _push_and_wait(stack: Any, refs: list[str], patience: float) -> tuple[float,
     return started, pushed, found
 
 
-def one_latency(stack: Any, latency: float, concurrency: int, orders: int, label: str) -> list[Figure]:
+def one_latency(stack: Any, latency: float, concurrency: int, orders: int, first: int) -> list[Figure]:
     stack.erp.set_faults(latency_ms=int(latency * 1000))
     calls_before = _erp_calls(stack)
     try:
-        refs = [f"{label}{index:05d}" for index in range(orders)]
+        refs = [str(first + index) for index in range(orders)]
         started, pushed, found = _push_and_wait(stack, refs, 60 + orders * 2 * latency * 3)
     finally:
         stack.erp.set_faults(latency_ms=0)
@@ -113,11 +113,13 @@ def run(latencies: tuple[float, ...] = LATENCIES, seconds: float = 40.0, minimum
             processors=concurrency, state_dir=Path(state), subscribe_events=False
         ) as stack,
     ):
-        _push_and_wait(stack, [f"W{n:03d}" for n in range(concurrency * 2)], 120)  # every processor warm
+        # Norce's ClientOrderRef is the basket id (an int32): Norce's confirmation names it (SendOrderStatus).
+        # First every processor warm:
+        _push_and_wait(stack, [str(9_000_000 + n) for n in range(concurrency * 2)], 120)
         for number, latency in enumerate(latencies):
             ideal_per_second = concurrency / (2 * latency)
             orders = max(minimum, min(600, int(ideal_per_second * seconds)))
-            figures += one_latency(stack, latency, concurrency, orders, f"P{number}-")
+            figures += one_latency(stack, latency, concurrency, orders, 9_100_000 + number * 10_000)
     return figures
 
 

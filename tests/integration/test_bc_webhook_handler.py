@@ -40,9 +40,7 @@ class Webhook:
             Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
         )
         self.function = load_function("erp_webhook")
-        self.api = BackgroundServer(
-            LocalApi({("POST", ROUTE): ("ErpWebhookFunction", self.function.lambda_handler)})
-        )
+        self.api = BackgroundServer(LocalApi({("POST", ROUTE): ("ErpWebhookFunction", self.run)}))
         self.api.start()
         env = {
             "ORDERS_TABLE": "orders",
