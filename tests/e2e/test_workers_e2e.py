@@ -16,7 +16,7 @@ from local.stack import LocalStack
 from tests.e2e.helpers import confirmations_for, erp_orders_for, order_body, post_order, wait_until
 from tests.e2e.test_lifecycle_e2e import confirmed_order, numbers, push
 
-RECOVERY = 90  # seconds: visibility timeout + lease + retries, with room for a loaded machine
+RECOVERY = 180  # seconds: visibility timeout + lease + retries, with room for a loaded machine
 APPLICATION = "123e4567-e89b-12d3-a456-426614174000"  # the example order's ApplicationKey
 
 
