@@ -52,8 +52,10 @@ def register(app: Flask, state: NorceState) -> None:
                 call["status"] = 400
                 state.stats["aborted imports" if path in IMPORT_PATHS else "aborted requests"] += 1
                 return jsonify({"Message": "the request body is incomplete"}), 400
-            if state.faults.latency_ms:
-                time.sleep(state.faults.latency_ms / 1000)
+            latency_ms = state.faults.latency_ms
+        if latency_ms:  # a slow Norce is slow for this call, not a lock on every other caller
+            time.sleep(latency_ms / 1000)
+        with state.lock:
             if authorized(state, request.headers.get("Authorization", "")) is False:
                 call["status"] = 401
                 return jsonify({"Message": "Authorization has been denied for this request."}), 401

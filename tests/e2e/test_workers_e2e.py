@@ -50,6 +50,22 @@ def trail(stack: LocalStack, ref: str) -> list[str]:
     return [entry["event"] for entry in (records.get(f"ORDER#{APPLICATION}#{ref}") or {}).get("trail", [])]
 
 
+def diagnosis(stack: LocalStack, ref: str, function: str, service: str) -> str:
+    """What the system was doing when a recovery did not come: the order's trail, the function's workers,
+    its queues' counts and the last lines of its log."""
+    queues = {}
+    sqs = stack.aws.client("sqs")
+    for logical in ("LifecycleQueue", "LifecycleDeadLetterQueue"):
+        attributes = sqs.get_queue_attributes(QueueUrl=stack.resource(logical), AttributeNames=["All"])
+        queues[logical] = {
+            k: v for k, v in attributes["Attributes"].items() if k.startswith("ApproximateNumberOfMessages")
+        }
+    log = stack.state_dir / "logs" / f"{service}.log"
+    tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+    listed = [w for w in workers(stack) if w["function"] == function]
+    return f"trail {trail(stack, ref)}; workers {listed}; queues {queues}; log tail:\n" + "\n".join(tail)
+
+
 def test_workers_are_listed_and_a_killed_one_is_replaced(stack: LocalStack) -> None:
     before = workers(stack)
     functions = {w["function"] for w in before}
@@ -127,16 +143,23 @@ def test_a_worker_killed_while_the_lifecycle_processor_holds_an_invoice_gives_on
     try:
         assert push(stack, invoice).status_code == 202
         wait_until(sent_to_norce, seconds=30, what="CreateInvoice on its way")
-        killed = kill_busy(stack, "LifecycleProcessorFunction")
+        killed = kill_busy(stack, "LifecycleProcessorFunction")  # Norce is still working on it
     finally:
-        stack.norce.set_faults(latency_ms=0)  # waits for the slow call: Norce has the invoice now
+        stack.norce.set_faults(latency_ms=0)
     assert killed, "the lifecycle processor was in its invocation"
+    assert "document_sent" not in trail(stack, ref), "killed before Norce answered"
+    # Norce finishes the call the dead worker made: it has the invoice, the integration does not know it
+    wait_until(lambda: numbers(stack, ref, "Invoices"), seconds=30, what="the invoice in Norce")
 
-    wait_until(
-        lambda: "document_found_in_norce" in trail(stack, ref),
-        seconds=RECOVERY,
-        what="the next attempt asking Norce",
-    )
+    try:
+        wait_until(
+            lambda: "document_found_in_norce" in trail(stack, ref),
+            seconds=RECOVERY,
+            what="the next attempt asking Norce",
+        )
+    except AssertionError as timeout:
+        seen = diagnosis(stack, ref, "LifecycleProcessorFunction", "lifecycle-processor")
+        raise AssertionError(f"{timeout}; {seen}") from None
     assert numbers(stack, ref, "Invoices") == [invoice["documentNo"]]
     assert stack.norce.stats["captures"] == captures + 1
     assert stack.norce.stats["double captures"] == 0
