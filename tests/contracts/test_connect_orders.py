@@ -4,7 +4,6 @@ through the simulator's ``/_calls`` log, keeps the description; and the simulato
 description does not allow and takes what it does."""
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,18 +26,6 @@ from tests.contracts.norce.connect_orders import (
 )
 from tests.support.lifecycle import REF, Lifecycle, credit, delivery_note, invoice, status
 from tests.support.processing import Flow
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[NorceConnectSimulator]:
-    with NorceConnectSimulator(port=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def norce(server: NorceConnectSimulator) -> NorceConnectSimulator:
-    server.reset()
-    return server
 
 
 def our_client(norce: NorceConnectSimulator) -> HttpNorceConnect:

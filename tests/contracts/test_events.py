@@ -3,7 +3,6 @@ event the local Norce posts, and every body our webhook must take or refuse."""
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,6 @@ from tests.contracts.norce.events import BY_TYPE, DOCUMENTED_TYPES, OrderStatusE
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "events" / "payloads"
 ORDER = json.loads((PAYLOADS / "order-request.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[NorceConnectSimulator]:
-    with NorceConnectSimulator(port=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def norce(server: NorceConnectSimulator) -> NorceConnectSimulator:
-    server.reset()
-    return server
 
 
 def order(ref: str) -> dict[str, Any]:

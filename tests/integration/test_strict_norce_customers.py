@@ -33,12 +33,6 @@ PAYLOADS = Path(__file__).resolve().parents[2] / "events" / "payloads"
 APP = "123e4567-e89b-12d3-a456-426614174000"  # the sample orders' Header.ApplicationKey
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[NorceConnectSimulator]:
-    with NorceConnectSimulator(port=0) as simulator:
-        yield simulator
-
-
 def clients(norce: NorceConnectSimulator) -> tuple[HttpNorceConnect, HttpNorceQuery]:
     basic = (norce.application_id, "connect-local-secret")
     caller = HttpCaller(norce_connect._unavailable, norce_connect._rejected, sleep=lambda _: None)
@@ -99,8 +93,8 @@ class StrictWorld:
 
 
 @pytest.fixture
-def world(aws: ReceiverResources, server: NorceConnectSimulator) -> StrictWorld:
-    return StrictWorld(aws, server)
+def world(aws: ReceiverResources, norce: NorceConnectSimulator) -> StrictWorld:
+    return StrictWorld(aws, norce)
 
 
 def with_email(norce: NorceConnectSimulator, email: str) -> list[dict[str, Any]]:
@@ -159,19 +153,18 @@ class OneCompanyErp:
         yield ErpCompany(code="B1", name="B1 AB", organization_no="5560000001", contact_codes=["C1"])
 
 
-def test_a_companys_contacts_go_as_contacts_and_its_other_customers_keep_their_link(server):
-    server.reset()
-    company = server.hold("companies", {"Code": "B1", "Name": "B1 AB"})
-    contact = server.hold("customers", {"Code": "C1", "EmailAddress": "c1@example.com"})
-    colleague = server.hold("customers", {"Code": "C2", "Companies": [company["Id"]]})  # linked in Norce
-    connect, _ = clients(server)
+def test_a_companys_contacts_go_as_contacts_and_its_other_customers_keep_their_link(norce):
+    company = norce.hold("companies", {"Code": "B1", "Name": "B1 AB"})
+    contact = norce.hold("customers", {"Code": "C1", "EmailAddress": "c1@example.com"})
+    colleague = norce.hold("customers", {"Code": "C2", "Companies": [company["Id"]]})  # linked in Norce
+    connect, _ = clients(norce)
     config = ImportConfig(account_id=1, application_key=APP)
     runner = ImportRunner(OneCompanyErp(), connect, InMemoryImportStore(), config, sleep=lambda _: None)
 
     summary = runner.run(RunRequest(Entity.COMPANIES, Mode.DELTA))
 
     assert summary.outcome == "sent", summary.as_dict()
-    [call] = server.calls_to("Customer/ImportCompanies")
+    [call] = norce.calls_to("Customer/ImportCompanies")
     assert call["body"][0]["Contacts"] == [{"Code": "C1"}] and "Customers" not in call["body"][0]
-    assert server.customers[contact["Id"]]["Companies"] == [company["Id"]]
-    assert server.customers[colleague["Id"]]["Companies"] == [company["Id"]], "as Customers it lost it"
+    assert norce.customers[contact["Id"]]["Companies"] == [company["Id"]]
+    assert norce.customers[colleague["Id"]]["Companies"] == [company["Id"]], "as Customers it lost it"

@@ -11,7 +11,6 @@ Event), through the real handlers on moto: each defect of issue 19 reproduced fi
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,31 +24,13 @@ from norce_integration.adapters.aws.dynamodb_documents import DynamoDbOrderIndex
 from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords
 from norce_integration.adapters.http.caller import Retry
 from norce_integration.adapters.http.event_query import HttpEventQuery
-from norce_integration.adapters.http.norce_connect import NorceHttp
-from norce_integration.bootstrap.norce import query_url_for
 from norce_integration.erp.model import ErpCustomer
 from norce_integration.norce.ports import NorceRejected
 from norce_integration.orders.records import IndexedOrder
 from tests.integration.test_event_handlers import EventsWorld
+from tests.support.norce import query_http
 
 ORDER = json.loads((Path(__file__).resolve().parents[2] / "events/payloads/order-request.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[NorceConnectSimulator]:
-    with NorceConnectSimulator(port=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def norce(server: NorceConnectSimulator) -> NorceConnectSimulator:
-    server.reset()
-    return server
-
-
-def http(norce: NorceConnectSimulator, version: str = "2.0") -> NorceHttp:
-    url = query_url_for(norce.query_url, version)
-    return NorceHttp(url, basic=("1001", "connect-local-secret"), application_id="1001")
 
 
 class StrictWorld(EventsWorld):
@@ -60,8 +41,8 @@ class StrictWorld(EventsWorld):
         super().__init__(aws, monkeypatch)
         self.norce = norce
         query = HttpEventQuery(
-            http(norce),
-            http(norce, "3.0"),
+            query_http(norce),
+            query_http(norce, "3.0"),
             "2.0",
             {number: code for code, number in COUNTRY_IDS.items()},
             {number: code for code, number in CURRENCY_IDS.items()},
@@ -111,7 +92,7 @@ def test_reproduced_norces_confirmation_has_no_email_and_querys_order_has_no_cli
     assert "Email" not in confirmed, "nothing in the event to send to"
     old_lookup = {"$filter": "ClientOrderRef eq '500123'", "$top": "1", "$expand": "Items"}
     with pytest.raises(NorceRejected, match="400"):
-        http(world.norce).call("GET", "Orders/Orders", Retry.ALWAYS, params=old_lookup)
+        query_http(world.norce).call("GET", "Orders/Orders", Retry.ALWAYS, params=old_lookup)
 
 
 def test_fixed_a_registered_buyer_gets_the_confirmation_found_through_query(world):
@@ -187,7 +168,7 @@ def test_reproduced_and_fixed_a_customer_change_reaches_the_erp_with_its_address
             },
         },
     )
-    row = http(world.norce).call(
+    row = query_http(world.norce).call(
         "GET", "Customers/Customers", Retry.ALWAYS, params={"$filter": f"Id eq {held['Id']}"}
     )
     assert "InvoiceAddress" not in row.json()["value"][0], "Query has no InvoiceAddress"

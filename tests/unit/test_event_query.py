@@ -3,7 +3,6 @@ the event handlers read, found the way Norce holds them (the order by its Id, th
 ``BuyerCustomerId`` or a guest's CustomerInfo, addresses with integer CountryIds)."""
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,32 +15,16 @@ from norce_integration.adapters.http.event_query import HttpEventQuery
 from norce_integration.adapters.http.norce_connect import NorceHttp
 from norce_integration.bootstrap.norce import query_url_for
 from norce_integration.events.views import AddressView, InvoiceOrder
+from tests.support.norce import query_http
 
 ORDER = json.loads((Path(__file__).resolve().parents[2] / "events/payloads/order-request.json").read_text())
 COUNTRIES = {number: code for code, number in COUNTRY_IDS.items()}
 CURRENCIES = {number: code for code, number in CURRENCY_IDS.items()}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[NorceConnectSimulator]:
-    with NorceConnectSimulator(port=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def norce(server: NorceConnectSimulator) -> NorceConnectSimulator:
-    server.reset()
-    return server
-
-
-def http(norce: NorceConnectSimulator, version: str = "2.0") -> NorceHttp:
-    url = query_url_for(norce.query_url, version)
-    return NorceHttp(url, basic=("1001", "connect-local-secret"), application_id="1001")
-
-
 def query(norce: NorceConnectSimulator, version: str = "2.0", **options: Any) -> HttpEventQuery:
     options = {"countries": COUNTRIES, "currencies": CURRENCIES} | options
-    return HttpEventQuery(http(norce), http(norce, "3.0"), version, **options)
+    return HttpEventQuery(query_http(norce), query_http(norce, "3.0"), version, **options)
 
 
 def order_request(ref: str = "500123", **changes: Any) -> dict[str, Any]:
@@ -163,7 +146,7 @@ class Counting:
 def test_orders_are_cached_a_minute_and_a_missing_one_is_asked_again(norce):
     placed = norce.checkout(order_request())
     now = [0.0]
-    two, three = Counting(http(norce)), Counting(http(norce, "3.0"))
+    two, three = Counting(query_http(norce)), Counting(query_http(norce, "3.0"))
     reader = HttpEventQuery(two, three, clock=lambda: now[0])  # type: ignore[arg-type]
     for _ in range(3):
         assert reader.order(placed["OrderId"]) is not None

@@ -37,12 +37,6 @@ def erp_server() -> Iterator[ErpSimulator]:
 
 
 @pytest.fixture
-def norce(norce_server: NorceConnectSimulator) -> NorceConnectSimulator:
-    norce_server.reset()  # one server for the module, fresh state
-    return norce_server
-
-
-@pytest.fixture
 def erp(erp_server: ErpSimulator) -> ErpSimulator:
     erp_server.reset()
     return erp_server

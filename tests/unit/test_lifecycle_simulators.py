@@ -19,21 +19,9 @@ ERP_KEY = {"X-Api-Key": "erp-local-key"}
 
 
 @pytest.fixture(scope="module")
-def norce_server() -> Iterator[NorceConnectSimulator]:
-    with NorceConnectSimulator(port=0) as simulator:
-        yield simulator
-
-
-@pytest.fixture(scope="module")
 def erp_server() -> Iterator[ErpSimulator]:
     with ErpSimulator(port=0) as simulator:
         yield simulator
-
-
-@pytest.fixture
-def norce(norce_server: NorceConnectSimulator) -> NorceConnectSimulator:
-    norce_server.reset()  # one server for the module (stopping one takes half a second), fresh state
-    return norce_server
 
 
 @pytest.fixture

@@ -19,16 +19,16 @@ APP = "123e4567-e89b-12d3-a456-426614174000"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[NorceConnectSimulator]:
+def norce_server() -> Iterator[NorceConnectSimulator]:
     with NorceConnectSimulator(port=0, full_file_key="FullFile") as simulator:
         yield simulator
 
 
 @pytest.fixture
-def norce(server: NorceConnectSimulator) -> NorceConnectSimulator:
-    server.reset()
-    server.full_file_key = "FullFile"
-    return server
+def norce(norce_server: NorceConnectSimulator) -> NorceConnectSimulator:
+    norce_server.reset()
+    norce_server.full_file_key = "FullFile"
+    return norce_server
 
 
 def chunks(records: list[Any], fail_at: int | None = None) -> Iterator[bytes]:
