@@ -75,13 +75,15 @@ def _codes(values: list[str] | None) -> list[dict[str, str]] | None:
 
 
 class RecordWriter:
-    """Checks and maps the records of one import run; remembers the codes it has sent (duplicates)."""
+    """Checks and maps the records of one import run; remembers the codes it has sent (duplicates) until
+    ``close``, which lets that table go: a warm environment runs import after import, and a table left to the
+    cycle collector stayed for many runs (901 MB after 20 in the soak, against the function's 1,024 MB)."""
 
     def __init__(self, entity: Entity, config: ImportConfig) -> None:
         self.entity = entity
         self.fields = config.fields(entity)
         self._application_key = config.application_key
-        self._seen = SeenCodes()
+        self._seen: SeenCodes | None = SeenCodes()
 
     def record(self, entity: ErpCustomer | ErpCompany) -> bytes | Skipped:
         """The record's JSON, or why it is skipped."""
@@ -91,6 +93,8 @@ class RecordWriter:
             problem = None if entity.code else "no Code"
         if problem:
             return Skipped(entity.code, problem)
+        if self._seen is None:
+            raise RuntimeError("the import run is over: its record writer is closed")
         if entity.code and not self._seen.add(entity.code):
             return Skipped(entity.code, "Code already sent in this run (duplicated in the ERP)")
         body = self._customer(entity) if isinstance(entity, ErpCustomer) else self._company(entity)
@@ -100,6 +104,9 @@ class RecordWriter:
         if not isinstance(entity, ErpCustomer):
             record["ApplicationKey"] = self._application_key
         return _dumps(record).encode()
+
+    def close(self) -> None:
+        self._seen = None
 
     def _customer_problem(self, customer: ErpCustomer) -> str | None:
         if customer.anonymised:

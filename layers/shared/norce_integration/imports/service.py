@@ -28,7 +28,14 @@ from norce_integration.contracts.connect import ImportHeader
 from norce_integration.erp.model import ErpCompany, ErpCustomer
 from norce_integration.erp.ports import ErpError
 from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest
-from norce_integration.imports.ports import ErpExport, Importer, ImportStore, RunSummary, StartedJob
+from norce_integration.imports.ports import (
+    ErpExport,
+    Importer,
+    ImportState,
+    ImportStore,
+    RunSummary,
+    StartedJob,
+)
 from norce_integration.imports.records import RecordWriter
 from norce_integration.imports.stream import ImportBody
 from norce_integration.norce.ports import NorceRejected, NorceUnavailable
@@ -50,11 +57,11 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _news_since(body: ImportBody, watermark: datetime | None) -> Callable[[int], None]:
-    def check(count: int) -> None:
+def _news_since(watermark: datetime | None) -> Callable[[int, datetime | None], None]:
+    def check(count: int, latest: datetime | None) -> None:
         if count == 0:
             raise NothingToSend
-        if watermark is not None and body.latest is not None and _aware(body.latest) <= _aware(watermark):
+        if watermark is not None and latest is not None and _aware(latest) <= _aware(watermark):
             raise NothingToSend
 
     return check
@@ -115,6 +122,19 @@ class ImportRunner:
             summary.since = since.isoformat()
         source = self._export(request.entity, since)
         writer = RecordWriter(request.entity, self.config)
+        try:
+            self._stream(request, state, source, writer, summary)
+        finally:
+            writer.close()  # its table of sent codes (32 MB) goes now, whoever still holds the writer
+
+    def _stream(
+        self,
+        request: RunRequest,
+        state: ImportState,
+        source: Iterator[ErpCustomer | ErpCompany],
+        writer: RecordWriter,
+        summary: RunSummary,
+    ) -> None:
         header = self._header(request.entity)
         if request.mode is Mode.FULL:
             body = ImportBody(
@@ -128,7 +148,7 @@ class ImportRunner:
             body = ImportBody(
                 itertools.chain([first], source), writer, summary, limit=self.config.max_records_per_job
             )
-            body.before_end = _news_since(body, state.delta_watermark)
+            body.before_end = _news_since(state.delta_watermark)
             with contextlib.suppress(NothingToSend):  # no job, and no watermark move
                 self._send(request, body, header, summary)
             latest = max(filter(None, (latest, body.latest)), default=None)
@@ -153,8 +173,8 @@ class ImportRunner:
             StartedJob(job_id, request.entity, request.mode, body.count, self.clock(), validation)
         )
 
-    def _guard(self, request: RunRequest, last_applied: int | None) -> Callable[[int], None]:
-        def check(count: int) -> None:
+    def _guard(self, request: RunRequest, last_applied: int | None) -> Callable[[int, datetime | None], None]:
+        def check(count: int, latest: datetime | None) -> None:
             if request.force:
                 return
             if count == 0:

@@ -1,9 +1,9 @@
 """One import's request body, made while the ERP is read: ``[record,record,…]`` in ~64 KiB chunks.
 
 Nothing is held but the chunk being filled, so memory stays flat whatever the size. The last byte is
-written only after ``before_end`` has approved the count: raising there (the shrink guard), or anywhere
-while reading the ERP, aborts the HTTP request before its body is complete, so Norce never receives an
-import it could act on (an unfinished request whose body is not even valid JSON).
+written only after ``before_end`` has approved the count and the newest ``changed_at`` read: raising there
+(the shrink guard), or anywhere while reading the ERP, aborts the HTTP request before its body is complete,
+so Norce never receives an import it could act on (an unfinished request whose body is not even valid JSON).
 """
 
 from collections.abc import Callable, Iterator
@@ -26,7 +26,8 @@ class ImportBody:
     writer: RecordWriter
     summary: RunSummary
     limit: int | None = None  # at most this many records in this request (a split delta)
-    before_end: Callable[[int], None] = field(default=lambda count: None)
+    # (count, latest): given what it needs rather than the body, so no cycle keeps a finished body alive
+    before_end: Callable[[int, datetime | None], None] = field(default=lambda count, latest: None)
     count: int = 0
     exhausted: bool = False
     latest: datetime | None = None  # the newest changed_at read (the delta's next watermark)
@@ -51,7 +52,7 @@ class ImportBody:
                 break
         else:
             self.exhausted = True
-        self.before_end(self.count)
+        self.before_end(self.count, self.latest)
         buffer += b"]"
         yield bytes(buffer)
 
