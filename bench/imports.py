@@ -5,7 +5,9 @@ that only counts the bytes; beside a naive run of the same customers (list of di
 
 Each (variant, size) runs in a fresh child process, so its ``ru_maxrss`` is that run's peak RSS (the
 interpreter and its imports included: what a Lambda would hold); only the run is timed, not the imports.
-Each is run twice (the naive 1 M once) and the best time kept, as the machine may be shared.
+Each is run twice (the naive 1 M once) and the best time kept, as the machine may be shared. The ``warm``
+variant runs 20 small deltas in one process, as a warm environment runs the scheduled ones: its peak RSS is
+set beside one run's.
 The sink is its own process (the machine's other core). The generator stands in for an ERP adapter that
 hands the port ready objects (``model_construct``, no validation); ``gen`` runs only exhaust it, so its
 cost can be told from ours. One more run uses ``model_validate`` per customer, as the REST adapter does.
@@ -36,6 +38,8 @@ JOB_RESPONSE = b'{"StatusCode":"OK","Description":"queued","JobId":"5001","Valid
 
 SIZES = (10_000, 1_000_000)
 VALIDATED = 200_000  # the model_validate run: slower, so a smaller size
+WARM = 1_000  # customers in each of the warm environment's deltas (the soak's are smaller still)
+WARM_RUNS = 20
 CONNECT_PATH = "/commerce/connect/4.0/"
 FIRST = ("Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Per", "Åsa", "Mikael")
 LAST = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson")
@@ -226,6 +230,24 @@ def _streamed(count: int, port: int, validate: bool) -> tuple[float, int]:
     return seconds, int(answers[-1].headers["X-Body-Bytes"])
 
 
+def _warm(count: int, port: int, runs: int = WARM_RUNS) -> tuple[float, int]:
+    """``runs`` delta imports of ``count`` customers, one after the other in one process, as a warm Lambda
+    environment runs the scheduled deltas (one Norce client, built once): its peak RSS should be a single
+    run's, not grow with the runs."""
+    from norce_integration.adapters.http.norce_connect import HttpNorceConnect  # noqa: PLC0415
+    from norce_integration.adapters.memory.imports import InMemoryImportStore  # noqa: PLC0415
+    from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest  # noqa: PLC0415
+    from norce_integration.imports.service import ImportRunner  # noqa: PLC0415
+
+    norce = HttpNorceConnect(f"http://127.0.0.1:{port}{CONNECT_PATH}", basic=("1001", "x"))
+    start = time.perf_counter()
+    for _ in range(runs):  # a fresh store: no watermark, so every delta sends all `count`
+        runner = ImportRunner(GeneratedErp(count), norce, InMemoryImportStore(), ImportConfig(account_id=1))
+        summary = runner.run(RunRequest(Entity.CUSTOMERS, Mode.DELTA))
+        assert summary.outcome == "sent" and summary.sent == count, summary.as_dict()
+    return time.perf_counter() - start, 0  # the bytes are not counted: RSS is the figure
+
+
 def _naive(count: int, port: int) -> tuple[float, int]:
     import requests  # noqa: PLC0415
 
@@ -268,6 +290,8 @@ def child(variant: str, count: int, port: int) -> None:
         seconds, sent = _streamed(count, port, validate=True)
     elif variant == "naive":
         seconds, sent = _naive(count, port)
+    elif variant == "warm":
+        seconds, sent = _warm(count, port)
     elif variant == "gen":
         seconds, sent = _generator_only(count, validate=False)
     elif variant == "gen-validated":
@@ -335,6 +359,7 @@ def run(scale: float = 1.0) -> list[Figure]:
     small = min(SIZES[0], max(200, large // 5))
     validated = max(500, int(VALIDATED * scale))
     repeats = 2 if scale >= 0.05 else 1
+    few = WARM if scale >= 0.05 else 100  # the warm environment's deltas: the runs, not their size, count
     results: dict[tuple[str, int], dict[str, float]] = {}
     with Sink() as port:
         for variant, count in [
@@ -345,6 +370,8 @@ def run(scale: float = 1.0) -> list[Figure]:
             ("naive", large),
             ("validated", validated),
             ("gen-validated", validated),
+            ("streamed", few),
+            ("warm", few),
         ]:
             once = variant == "naive" and count == large  # slow and big: once is enough
             results[variant, count] = measure(variant, count, port, 1 if once else repeats)
@@ -403,6 +430,17 @@ def run(scale: float = 1.0) -> list[Figure]:
             ),
             Figure(f"naive peak RSS at {_k(count)}", naive["rss_mb"], "MiB"),
         ]
+    one, warm = results["streamed", few], results["warm", few]
+    figures += [
+        Figure(f"streamed peak RSS, one run of {_k(few)}", one["rss_mb"], "MiB", 150),
+        Figure(
+            f"warm environment peak RSS after {WARM_RUNS} delta runs of {_k(few)}",
+            warm["rss_mb"],
+            "MiB",
+            150,
+            note=f"{warm['rss_mb'] - one['rss_mb']:+.0f} MiB over one run (the function has 1,024 MB)",
+        ),
+    ]
     run_v = results["validated", validated]
     figures += [
         Figure(
