@@ -203,7 +203,7 @@ class LifecycleDriver:
             elif step == "invoice":
                 document = erp.invoice(order_no)
             elif step == "credit":
-                invoices = [d for d in erp.documents() if d["orderNo"] == order_no and d["kind"] == "invoice"]
+                invoices = [d for d in erp.documents(order_no) if d["kind"] == "invoice"]
                 document = erp.credit(order_no, invoices[-1]["documentNo"], amount="10.00")
             else:
                 document = erp.set_status(order_no, "ReadyForPickup")

@@ -426,6 +426,29 @@ def feed(erp: ErpSimulator, **params: Any) -> requests.Response:
     return requests.get(f"{erp.url}/documents", params=params, headers=ERP_KEY, timeout=10)
 
 
+def test_an_order_looked_up_by_reference_or_number_is_the_one_a_scan_of_every_order_finds(erp):
+    numbers = {ref: erp_order(erp, ref) for ref in ("2001", "2002", "2003")}
+    control(erp, numbers["2002"], "ship")
+    control(erp, numbers["2003"], "ship")
+    control(erp, numbers["2002"], "invoice")
+    every = erp.orders()
+
+    def get(path: str, **params: Any) -> Any:
+        answer = requests.get(f"{erp.url}{path}", params=params, headers=ERP_KEY, timeout=10)
+        return answer.status_code, answer.json()
+
+    for ref, number in numbers.items():
+        [scanned] = [order for order in every if order["externalRef"] == ref]
+        assert get("/orders", externalRef=ref) == (200, {"items": [scanned]})
+        assert get(f"/orders/{number}") == (200, scanned)
+        everyone = [document for document in erp.documents() if document["orderNo"] == number]
+        assert erp.documents(number) == everyone
+    assert [len(erp.documents(numbers[ref])) for ref in ("2001", "2002", "2003")] == [0, 2, 1]
+    assert get("/orders", externalRef="9999") == (200, {"items": []})
+    assert get("/orders")[1] == {"items": every}
+    assert get("/orders/SO-999999")[0] == 404
+
+
 def test_shipping_part_then_the_rest(erp):
     order_no = erp_order(erp)
 
