@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -140,6 +141,8 @@ class LifecycleDriver:
         self.planned: set[str] = set()
         self.steps: list[tuple[float, str, str, str]] = []  # (due, ref, order_no, step)
         self.lock = threading.Lock()
+        self.polled_to = 0.0  # the last finished poll's watermark (epoch seconds)
+        self.polling = threading.Thread()  # the poll's run under way, if it is alive
 
     def confirmed(self) -> dict[str, str]:
         """ClientOrderRef -> ErpOrderNo of the soak's orders Norce holds as Confirmed."""
@@ -184,14 +187,26 @@ class LifecycleDriver:
                 self.steps = [step for step in self.steps if step[0] > now]
             for _, ref, order_no, step in sorted(due):
                 self._make(ref, order_no, step)
-            if now - last_poll >= self.poll_every:
+            # Scheduler fires the poll beside the ERP's work, not in its way; a tick that finds the last
+            # run still going is skipped (ReservedConcurrentExecutions 1 would throttle it).
+            if now - last_poll >= self.poll_every and not self.polling.is_alive():
                 last_poll = now
-                self._poll()
+                self.polling = threading.Thread(target=self._poll, name="soak:poll", daemon=True)
+                self.polling.start()
+        if self.polling.is_alive():
+            self.polling.join(timeout=330)
 
     @property
     def idle(self) -> bool:
         with self.lock:
             return not self.steps
+
+    def poll_behind(self) -> int:
+        """Documents made since the last finished poll's watermark: the feed it has still to read. (A
+        document is journalled just after the ERP stamps it: a second's slack for the one at the mark.)"""
+        with self.journal.lock:
+            made = [document.made_at for document in self.journal.documents.values()]
+        return sum(1 for at in made if at > self.polled_to + 1.0)
 
     def _make(self, ref: str, order_no: str, step: str) -> None:
         erp = self.stack.erp
@@ -245,11 +260,14 @@ class LifecycleDriver:
     def _poll(self) -> None:
         """The scheduled poll (EventBridge Scheduler's run), fired now."""
         try:
-            answer = requests.post(f"{self.stack.api_url}/_local/schedules/ErpPollFunction", timeout=120)
+            answer = requests.post(f"{self.stack.api_url}/_local/schedules/ErpPollFunction", timeout=330)
             result = answer.json() if answer.status_code == 200 else {"status": answer.status_code}
         except (requests.RequestException, ValueError) as error:
             result = {"error": type(error).__name__}
         self.journal.note("polls", {"at": time.time(), **result})
+        mark = result.get("watermark")
+        if isinstance(mark, str):
+            self.polled_to = max(self.polled_to, datetime.fromisoformat(mark).timestamp())
 
 
 class EventDriver:

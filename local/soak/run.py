@@ -249,11 +249,16 @@ def _load_and_drain(
 
 def _busy(stack: LocalStack, lifecycle: LifecycleDriver) -> tuple[list[str], int]:
     """What is still in flight (nothing: settled), and how much: messages on a source queue (visible, in
-    flight or delayed), documents the ERP is still to make, Norce events still being delivered."""
+    flight or delayed), documents the ERP is still to make, documents the poll has still to read, Norce
+    events still being delivered."""
     busy, backlog = [], 0
     if not lifecycle.idle:
         busy.append("documents to make")
         backlog += len(lifecycle.steps)
+    behind = lifecycle.poll_behind()
+    if behind or lifecycle.polling.is_alive():
+        busy.append(f"the poll {behind} documents behind" if behind else "the poll running")
+        backlog += behind
     if not stack.norce.events.wait_idle(0):
         busy.append("Norce events being delivered")
         backlog += 1

@@ -2,6 +2,10 @@
 remembered in the watermark and tried again each run while the rest of the feed goes on; and the statuses
 it and the push take (issue 19: the current schema's 10, the older 11 only when configured). In memory."""
 
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +13,8 @@ import pytest
 
 from norce_integration.adapters.memory.lifecycle import InMemoryWatermarks
 from norce_integration.erp.model import ErpDocument
+from norce_integration.erp.ports import ErpUnavailable
+from norce_integration.failures import DependencyUnavailable
 from norce_integration.lifecycle import validation
 from norce_integration.lifecycle.documents import Kind
 from norce_integration.lifecycle.intake import Refusal
@@ -159,6 +165,136 @@ def test_a_broken_polled_document_is_passed_over_with_its_reason_and_noted_on_th
     )
     assert "Items[0].Quantity" in result.passed_over["INV-3"]
     assert "document_refused" in life.trail()
+
+
+# -- side by side (issue 22: one at a time, a busy ERP's feed outran the poll)
+ORDERS = ("2001", "2002", "2003", "2004")
+
+
+@dataclass
+class WatchedPoll(DocumentPoll):
+    """The poll, watched as it takes each document: in what order, how many at once; ``fail_once`` makes the
+    intake fail for that document once (DynamoDB throttled, say)."""
+
+    fail_once: str | None = None
+    taken: list[tuple[str, str]] = field(default_factory=list)  # (order, document number) as they started
+    at_once: int = 0
+    most_at_once: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _take(self, document: ErpDocument) -> Any:
+        with self.lock:
+            self.taken.append((str(document.external_ref), document.document_no))
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+            failing = document.document_no == self.fail_once
+            if failing:
+                self.fail_once = None
+        try:
+            time.sleep(0.01)  # a DynamoDB round trip or so: the lanes overlap
+            if failing:
+                raise DependencyUnavailable("Recording the accepted document failed")
+            return super()._take(document)
+        finally:
+            with self.lock:
+                self.at_once -= 1
+
+
+def busy_feed(life: Lifecycle, per_order: int = 3) -> list[ErpDocument]:
+    """Statuses of four orders, interleaved, one a second (each names itself in InfoText)."""
+    start = datetime.fromtimestamp(life.clock(), UTC) - timedelta(seconds=100)
+    for ref in ORDERS:
+        life.index.remember(IndexedOrder(f"ORDER#-#{ref}", ref, f"SO-{ref}"))
+    documents = [
+        erp_document(f"S-{ref}-{n}", ref, start + timedelta(seconds=n * len(ORDERS) + i))
+        for n in range(per_order)
+        for i, ref in enumerate(ORDERS)
+    ]
+    life.flow.erp.documents += documents
+    return documents
+
+
+def watched_poll(life: Lifecycle) -> WatchedPoll:
+    return WatchedPoll(
+        erp=life.flow.erp,
+        intake=life.intake,
+        watermarks=InMemoryWatermarks(),
+        workers=4,
+        window=12,
+        clock=life.clock,
+    )
+
+
+def per_order(taken: list[tuple[str, str]]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for ref, number in taken:
+        found.setdefault(ref, []).append(number)
+    return found
+
+
+def test_orders_are_taken_side_by_side_and_each_orders_documents_in_the_feeds_order(life: Lifecycle) -> None:
+    feed = busy_feed(life)
+    poll = watched_poll(life)
+
+    result = poll.run()
+
+    assert result.queued == [d.document_no for d in feed] and result.passed_over == {}
+    assert poll.most_at_once > 1
+    assert per_order(poll.taken) == {ref: [f"S-{ref}-{n}" for n in range(3)] for ref in ORDERS}
+    mark = poll.watermarks.get(poll.name)
+    assert mark is not None and mark.at == feed[-1].changed_at
+
+
+def test_a_failure_in_one_lane_saves_the_watermark_before_it_and_the_next_run_loses_nothing(
+    life: Lifecycle,
+) -> None:
+    feed = busy_feed(life)
+    failing = feed[5]  # S-2002-1: its order's next document waits; the other orders' go on
+    poll = watched_poll(life)
+    poll.fail_once = failing.document_no
+
+    with pytest.raises(DependencyUnavailable):
+        poll.run()
+
+    mark = poll.watermarks.get(poll.name)
+    assert mark is not None and mark.at == feed[4].changed_at  # past what came before it, no further
+    assert ("2002", "S-2002-2") not in poll.taken  # its order's next one was not tried before it
+
+    again = poll.run()
+
+    assert again.queued == [d.document_no for d in feed[5:]]
+    # every document queued; the five of other orders taken after the failure twice (repeats, sent once)
+    assert len(life.queue.documents) == len(feed) + 5
+    assert per_order(poll.taken)["2002"] == ["S-2002-0", "S-2002-1", "S-2002-1", "S-2002-2"]
+
+
+def test_an_erp_outage_mid_feed_takes_what_was_read_saves_and_raises(life: Lifecycle) -> None:
+    feed = busy_feed(life)
+
+    def breaks_after_five(_: datetime | None) -> Iterator[ErpDocument]:
+        yield from feed[:5]
+        raise ErpUnavailable("the ERP went away mid-feed")
+
+    life.flow.erp.changed_documents = breaks_after_five  # type: ignore[method-assign,assignment]
+    poll = poll_of(life, workers=4, window=12)
+
+    with pytest.raises(ErpUnavailable):
+        poll.run()
+
+    assert [d.client_order_ref for d in life.queue.documents].count("2001") == 2
+    mark = poll.watermarks.get(poll.name)
+    assert mark is not None and mark.at == feed[4].changed_at
+
+
+def test_max_documents_stops_the_run_and_says_there_is_more(life: Lifecycle) -> None:
+    feed = busy_feed(life)
+    poll = poll_of(life, workers=4, window=5, max_documents=7)
+
+    first = poll.run()
+    second = poll.run()
+
+    assert (first.queued, first.more) == ([d.document_no for d in feed[:7]], True)
+    assert (second.queued, second.more) == ([d.document_no for d in feed[7:]], False)
 
 
 # -- statuses (issue 19)

@@ -259,6 +259,7 @@ class ErpPollSettings:
     erp: ErpTarget
     secrets_cache_seconds: int
     max_documents: int
+    workers: int
     unknown_order_grace_seconds: float
     rules: DocumentRules
 
@@ -271,6 +272,7 @@ class ErpPollSettings:
             erp=ErpTarget.from_env(),
             secrets_cache_seconds=secrets_cache_seconds(),
             max_documents=int(os.environ.get("POLL_MAX_DOCUMENTS", "500")),
+            workers=max(1, int(os.environ.get("POLL_WORKERS", "8"))),
             unknown_order_grace_seconds=float(os.environ.get("POLL_UNKNOWN_ORDER_GRACE_SECONDS", "900")),
             rules=DocumentRules.from_env(),
         )

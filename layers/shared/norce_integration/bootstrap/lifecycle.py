@@ -198,6 +198,7 @@ def build_poll(settings: ErpPollSettings, erp: "Erp | None" = None) -> "Document
         intake=document_intake(dynamodb, aws_client("sqs"), aws_client("s3"), settings),
         watermarks=DynamoDbWatermarks(dynamodb, settings.orders_table),
         max_documents=settings.max_documents,
+        workers=settings.workers,
         unknown_order_grace_seconds=settings.unknown_order_grace_seconds,
     )
 

@@ -3,9 +3,10 @@ the terms the lifecycle holds every document against.
 
 An archive key is derived from the body's fingerprint, so what it names never changes: the terms of the
 last orders read are kept per instance (``cache_size``), and a burst of documents for one order reads its
-archive once.
+archive once. The poll takes documents from several threads, so the cache is kept under a lock.
 """
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ class ArchivedOrders:
     archive: OrderArchive
     cache_size: int = 64
     _terms: "OrderedDict[str, OrderTerms]" = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def order(self, record: dict[str, Any]) -> OrderRequest | None:
         """The order as Norce sent it; None for a record without an archive key (an order taken before
@@ -42,14 +44,16 @@ class ArchivedOrders:
     def terms(self, record: dict[str, Any]) -> OrderTerms | None:
         """The order's terms (None: no archive key, so no lines to hold documents against)."""
         archive_key = record.get("archive_key")
-        if archive_key and archive_key in self._terms:
-            self._terms.move_to_end(archive_key)
-            return self._terms[archive_key]
-        order = self.order(record)
+        with self._lock:
+            if archive_key and archive_key in self._terms:
+                self._terms.move_to_end(archive_key)
+                return self._terms[archive_key]
+        order = self.order(record)  # outside the lock: other orders' documents go on meanwhile
         if order is None:
             return None
         terms = terms_of(order)
-        self._terms[str(archive_key)] = terms
-        while len(self._terms) > self.cache_size:
-            self._terms.popitem(last=False)
+        with self._lock:
+            self._terms[str(archive_key)] = terms
+            while len(self._terms) > self.cache_size:
+                self._terms.popitem(last=False)
         return terms
