@@ -48,6 +48,19 @@ def test_the_trail_grows_and_fields_are_set_and_cleared(dynamodb):
     assert record["trail"][1]["codes"] == ["customer C1"]
 
 
+def test_a_record_read_for_some_fields_leaves_the_trail_in_the_table(dynamodb):
+    records = DynamoDbOrderRecords(dynamodb, "orders")
+    records.note(KEY, "confirmed", 102.0, processing_state="confirmed", archive_key="orders/1.json")
+    for step in range(50):
+        records.note(KEY, "document_received", 103.0 + step, document=f"invoice INV-{step}")
+
+    assert records.get(KEY, fields=("archive_key", "wire_format", "processing_state")) == {
+        "archive_key": "orders/1.json",
+        "processing_state": "confirmed",
+    }
+    assert records.get("ORDER#-#nothing", fields=("archive_key",)) is None
+
+
 def test_the_processing_lock_excludes_others_until_released_or_expired(dynamodb):
     records = DynamoDbOrderRecords(dynamodb, "orders")
 

@@ -19,6 +19,9 @@ from norce_integration.failures import PermanentFailure
 from norce_integration.lifecycle.bounds import OrderTerms, terms_of
 from norce_integration.orders.records import OrderArchive
 
+# What of an order's record ``order`` and ``terms`` read (a projection, without the growing trail).
+RECORD_FIELDS = ("archive_key", "wire_format")
+
 
 @dataclass
 class ArchivedOrders:

@@ -28,7 +28,7 @@ from norce_integration.contracts.connect import OrderStatusUpdate, basket_id
 from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 from norce_integration.failures import DependencyUnavailable, PermanentFailure
 from norce_integration.lifecycle import bounds, order_state, validation
-from norce_integration.lifecycle.archived import ArchivedOrders
+from norce_integration.lifecycle.archived import RECORD_FIELDS, ArchivedOrders
 from norce_integration.lifecycle.documents import (
     MODELS,
     QUEUED_MESSAGE_BYTES,
@@ -176,7 +176,7 @@ class DocumentIntake:
     def _count(self, arrival: "_Arrival") -> Refused | None:
         """Record the document in the order's book (None), or why it may not be (a repeat is None too)."""
         order, kind, number = arrival.order, arrival.kind, arrival.number
-        record = self.records.get(order.order_key)
+        record = self.records.get(order.order_key, fields=RECORD_FIELDS)
         try:
             terms = self.orders.terms(record) if record is not None else None
         except PermanentFailure as failure:  # the archived body is not an order: no retry can fix it

@@ -31,7 +31,7 @@ from norce_integration.contracts.connect import OrderStatusUpdate
 from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 from norce_integration.failures import DependencyUnavailable, PermanentFailure, TransientFailure
 from norce_integration.lifecycle import bounds, order_state, validation
-from norce_integration.lifecycle.archived import ArchivedOrders
+from norce_integration.lifecycle.archived import RECORD_FIELDS, ArchivedOrders
 from norce_integration.lifecycle.documents import Kind, QueuedDocument, fingerprint
 from norce_integration.lifecycle.ports import AcceptedBooks, DocumentLedger, DocumentState
 from norce_integration.lifecycle.screen import screen
@@ -39,6 +39,8 @@ from norce_integration.norce.ports import NorceConnect, NorceQuery, NorceRejecte
 from norce_integration.orders.records import OrderArchive, OrderRecords
 
 CONFIRMED = "confirmed"
+# What an attempt reads of its order's record: where it stands and its archived order (not the trail).
+_RECORD_FIELDS = ("processing_state", "lifecycle", *RECORD_FIELDS)
 SHOWN_NUMBER = 60  # of a document's number on the trail: a number too long to send is shown cut
 
 
@@ -111,7 +113,7 @@ class LifecycleProcessor:
 
     # -- one owned attempt
     def _owned(self, document: QueuedDocument, body: NorceModel, token: str, maybe_sent: bool) -> Sent:
-        record = self.records.get(document.order_key) or {}
+        record = self.records.get(document.order_key, fields=_RECORD_FIELDS) or {}
         if record.get("processing_state") != CONFIRMED:
             raise _Waiting("the order is not confirmed in Norce yet")
         state: dict[str, Any] = dict(record.get("lifecycle") or {})

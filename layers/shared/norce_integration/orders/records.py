@@ -1,6 +1,7 @@
 """What every flow keeps of an order besides the ledger: the raw body Norce sent (the archive), the support
 record with its trail, and the index that finds an order from what the ERP knows of it."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -14,8 +15,9 @@ class OrderArchive(Protocol):
 class OrderRecords(Protocol):
     """The support trail of each order (one record per ClientOrderRef, next to its ledger entry)."""
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The record's fields (``processing_state``, ``erp_order_no``, ``target``, ``trail``, …)."""
+    def get(self, key: str, fields: Iterable[str] | None = None) -> dict[str, Any] | None:
+        """The record's fields (``processing_state``, ``erp_order_no``, ``target``, ``trail``, …), or only
+        ``fields``: the trail grows with every step, and a read costs (and moves) the whole record."""
         ...
 
     def note(self, key: str, event: str, at: float, **fields: Any) -> None:

@@ -1,5 +1,6 @@
 """The order record (support trail + processing lock) on the order's ledger item in DynamoDB."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -56,11 +57,18 @@ class DynamoDbOrderRecords:
         }
         return {"dynamodb": [("update_item", update)]}
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str, fields: Iterable[str] | None = None) -> dict[str, Any] | None:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": key}},
+            "ConsistentRead": True,
+        }
+        if fields is not None:  # a projection: DynamoDB reads the item but sends back only these
+            names = {f"#p{index}": name for index, name in enumerate(fields)}
+            request["ProjectionExpression"] = ", ".join(names)
+            request["ExpressionAttributeNames"] = names
         with unavailable_on_aws_error("Reading the order record"):
-            item = self._client.get_item(
-                TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True
-            ).get("Item")
+            item = self._client.get_item(**request).get("Item")
         if not item:
             return None
         return {

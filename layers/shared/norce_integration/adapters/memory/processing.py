@@ -214,10 +214,12 @@ class InMemoryOrderRecords:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str, fields: Iterable[str] | None = None) -> dict[str, Any] | None:
         with self._lock:
             record = self.records.get(key)
-            return dict(record) if record is not None else None
+            if record is None:
+                return None
+            return dict(record) if fields is None else {n: record[n] for n in fields if n in record}
 
     def note(self, key: str, event: str, at: float, **fields: Any) -> None:
         with self._lock:
