@@ -38,10 +38,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _moto(port: int, *options: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "local.moto_serial", "--port", str(port), *options],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **LOCAL_CREDENTIALS},
+    )
+
+
 @dataclass
 class LocalAws:
     port: int = 5000
     process: subprocess.Popen[bytes] | None = None
+    dynamodb_process: subprocess.Popen[bytes] | None = None
     refs: dict[str, str] = field(default_factory=dict)
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
     visibility_timeout: int | None = None  # every queue's VisibilityTimeout instead of the template's
@@ -51,20 +62,26 @@ class LocalAws:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", "local.moto_serial", "--port", str(self.port)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **LOCAL_CREDENTIALS},
-        )
+        """Two motos, one endpoint: ``port`` serves SQS, S3 and Secrets Manager and hands DynamoDB's
+        requests to the second (``local/moto_serial.py``), so each service has a core."""
+        dynamodb_port = free_port()
+        self.dynamodb_process = _moto(dynamodb_port)
+        wait_for_port(dynamodb_port)
+        self.process = _moto(self.port, "--dynamodb-port", str(dynamodb_port))
         wait_for_port(self.port)
 
+    @property
+    def processes(self) -> dict[str, int]:
+        """The motos' pids by name (the soak reports their CPU and memory)."""
+        found = {"moto": self.process, "moto-dynamodb": self.dynamodb_process}
+        return {name: process.pid for name, process in found.items() if process is not None}
+
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
+        for process in (self.process, self.dynamodb_process):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
+        self.process = self.dynamodb_process = None
 
     def client(self, service: str) -> Any:
         return boto3.session.Session(

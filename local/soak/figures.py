@@ -133,9 +133,8 @@ def figures(stack: LocalStack, journal: Journal, drain_seconds: float) -> Figure
             (pushed if made.pushes else polled).append(seconds)
     peaks = stack.workers.peak_rss_kb()
     spent = stack.workers.cpu_seconds()
-    if stack.aws.process is not None:
-        peaks["moto"] = vm_hwm_kb(stack.aws.process.pid)
-        spent["moto"] = cpu_seconds(stack.aws.process.pid)
+    for name, pid in stack.aws.processes.items():
+        peaks[name], spent[name] = vm_hwm_kb(pid), cpu_seconds(pid)
     kills = Counter(kill.function for kill in journal.kills)
     return Figures(
         load_minutes=round(minutes, 2),
