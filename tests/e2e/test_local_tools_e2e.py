@@ -1,11 +1,15 @@
-"""The Norce order sender simulator's retry rule, and `make demo`."""
+"""The Norce order sender simulator's retry rule, the local AWS's two motos, and `make demo`."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from werkzeug.wrappers import Request, Response
 
 from local import demo
+from local.aws import LocalAws, free_port
 from local.norce_order_sender import NorceOrderSender
 from local.simulator_http import BackgroundServer
 
@@ -65,3 +69,39 @@ def test_the_demo_runs_to_completion_with_every_order_exactly_once(capsys):
     assert "Nya Bygg AB  VatNo SE556677889901  Code B20001" in printed, "the checkout's company got the code"
     assert "contact of ['B20001']" in printed
     assert "REF-ERPDOWN" in printed and "retrying > erp_order_created > confirmed" in printed
+
+
+def test_the_local_aws_serves_dynamodb_from_a_moto_of_its_own_behind_the_one_endpoint() -> None:
+    aws = LocalAws(free_port())
+    aws.start()
+    try:
+        dynamodb, sqs = aws.client("dynamodb"), aws.client("sqs")
+        dynamodb.create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.put_item(TableName="orders", Item={"pk": {"S": "ORDER#1"}})
+        with pytest.raises(ClientError) as refused:  # DynamoDB's own answer comes back as it was
+            dynamodb.put_item(
+                TableName="orders",
+                Item={"pk": {"S": "ORDER#1"}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        queue = sqs.create_queue(QueueName="orders")["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody="one")
+
+        assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue)["Messages"]] == ["one"]
+        pids = aws.processes
+        assert set(pids) == {"moto", "moto-dynamodb"} and len(set(pids.values())) == 2
+        options = Path(f"/proc/{pids['moto']}/cmdline").read_bytes().decode().split("\0")
+        behind = options[options.index("--dynamodb-port") + 1]
+        direct = boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-north-1"
+        ).client("dynamodb", endpoint_url=f"http://127.0.0.1:{behind}")
+        assert direct.list_tables()["TableNames"] == ["orders"]  # the table lives in the second moto
+    finally:
+        aws.stop()
+    assert aws.processes == {}
