@@ -70,6 +70,47 @@ def test_a_crash_after_norce_took_the_invoice_sends_no_second_one(life: Lifecycl
     assert amounts(life.record["lifecycle"], "invoices") == {"INV-1": Decimal("750")}
 
 
+class Killed(BaseException):
+    """The worker's environment died (SIGKILL): nothing in the attempt catches it."""
+
+
+@pytest.mark.parametrize(
+    ("kind", "documents"),
+    [
+        (Kind.DELIVERY_NOTE, [(Kind.DELIVERY_NOTE, delivery_note())]),
+        (Kind.INVOICE, [(Kind.INVOICE, invoice())]),
+        (Kind.CREDIT, [(Kind.INVOICE, invoice()), (Kind.CREDIT, credit(amount="750.00"))]),
+    ],
+)
+def test_an_attempt_killed_after_recording_what_norce_knows_is_not_parked_by_its_own_count(
+    life: Lifecycle, kind: Kind, documents: list[tuple[Kind, dict[str, object]]]
+) -> None:
+    """The soak's window: Norce took it, the order's record counts it, the worker died before the ledger
+    said SENT. The next attempt must not hold it against a count that already includes it."""
+    for earlier, body in documents[:-1]:
+        life.push(earlier, body)
+        assert life.run() == [Sent.SENT]
+    life.push(*documents[-1])
+    document = life.queue.documents[0]
+    finish = life.ledger.finish
+
+    def dies_when_sent(key: str, token: str, state: DocumentState, **fields: object) -> None:
+        if state is DocumentState.SENT:
+            raise Killed
+        finish(key, token, state, **fields)
+
+    life.ledger.finish = dies_when_sent  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        life.run()
+    life.ledger.finish = finish  # type: ignore[method-assign]
+    life.clock.now += 121  # the dead attempt's lease runs out; SQS delivers the document again
+    life.queue.documents.append(document)
+
+    assert life.run() == [Sent.FOUND_IN_NORCE]
+    assert life.ledger.get(document.key)["state"] == DocumentState.SENT
+    assert life.norce.numbers(kind.value) == [documents[-1][1].get("NoteNo") or documents[-1][1]["InvoiceNo"]]
+
+
 def test_an_attempt_that_died_mid_call_is_checked_in_norce_once_its_lease_is_over(life: Lifecycle) -> None:
     life.push(Kind.INVOICE, invoice())
     document = life.queue.documents[0]

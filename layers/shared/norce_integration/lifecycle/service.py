@@ -125,6 +125,14 @@ class LifecycleProcessor:
             self.ledger.finish(document.key, token, DocumentState.SKIPPED, reason=reason)
             self._note(document, "document_skipped", reason=reason)
             return Sent.SKIPPED
+        if _recorded_as_sent(kind, body, state):
+            # An earlier attempt sent it and recorded what Norce now knows, then died before the ledger
+            # said so (a killed worker): counting it again would hold it against itself.
+            self.ledger.finish(document.key, token, DocumentState.SENT, found_in_norce=True)
+            self._note(
+                document, "document_found_sent", reason="on the order's record from an earlier attempt"
+            )
+            return Sent.FOUND_IN_NORCE
         self._check(kind, body, state, record)
         if maybe_sent and self._already_in_norce(kind, body):
             self._after_sent(document, body, state, record)
@@ -278,6 +286,18 @@ def _shown(document: QueuedDocument) -> str:
     number = document.key.rsplit("#", 1)[-1]
     cut = number[:SHOWN_NUMBER] + ("..." if len(number) > SHOWN_NUMBER else "")
     return f"{document.key.split('#', 1)[0]} {cut}"
+
+
+def _recorded_as_sent(kind: Kind, body: Any, state: dict[str, Any]) -> bool:
+    """Whether the order's lifecycle already counts this document, which ``_after_sent`` records only once
+    Norce has it (by number: the door refuses another document under a number it took)."""
+    if kind is Kind.DELIVERY_NOTE:
+        return body.NoteNo in (state.get("delivery_notes") or {})
+    if kind is Kind.INVOICE:
+        return body.InvoiceNo in (state.get("invoices") or {})
+    if kind is Kind.CREDIT:
+        return body.InvoiceNo in (state.get("credits") or {})
+    return False  # a status: only ever moves forward (SKIPPED above when it would not)
 
 
 def _readable(document: QueuedDocument, statuses: frozenset[str]) -> NorceModel:
