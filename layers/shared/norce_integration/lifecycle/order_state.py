@@ -34,6 +34,8 @@ STATUS_RANK: dict[str, int] = {
     "Cancelled": 8,
 }
 _ZERO = Decimal(0)
+# Where the lifecycle keeps each kind of document it has sent, by number.
+_SENT = {Kind.DELIVERY_NOTE: "delivery_notes", Kind.INVOICE: "invoices", Kind.CREDIT: "credits"}
 
 
 def moves_forward(current: str | None, new: str) -> bool:
@@ -43,6 +45,13 @@ def moves_forward(current: str | None, new: str) -> bool:
     if new == current:
         return False
     return STATUS_RANK.get(new, 0) >= STATUS_RANK.get(current, 0)
+
+
+def recorded(state: dict[str, Any], kind: Kind, number: str | None) -> bool:
+    """Whether the lifecycle already counts this document: a note, invoice or credit is recorded only once
+    Norce has it, by number (the door refuses another document under a number it took). A status: never."""
+    name = _SENT.get(kind)
+    return name is not None and number is not None and number in (state.get(name) or {})
 
 
 def amounts(state: dict[str, Any], name: str) -> dict[str, Decimal]:

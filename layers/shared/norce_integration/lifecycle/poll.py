@@ -138,10 +138,8 @@ class DocumentPoll:
                     return mark, done, Taken.YOUNG
                 result.pending.append(number)
                 mark = remembered
-            elif outcome is Taken.QUEUED:
-                result.queued.append(number)
             else:
-                result.passed_over[number] = outcome
+                _tally(result, number, outcome)
             mark = _advance(mark, document)
             done += 1
         return mark, done, None
@@ -158,10 +156,8 @@ class DocumentPoll:
             if outcome is Taken.YOUNG:
                 kept.append(pending)
                 result.pending.append(document.document_no)
-            elif outcome is Taken.QUEUED:
-                result.queued.append(document.document_no)
             else:
-                result.passed_over[document.document_no] = outcome
+                _tally(result, document.document_no, outcome)
         return Watermark(mark.at, mark.document_nos, tuple(kept))
 
     def _take(self, document: ErpDocument) -> Taken | str:
@@ -186,6 +182,14 @@ class DocumentPoll:
             return False
         stored = json.dumps([p.document for p in mark.pending], ensure_ascii=False)
         return len(stored.encode("utf-8", "surrogatepass")) <= self.max_pending_bytes
+
+
+def _tally(result: PollResult, number: str, outcome: Taken | str) -> None:
+    """A document queued, or passed over with its reason (``Taken.YOUNG``: its caller remembers it)."""
+    if outcome is Taken.QUEUED:
+        result.queued.append(number)
+    elif isinstance(outcome, str):
+        result.passed_over[number] = outcome
 
 
 def _unseen(feed: Iterable[ErpDocument], mark: Watermark | None) -> Iterator[ErpDocument]:

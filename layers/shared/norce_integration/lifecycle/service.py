@@ -32,7 +32,7 @@ from norce_integration.contracts.lifecycle import DeliveryNote, Invoice
 from norce_integration.failures import DependencyUnavailable, PermanentFailure, TransientFailure
 from norce_integration.lifecycle import bounds, order_state, validation
 from norce_integration.lifecycle.archived import RECORD_FIELDS, ArchivedOrders
-from norce_integration.lifecycle.documents import Kind, QueuedDocument, fingerprint
+from norce_integration.lifecycle.documents import Kind, QueuedDocument, fingerprint, number_of
 from norce_integration.lifecycle.ports import AcceptedBooks, DocumentLedger, DocumentState
 from norce_integration.lifecycle.screen import screen
 from norce_integration.norce.ports import NorceConnect, NorceQuery, NorceRejected, NorceUnavailable
@@ -125,7 +125,7 @@ class LifecycleProcessor:
             self.ledger.finish(document.key, token, DocumentState.SKIPPED, reason=reason)
             self._note(document, "document_skipped", reason=reason)
             return Sent.SKIPPED
-        if _recorded_as_sent(kind, body, state):
+        if order_state.recorded(state, kind, number_of(kind, body)):
             # An earlier attempt sent it and recorded what Norce now knows, then died before the ledger
             # said so (a killed worker): counting it again would hold it against itself.
             self.ledger.finish(document.key, token, DocumentState.SENT, found_in_norce=True)
@@ -286,18 +286,6 @@ def _shown(document: QueuedDocument) -> str:
     number = document.key.rsplit("#", 1)[-1]
     cut = number[:SHOWN_NUMBER] + ("..." if len(number) > SHOWN_NUMBER else "")
     return f"{document.key.split('#', 1)[0]} {cut}"
-
-
-def _recorded_as_sent(kind: Kind, body: Any, state: dict[str, Any]) -> bool:
-    """Whether the order's lifecycle already counts this document, which ``_after_sent`` records only once
-    Norce has it (by number: the door refuses another document under a number it took)."""
-    if kind is Kind.DELIVERY_NOTE:
-        return body.NoteNo in (state.get("delivery_notes") or {})
-    if kind is Kind.INVOICE:
-        return body.InvoiceNo in (state.get("invoices") or {})
-    if kind is Kind.CREDIT:
-        return body.InvoiceNo in (state.get("credits") or {})
-    return False  # a status: only ever moves forward (SKIPPED above when it would not)
 
 
 def _readable(document: QueuedDocument, statuses: frozenset[str]) -> NorceModel:
