@@ -4,6 +4,7 @@
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,11 +13,13 @@ import pytest
 
 from norce_integration.adapters.aws.dynamodb_events import DynamoDbNotificationLedger, DynamoDbSyncStates
 from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
+from norce_integration.adapters.aws.dynamodb_own_writes import DynamoDbOwnWrites
 from norce_integration.adapters.memory.events import CapturingNotifier, InMemoryEventQuery
 from norce_integration.adapters.memory.jobs import InMemoryJobLog
 from norce_integration.adapters.memory.processing import InMemoryErp
 from norce_integration.bootstrap.events import build_event_processor
 from norce_integration.erp.model import ErpCustomer
+from norce_integration.erp.own_writes import OwnWrite
 from norce_integration.erp.ports import ErpUnavailable
 from norce_integration.events.ports import Claim, Email, NotifierUnavailable, SyncState
 from norce_integration.events.views import CustomerView, OrderLineView, OrderView
@@ -272,6 +275,22 @@ def test_a_customer_changed_in_norce_updates_the_erp_once_per_burst(world):
     assert world.erp.customers["C10001"].first_name == "Anna"
     state = DynamoDbSyncStates(boto3.client("dynamodb"), world.table).get("SYNC#customer#1")
     assert state is not None and state.version == 2 and state.busy_until is None  # claimed, then written
+
+
+def test_our_write_of_a_norce_edit_is_remembered_by_its_code_for_the_delta_imports(world, monkeypatch):
+    """What tells the scheduled delta import the ERP's change is ours (``ECHO#customer#{code}``)."""
+    created, stamped = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
+    world.erp.customers["C10001"] = ErpCustomer(code="C10001", first_name="Old", changed_at=created)
+    update = world.erp.update_customer  # the ERP stamps its own changed_at on every write
+    monkeypatch.setattr(
+        world.erp, "update_customer", lambda c: update(c.model_copy(update={"changed_at": stamped}))
+    )
+    edited = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    world.query.customers[1] = CustomerView(1, "C10001", "anna@example.com", "Anna", "Berg", updated=edited)
+    world.post("post-CustomerChangedNotification.json")
+    world.drain()
+    own = DynamoDbOwnWrites(boto3.client("dynamodb"), world.table).find("customer", ["C10001"])
+    assert own == {"C10001": OwnWrite(stamped.isoformat(), created.isoformat())}
 
 
 def test_a_failed_import_job_keeps_its_errors_on_the_job_record(world):

@@ -12,7 +12,10 @@ import requests
 
 from local.erp_simulator import ErpSimulator
 from local.norce import NorceConnectSimulator
+from norce_integration.adapters.aws.dynamodb_own_writes import DynamoDbOwnWrites
 from norce_integration.bootstrap.imports import build_import
+from norce_integration.erp.own_writes import OwnWrite
+from norce_integration.imports.echoes import ECHO_REASON
 from norce_integration.settings import ImportSettings
 from tests.support.aws import ReceiverResources
 from tests.support.handlers import EVENTS, FakeLambdaContext, load_event, load_function
@@ -281,3 +284,25 @@ def test_search_only_by_code_is_a_header_field_never_a_record_field(world):
     )
     assert all("SearchOnlyByCode" not in record for record in call["body"])
     assert "Code" not in world.norce.customers[held["Id"]], "matched by Code only: never by its e-mail"
+
+
+def test_a_delta_leaves_out_our_own_write_of_a_norce_edit_and_reads_it_past(world):
+    """The event sync wrote a Norce edit to the ERP and remembered it (``ECHO#customer#{code}``): the next
+    delta must not carry it back, where it could overwrite a newer edit made in Norce meanwhile."""
+    world.erp.seed(customers=3, changed_at="2026-11-01T08:00:00.000000+00:00")
+    world.again(DELTA_OVERLAP_SECONDS="0")
+    assert world.run({"entity": "customers", "mode": "delta"})["sent"] == 3
+    erp = world.parts.runner.erp
+    before = erp.find_customer(code="C0000001")
+    erp.update_customer(before.model_copy(update={"first_name": "Annika"}))  # our write of the edit
+    written = erp.find_customer(code="C0000001")
+    assert written.changed_at and before.changed_at and written.changed_at > before.changed_at
+    DynamoDbOwnWrites(boto3.client("dynamodb"), world.table).remember(
+        "customer", "C0000001", OwnWrite(written.changed_at.isoformat(), before.changed_at.isoformat())
+    )
+    summary = world.run({"entity": "customers", "mode": "delta"})
+    assert summary["skippedCodes"] == [f"C0000001: {ECHO_REASON}"]
+    assert summary["sent"] == 2  # C0000002 and C0000003 at the watermark, read again (the overlap's edge)
+    assert world.item("IMPORT#customers")["delta_watermark"]["S"] == written.changed_at.isoformat()
+    erp.update_customer(written.model_copy(update={"last_name": "Changed in the ERP"}))
+    assert world.run({"entity": "customers", "mode": "delta"})["skippedCodes"] == []  # an ERP change: sent

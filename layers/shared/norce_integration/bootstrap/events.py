@@ -126,6 +126,7 @@ def build_event_processor(
     )
     from norce_integration.adapters.aws.dynamodb_imports import DynamoDbImportStore  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords  # noqa: PLC0415
+    from norce_integration.adapters.aws.dynamodb_own_writes import DynamoDbOwnWrites  # noqa: PLC0415
     from norce_integration.adapters.aws.dynamodb_records import DynamoDbOrderRecords  # noqa: PLC0415
     from norce_integration.adapters.aws.sqs_events import SqsEventDeadLetters  # noqa: PLC0415
     from norce_integration.bootstrap.aws import aws_client  # noqa: PLC0415
@@ -161,6 +162,7 @@ def build_event_processor(
             states=DynamoDbSyncStates(dynamodb, settings.orders_table),
             customer_entities=settings.customer_entities,
             company_entities=settings.company_entities,
+            own_writes=DynamoDbOwnWrites(dynamodb, settings.orders_table),
             claim_seconds=settings.sync_claim_seconds,
         ),
         jobs=JobCompletion(

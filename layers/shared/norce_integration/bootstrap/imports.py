@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from norce_integration.adapters.aws.dynamodb_imports import DynamoDbImportStore
 from norce_integration.adapters.aws.dynamodb_jobs import DynamoDbJobRecords
+from norce_integration.adapters.aws.dynamodb_own_writes import DynamoDbOwnWrites
 from norce_integration.bootstrap.aws import aws_client
 from norce_integration.bootstrap.erp import erp_for
 from norce_integration.bootstrap.norce import FullFileFlag, norce_clients
@@ -54,6 +55,7 @@ def build_import(settings: ImportSettings, erp: "Erp | None" = None, norce: Any 
         norce=norce,
         store=store,
         config=import_config(settings),
+        own_writes=DynamoDbOwnWrites(dynamodb, settings.orders_table),
     )
     completion = JobCompletion(jobs, norce, full_imports=store)
     follower = JobFollower(jobs, norce, completion, lead_seconds=settings.job_lead_seconds)

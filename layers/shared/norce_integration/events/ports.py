@@ -82,6 +82,7 @@ class SyncState:
     version: int
     erp_changed_at: str | None = None  # the ERP's changed_at right after our own write
     busy_until: float | None = None  # a processor is writing it to the ERP until then
+    erp_before: str | None = None  # the ERP's own last change before our write(s) (erp/own_writes.py)
 
 
 class SyncStates(Protocol):

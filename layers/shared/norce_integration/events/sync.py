@@ -9,6 +9,8 @@
   wins and nothing is written (the next full import brings the ERP's state back to Norce). Our own last
   write is told apart by the ERP's ``changed_at`` read back after it (``SYNC#….erp_changed_at``), so an
   edit made in Norce while we wrote the previous one is not mistaken for an ERP change.
+- Each write is also remembered by ERP code (``erp/own_writes.py``), so a delta import does not carry it
+  back to Norce as an ERP change, where it could overwrite a newer Norce edit.
 """
 
 import time
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from norce_integration.erp.model import ErpAddress, ErpCompany, ErpCustomer
+from norce_integration.erp.own_writes import Kind, OwnWrite, OwnWrites
 from norce_integration.erp.ports import Erp, ErpRejected, ErpUnavailable
 from norce_integration.events.contracts import CompanyChangedNotification, CustomerChangedNotification
 from norce_integration.events.outcomes import Handled, Outcome
@@ -36,6 +39,7 @@ class ChangeSync:
     states: SyncStates
     customer_entities: frozenset[str] | None = None  # EntityChanged values to sync; None: all
     company_entities: frozenset[str] | None = None
+    own_writes: OwnWrites | None = None  # where a delta import learns our writes are not ERP changes
     clock: Callable[[], float] = field(default=time.time)
     claim_seconds: float = CLAIM_SECONDS
 
@@ -60,13 +64,15 @@ class ChangeSync:
         claimed = self._claim(key, state)
         updated = found.updated.isoformat() if found.updated else None
         try:
-            outcome, ours = self._write(found, state, updated)
+            outcome, ours, before = self._write(found, state, updated)
         except BaseException:  # nothing was synced: the retry must not find this notification covered
             self.states.save(
                 key, replace(claimed, busy_until=None, version=claimed.version + 1), claimed.version
             )
             raise
-        self.states.save(key, SyncState(read_at, updated, claimed.version + 1, ours), claimed.version)
+        self.states.save(
+            key, SyncState(read_at, updated, claimed.version + 1, ours, erp_before=before), claimed.version
+        )
         return outcome
 
     def _claim(self, key: str, state: SyncState | None) -> SyncState:
@@ -83,18 +89,23 @@ class ChangeSync:
 
     def _write(
         self, found: CustomerView | CompanyView, state: SyncState | None, updated: str | None
-    ) -> tuple[Handled, str | None]:
-        """What happened, and the ERP's ``changed_at`` of our own last write (not an ERP change)."""
+    ) -> tuple[Handled, str | None, str | None]:
+        """What happened; the ERP's ``changed_at`` of our own last write (not an ERP change), and the ERP's
+        own last change before it."""
         ours = state.erp_changed_at if state else None
+        before = state.erp_before if state else None
         if state is not None and updated is not None and state.norce_updated == updated:
-            return Handled(Outcome.UNCHANGED, "Norce holds what was last written to the ERP"), ours
+            return Handled(Outcome.UNCHANGED, "Norce holds what was last written to the ERP"), ours, before
         try:
             current = self._erp_entity(found)
             if current is None:
                 raise PermanentFailure(f"the ERP has no {_kind(found)} with code {found.code}")
             erp_changed = current.changed_at.isoformat() if current.changed_at else None
             if erp_changed != ours and _newer(current.changed_at, found.updated):
-                return Handled(Outcome.ERP_NEWER, "the ERP changed it after Norce did: the ERP wins"), ours
+                erp_wins = Handled(Outcome.ERP_NEWER, "the ERP changed it after Norce did: the ERP wins")
+                return erp_wins, ours, before
+            if erp_changed != ours:  # the ERP changed it since our last write (or we never wrote it)
+                before = erp_changed
             if isinstance(found, CustomerView):
                 self.erp.update_customer(customer_from(found))
             else:
@@ -105,7 +116,9 @@ class ChangeSync:
         except ErpRejected as error:
             raise PermanentFailure(str(error)) from error
         after = written.changed_at.isoformat() if written and written.changed_at else None
-        return Handled(Outcome.UPDATED, f"{_kind(found)} {found.code}"), after
+        if after is not None and found.code and self.own_writes is not None:
+            self.own_writes.remember(_kind(found), found.code, OwnWrite(after, before))
+        return Handled(Outcome.UPDATED, f"{_kind(found)} {found.code}"), after, before
 
     def _erp_entity(self, found: CustomerView | CompanyView) -> ErpCustomer | ErpCompany | None:
         if isinstance(found, CustomerView):
@@ -121,7 +134,7 @@ class ChangeSync:
             raise PermanentFailure(str(error)) from error
 
 
-def _kind(found: CustomerView | CompanyView) -> str:
+def _kind(found: CustomerView | CompanyView) -> Kind:
     return "customer" if isinstance(found, CustomerView) else "company"
 
 

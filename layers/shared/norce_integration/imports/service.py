@@ -3,6 +3,8 @@
 - **Delta**: what changed since the watermark less an overlap (clock skew), full-import flag off; split
   into several jobs past ``max_records_per_job``. The watermark (the newest ``changed_at`` read) moves only
   after Norce has accepted every job of the run.
+- **Our own echoes**: a delta leaves out a record whose ERP change is only our own write of Norce's data
+  (``erp/own_writes.py``): sent back, it could overwrite a newer edit made in Norce meanwhile.
 - **Full**: everything in one job with the flag on (Norce deactivates what it does not name); never split.
   The shrink guard refuses it, before its last byte, when it is more than ``shrink_limit`` smaller than
   what Norce applied of the last full import (whatever that job's final status), or empty, unless
@@ -26,8 +28,10 @@ from datetime import UTC, datetime, timedelta
 
 from norce_integration.contracts.connect import ImportHeader
 from norce_integration.erp.model import ErpCompany, ErpCustomer
+from norce_integration.erp.own_writes import OwnWrites
 from norce_integration.erp.ports import ErpError
 from norce_integration.imports.config import Entity, ImportConfig, Mode, RunRequest
+from norce_integration.imports.echoes import Echo, kind_of, without_echoes
 from norce_integration.imports.ports import (
     ErpExport,
     Importer,
@@ -73,6 +77,7 @@ class ImportRunner:
     norce: Importer
     store: ImportStore
     config: ImportConfig
+    own_writes: OwnWrites | None = None  # our own writes to the ERP, which a delta leaves out (echoes)
     attempts: int = 3
     clock: Callable[[], float] = field(default=time.time)
     sleep: Callable[[float], None] = field(default=time.sleep)
@@ -120,7 +125,10 @@ class ImportRunner:
         if request.mode is Mode.DELTA and state.delta_watermark is not None:
             since = state.delta_watermark - timedelta(seconds=self.config.overlap_seconds)
             summary.since = since.isoformat()
-        source = self._export(request.entity, since)
+        exported = self._export(request.entity, since)
+        source: Iterator[ErpCustomer | ErpCompany | Echo] = exported
+        if since is not None and self.own_writes is not None:
+            source = without_echoes(exported, self.own_writes, kind_of(request.entity), since)
         writer = RecordWriter(request.entity, self.config)
         try:
             self._stream(request, state, source, writer, summary)
@@ -131,7 +139,7 @@ class ImportRunner:
         self,
         request: RunRequest,
         state: ImportState,
-        source: Iterator[ErpCustomer | ErpCompany],
+        source: Iterator[ErpCustomer | ErpCompany | Echo],
         writer: RecordWriter,
         summary: RunSummary,
     ) -> None:

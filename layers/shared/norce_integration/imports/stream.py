@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from norce_integration.erp.model import ErpCompany, ErpCustomer
+from norce_integration.imports.echoes import ECHO_REASON, Echo
 from norce_integration.imports.ports import RunSummary
 from norce_integration.imports.records import RecordWriter, Skipped
 
@@ -22,7 +23,7 @@ MAX_SKIPPED_CODES = 100
 class ImportBody:
     """The body of one request, from a shared iterator (a delta split over several jobs shares one)."""
 
-    source: Iterator[ErpCustomer | ErpCompany]
+    source: Iterator[ErpCustomer | ErpCompany | Echo]  # an Echo is read (the watermark) and left out
     writer: RecordWriter
     summary: RunSummary
     limit: int | None = None  # at most this many records in this request (a split delta)
@@ -37,6 +38,9 @@ class ImportBody:
         for entity in self.source:
             if entity.changed_at and (self.latest is None or entity.changed_at > self.latest):
                 self.latest = entity.changed_at
+            if isinstance(entity, Echo):
+                self._skip(Skipped(entity.code, ECHO_REASON))
+                continue
             record = self.writer.record(entity)
             if isinstance(record, Skipped):
                 self._skip(record)

@@ -107,6 +107,7 @@ class DynamoDbSyncStates:
             int(item["version"]["N"]),
             ours,
             float(busy) if busy is not None else None,
+            item.get("erp_before", {}).get("S"),
         )
 
     def save(self, key: str, state: SyncState, expected_version: int | None) -> bool:
@@ -120,6 +121,8 @@ class DynamoDbSyncStates:
             item["norce_updated"] = {"S": state.norce_updated}
         if state.erp_changed_at:
             item["erp_changed_at"] = {"S": state.erp_changed_at}
+        if state.erp_before:
+            item["erp_before"] = {"S": state.erp_before}
         if state.busy_until is not None:
             item["busy_until"] = {"N": str(state.busy_until)}
         condition: dict[str, Any] = (
